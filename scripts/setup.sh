@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Turns a fresh Debian 12 machine into one that can run Ferry and its lab.
+# Idempotent: every step checks first and says what it does. Run as root.
+set -euo pipefail
+
+CRIU_VERSION="${FERRY_CRIU_VERSION:-4.2.1}"
+CRIU_SHA256="${FERRY_CRIU_SHA256:-29ec0ee09e296479fe7048c80980e8ef1d0684d0b0204c2b101dfea19f6725b9}"
+CACHE="${FERRY_CACHE_DIR:-/var/cache/ferry}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (Ferry's lab creates network namespaces and runs CRIU)"
+command -v apt-get >/dev/null || die "apt-get not found: Ferry's setup supports Debian 12 (bookworm)"
+
+RUNTIME_PKGS=(runc rsync redis-server haproxy ansible-core openssh-server openssh-client
+  busybox-static iproute2 iperf3 curl ca-certificates xz-utils util-linux procps kmod
+  gcc libc6-dev make git)
+CRIU_BUILD_PKGS=(libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev
+  libprotobuf-c-dev libprotobuf-dev pkgconf protobuf-c-compiler protobuf-compiler python3-protobuf
+  uuid-dev)
+
+missing=()
+for p in "${RUNTIME_PKGS[@]}" "${CRIU_BUILD_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing apt packages: ${missing[*]}"
+  apt-get update -qq || die "apt-get update failed: Debian's package mirror is unreachable"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || die "apt-get install failed for: ${missing[*]}"
+else
+  say "apt packages present"
+fi
+# The Debian services started by the packages are not Ferry's: the lab runs its own sshd per host,
+# and tests start their own Redis. Stop the system ones only if this script started them is not
+# knowable, so leave them alone.
+
+criu_ok() {
+  command -v criu >/dev/null || return 1
+  local v; v="$(criu --version 2>/dev/null | sed -n 's/^Version: *//p')"
+  [ -n "$v" ] || return 1
+  # >= 4.2: Debian 12's 3.17 fails on this kernel's vDSO and 4.1 hangs curing the parasite.
+  [ "$(printf '%s\n4.2\n' "$v" | sort -V | head -n1)" = "4.2" ]
+}
+
+if criu_ok; then
+  say "criu $(criu --version | sed -n 's/^Version: *//p') present at $(command -v criu)"
+else
+  say "building CRIU $CRIU_VERSION from Debian's source package (about a minute)"
+  mkdir -p "$CACHE/apt/lists/partial" "$CACHE/apt/archives/partial" "$CACHE/src"
+  tarball="$CACHE/src/criu_${CRIU_VERSION}.orig.tar.xz"
+  if [ ! -f "$tarball" ] || ! echo "$CRIU_SHA256  $tarball" | sha256sum -c --status; then
+    srclist="$CACHE/apt/sources.list"
+    echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main" >"$srclist"
+    aptopts=(-o "Dir::Etc::sourcelist=$srclist" -o "Dir::Etc::sourceparts=-"
+      -o "Dir::State::Lists=$CACHE/apt/lists" -o "Dir::Cache=$CACHE/apt")
+    apt-get "${aptopts[@]}" update -qq || die "could not read Debian's source index (sid) for CRIU"
+    # The mirror may 404 the .debian.tar.xz; only the orig tarball is needed, so the exit code is not trusted.
+    (cd "$CACHE/src" && apt-get "${aptopts[@]}" source --download-only "criu=${CRIU_VERSION}-1" >/dev/null 2>&1) || true
+    [ -f "$tarball" ] || die "CRIU source tarball criu_${CRIU_VERSION}.orig.tar.xz was not downloaded"
+  fi
+  echo "$CRIU_SHA256  $tarball" | sha256sum -c --status || die "checksum mismatch for $tarball (expected $CRIU_SHA256)"
+  build="$CACHE/src/build-$CRIU_VERSION"
+  rm -rf "$build"; mkdir -p "$build"
+  tar -xf "$tarball" -C "$build" --strip-components=1
+  make -C "$build" -j"$(nproc)" criu >"$CACHE/src/criu-build.log" 2>&1 \
+    || { tail -n 30 "$CACHE/src/criu-build.log" >&2; die "CRIU build failed (log: $CACHE/src/criu-build.log)"; }
+  install -m 0755 "$build/criu/criu" /usr/local/sbin/criu
+  hash -r
+  criu_ok || die "installed /usr/local/sbin/criu but it does not report version >= 4.2"
+  say "installed criu $CRIU_VERSION at /usr/local/sbin/criu"
+fi
+
+# The lazy-pages server needs pipes larger than the 1 MiB default (see ENVIRONMENT.md).
+if [ "$(cat /proc/sys/fs/pipe-max-size)" -lt 8388608 ]; then
+  say "raising fs.pipe-max-size to 8 MiB for CRIU's lazy page server"
+  sysctl -qw fs.pipe-max-size=8388608
+fi
+
+# The workloads' helper binary (memory ballast and counter), built static so it runs in a bare rootfs.
+mkdir -p "$HERE/build"
+if [ ! -x "$HERE/build/ferry-ballast" ] || [ "$HERE/workloads/ballast.c" -nt "$HERE/build/ferry-ballast" ]; then
+  say "building the workload helper build/ferry-ballast"
+  gcc -O2 -static -Wall -Werror -o "$HERE/build/ferry-ballast" "$HERE/workloads/ballast.c" \
+    || die "could not build workloads/ballast.c (needs gcc and libc6-dev)"
+fi
+
+if [ ! -d "$HERE/node_modules" ] || [ "$HERE/package-lock.json" -nt "$HERE/node_modules/.package-lock.json" ]; then
+  say "installing npm dependencies"
+  (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+else
+  say "npm dependencies present"
+fi
+say "ready"

@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrorCode, FerryError } from './errors.ts';
+
+/** Repository root: playbooks/ and terraform/ are found relative to it. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface FerryConfig {
+  /** Controller-side lab directory: keys, Terraform state, rendered inventory. @defaultValue /var/lib/ferry-lab (FERRY_LAB_DIR) */
+  labDir: string;
+  /** Hosts file (JSON, the shape `ferry lab up` renders). @defaultValue `<labDir>/hosts.json` (FERRY_HOSTS_FILE) */
+  hostsFile: string;
+  /** Bridge of the namespace lab. @defaultValue ferry0 (FERRY_LAB_BRIDGE) */
+  labBridge: string;
+  /** First three octets of the lab's /24. @defaultValue 10.247.0 (FERRY_LAB_SUBNET) */
+  labSubnetPrefix: string;
+  /** Timeout for one remote command, in seconds. @defaultValue 600 (FERRY_COMMAND_TIMEOUT_S) */
+  commandTimeoutS: number;
+  /** Timeout for the restored container's health check, in seconds. @defaultValue 60 (FERRY_HEALTH_TIMEOUT_S) */
+  healthTimeoutS: number;
+  /** Directory for benchmark output. @defaultValue .bench (FERRY_BENCH_DIR) */
+  benchDir: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
+  const labDir = absolute('FERRY_LAB_DIR', env.FERRY_LAB_DIR ?? '/var/lib/ferry-lab');
+  const subnet = env.FERRY_LAB_SUBNET ?? '10.247.0';
+  if (!/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(subnet) || subnet.split('.').some((o) => Number(o) > 255)) {
+    throw new FerryError(ErrorCode.ConfigInvalid, `FERRY_LAB_SUBNET='${subnet}' must be three octets such as 10.247.0`);
+  }
+  const bridge = env.FERRY_LAB_BRIDGE ?? 'ferry0';
+  if (!/^[a-z][a-z0-9]{0,14}$/.test(bridge)) {
+    throw new FerryError(ErrorCode.ConfigInvalid, `FERRY_LAB_BRIDGE='${bridge}' must be a short interface name (letters and digits, 15 at most)`);
+  }
+  return {
+    labDir,
+    hostsFile: absolute('FERRY_HOSTS_FILE', env.FERRY_HOSTS_FILE ?? path.join(labDir, 'hosts.json')),
+    labBridge: bridge,
+    labSubnetPrefix: subnet,
+    commandTimeoutS: positiveInt('FERRY_COMMAND_TIMEOUT_S', env.FERRY_COMMAND_TIMEOUT_S, 600),
+    healthTimeoutS: positiveInt('FERRY_HEALTH_TIMEOUT_S', env.FERRY_HEALTH_TIMEOUT_S, 60),
+    benchDir: path.resolve(env.FERRY_BENCH_DIR ?? path.join(REPO_ROOT, '.bench')),
+  };
+}
+
+function absolute(name: string, value: string): string {
+  if (!path.isAbsolute(value)) throw new FerryError(ErrorCode.ConfigInvalid, `${name}='${value}' must be an absolute path`);
+  return value;
+}
+
+function positiveInt(name: string, raw: string | undefined, dflt: number): number {
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new FerryError(ErrorCode.ConfigInvalid, `${name}='${raw}' must be a positive integer`);
+  return n;
+}

@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { ErrorCode, FerryError } from '../errors.ts';
+import { NAME_PATTERN } from '../util/names.ts';
+
+/** How Ferry reaches one host. Same shape for every environment (local lab, qemu lab, clouds). */
+export interface HostSpec {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Controller's private key for this host. */
+  privateKeyFile: string;
+  /** The host's public key, `ssh-ed25519 AAAA…`: connections to any other key are refused. */
+  hostKey: string;
+  /** Environment the host belongs to (local, qemu, aws, gcp). */
+  environment: string;
+}
+
+export interface HostsFile {
+  environment: string;
+  controllerAddress?: string;
+  knownHostsFile: string;
+  inventoryFile: string;
+  hosts: HostSpec[];
+}
+
+export async function loadHostsFile(file: string): Promise<HostsFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new FerryError(ErrorCode.LabNotUp, `no hosts file at ${file}: run 'ferry lab up' first (or set FERRY_HOSTS_FILE)`);
+  }
+  return parseHostsFile(text, file);
+}
+
+/** Validates the hosts file, so a hand-edited one fails here with a precise message. */
+export function parseHostsFile(text: string, source = 'hosts file'): HostsFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new FerryError(ErrorCode.ConfigInvalid, `${source} is not valid JSON: ${(e as Error).message}`);
+  }
+  const bad = (what: string) => new FerryError(ErrorCode.ConfigInvalid, `${source}: ${what}`);
+  if (typeof data !== 'object' || data === null) throw bad('expected an object');
+  const d = data as Record<string, unknown>;
+  if (!Array.isArray(d.hosts)) throw bad("'hosts' must be a list");
+  const hosts = d.hosts.map((h, i): HostSpec => {
+    const r = h as Record<string, unknown>;
+    const str = (k: string) => {
+      if (typeof r[k] !== 'string' || r[k] === '') throw bad(`hosts[${i}].${k} must be a non-empty string`);
+      return r[k] as string;
+    };
+    const name = str('name');
+    if (!NAME_PATTERN.test(name)) throw bad(`hosts[${i}].name '${name}' must match ${NAME_PATTERN}`);
+    const port = r.port ?? 22;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw bad(`hosts[${i}].port must be 1-65535`);
+    const hostKey = str('hostKey');
+    if (!/^ssh-[a-z0-9-]+ [A-Za-z0-9+/=]+/.test(hostKey)) throw bad(`hosts[${i}].hostKey must be an OpenSSH public key`);
+    return {
+      name,
+      address: str('address'),
+      port,
+      user: str('user'),
+      privateKeyFile: str('privateKeyFile'),
+      hostKey,
+      environment: typeof r.environment === 'string' ? r.environment : String(d.environment ?? 'unknown'),
+    };
+  });
+  const names = new Set<string>();
+  for (const h of hosts) {
+    if (names.has(h.name)) throw bad(`host '${h.name}' appears twice`);
+    names.add(h.name);
+  }
+  return {
+    environment: String(d.environment ?? 'unknown'),
+    controllerAddress: typeof d.controllerAddress === 'string' ? d.controllerAddress : undefined,
+    knownHostsFile: String(d.knownHostsFile ?? ''),
+    inventoryFile: String(d.inventoryFile ?? ''),
+    hosts,
+  };
+}
+
+export function findHost(file: HostsFile, name: string): HostSpec {
+  const h = file.hosts.find((x) => x.name === name);
+  if (!h) {
+    const known = file.hosts.map((x) => x.name).join(', ') || 'none';
+    throw new FerryError(ErrorCode.UnknownHost, `unknown host '${name}' (known hosts: ${known})`);
+  }
+  return h;
+}

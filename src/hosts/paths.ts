@@ -1,0 +1,12 @@
+/** Fixed paths every Ferry host has (see DESIGN.md, "Hosts"). */
+export const HOST_PATHS = {
+  containers: '/var/lib/ferry/containers',
+  images: '/var/lib/ferry/images',
+  runcRoot: '/run/ferry/runc',
+  work: '/run/ferry',
+  /** Runs its arguments with stdio on /dev/null: CRIU cannot dump a container whose stdio is a host file or an SSH pipe. */
+  detached: '/usr/local/libexec/ferry/detached',
+} as const;
+
+export const bundleDir = (name: string) => `${HOST_PATHS.containers}/${name}`;
+export const cgroupPath = (host: string, name: string) => `/ferry/${host}/${name}`;
