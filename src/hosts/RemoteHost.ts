@@ -12,6 +12,8 @@ export interface ExecOptions {
   stdin?: string;
   /** Working directory on the host. */
   cwd?: string;
+  /** Called with stdout as it arrives (a status byte from CRIU, progress). */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 export interface ExecResult {
@@ -78,7 +80,7 @@ export class RemoteHost {
     const started = performance.now();
     let r;
     try {
-      r = await this.ssh.execCommand(line, { stdin: opts.stdin, cwd: opts.cwd });
+      r = await this.ssh.execCommand(line, { stdin: opts.stdin, cwd: opts.cwd, onStdout: opts.onStdout });
     } catch (e) {
       throw new FerryError(ErrorCode.SshConnectFailed, `lost SSH connection to ${this.name} while running ${argv[0]}: ${errorMessage(e)}`, { original: e });
     }

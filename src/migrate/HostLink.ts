@@ -1,0 +1,84 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { RemoteHost } from '../hosts/RemoteHost.ts';
+import { HOST_PATHS } from '../hosts/paths.ts';
+import { runLocal } from '../infra/run-local.ts';
+import { parseRsyncSent, rsyncPush } from './commands.ts';
+
+/**
+ * A short-lived SSH trust between two hosts for one migration, so images and rootfs go host to
+ * host (never through the controller): a fresh key, authorized on both and pinned to each
+ * other's host keys, removed when the migration ends.
+ */
+export class HostLink {
+  private constructor(
+    private readonly id: string,
+    private readonly hosts: [RemoteHost, RemoteHost],
+  ) {}
+
+  private static dir(id: string) {
+    return `${HOST_PATHS.work}/migrations/${id}`;
+  }
+  private static tag(id: string) {
+    return `ferry-link-${id}`;
+  }
+
+  static async open(id: string, a: RemoteHost, b: RemoteHost): Promise<HostLink> {
+    const tmp = await mkdtemp(path.join(tmpdir(), 'ferry-link-'));
+    try {
+      const key = path.join(tmp, 'key');
+      await runLocal('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', HostLink.tag(id), '-f', key]);
+      const priv = await readFile(key, 'utf8');
+      const pub = (await readFile(`${key}.pub`, 'utf8')).trim();
+      const link = new HostLink(id, [a, b]);
+      for (const [self, peer] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        const dir = HostLink.dir(id);
+        await self.writeFile(`${dir}/key`, priv, '0600');
+        await self.writeFile(`${dir}/known_hosts`, `${knownHostsTarget(peer)} ${peer.spec.hostKey}\n`, '0644');
+        await self.run(['tee', '-a', authorizedKeys(self)], { stdin: `restrict ${pub}\n` });
+      }
+      return link;
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** rsync `srcDir` on `from` into `dstDir` on the other host; returns bytes sent. */
+  async push(from: RemoteHost, srcDir: string, dstDir: string, opts: { delete?: boolean; excludes?: string[] } = {}): Promise<number> {
+    const to = this.hosts[0] === from ? this.hosts[1] : this.hosts[0];
+    const dir = HostLink.dir(this.id);
+    const out = await from.run(
+      rsyncPush({
+        from: srcDir.endsWith('/') ? srcDir : `${srcDir}/`,
+        to: `${to.spec.user}@${to.spec.address}:${dstDir.endsWith('/') ? dstDir : `${dstDir}/`}`,
+        sshKey: `${dir}/key`,
+        knownHosts: `${dir}/known_hosts`,
+        port: to.spec.port,
+        delete: opts.delete,
+        excludes: opts.excludes,
+      }),
+    );
+    return parseRsyncSent(out);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.hosts.map(async (h) => {
+        await h.exec(['sed', '-i', `/ ${HostLink.tag(this.id)}$/d`, authorizedKeys(h)]).catch(() => undefined);
+        await h.exec(['rm', '-rf', HostLink.dir(this.id)]).catch(() => undefined);
+      }),
+    );
+  }
+}
+
+function authorizedKeys(h: RemoteHost): string {
+  return h.spec.user === 'root' ? '/root/.ssh/authorized_keys' : `/home/${h.spec.user}/.ssh/authorized_keys`;
+}
+
+function knownHostsTarget(h: RemoteHost): string {
+  return h.spec.port === 22 ? h.spec.address : `[${h.spec.address}]:${h.spec.port}`;
+}

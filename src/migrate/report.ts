@@ -1,0 +1,60 @@
+import { formatBytes, renderTable } from '../util/table.ts';
+import { PHASE_COLUMNS, type PhaseTimes } from './clock.ts';
+import type { RoundReport } from './context.ts';
+import { METHOD_INFO, type Method } from './methods.ts';
+
+export interface MigrationReport {
+  id: string;
+  container: string;
+  from: string;
+  to: string;
+  method: Method;
+  /** Why this method: explicit request, or auto's reasoning. */
+  reason: string;
+  outcome: 'migrated' | 'rolled-back';
+  /** Host the container runs on at the end. */
+  runsOn: string;
+  error?: string;
+  times: PhaseTimes;
+  criu: { frozenMs: number; pagesWritten: number; pagesSkipped: number; pagesLazy: number } | null;
+  bytes: { total: number; rsync: number; pages: number };
+  rounds: RoundReport[];
+  precopyStop?: string;
+  health: string;
+}
+
+export const COLUMN_TITLES: Record<keyof PhaseTimes, string> = {
+  preDump: 'Pre-dump',
+  preCopy: 'Pre-copy',
+  preMigration: 'Pre-migration',
+  checkpoint: 'Checkpoint',
+  transfer: 'Transfer',
+  restore: 'Restore',
+  downtime: 'Downtime',
+  total: 'Total',
+};
+
+export const fmtS = (s: number | null) => (s === null ? '-' : s.toFixed(2));
+
+/** The paper's Table II row for one migration, plus what Ferry adds. */
+export function renderReport(r: MigrationReport): string {
+  const lines: string[] = [];
+  const head = r.outcome === 'migrated' ? `${r.container} moved from ${r.from} to ${r.to}` : `${r.container} was NOT moved: rolled back, it runs on ${r.runsOn}`;
+  lines.push(`${head} (migration ${r.id})`);
+  lines.push(`method: ${r.method} (${METHOD_INFO[r.method].title}): ${r.reason}`);
+  if (r.error) lines.push(`failure: ${r.error}`);
+  lines.push('');
+  lines.push(renderTable(['Method', ...PHASE_COLUMNS.map((c) => `${COLUMN_TITLES[c]} (s)`)], [[METHOD_INFO[r.method].title, ...PHASE_COLUMNS.map((c) => fmtS(r.times[c]))]]));
+  lines.push('');
+  const c = r.criu;
+  lines.push(
+    `moved: ${formatBytes(r.bytes.total)} (page server ${formatBytes(r.bytes.pages)}, rsync ${formatBytes(r.bytes.rsync)})` +
+      (c ? `; CRIU: frozen ${c.frozenMs.toFixed(0)} ms, pages written ${c.pagesWritten}, skipped ${c.pagesSkipped}${c.pagesLazy ? `, lazy ${c.pagesLazy}` : ''}` : ''),
+  );
+  if (r.rounds.length) {
+    lines.push(renderTable(['round', 'pages written', 'pages skipped', 'seconds'], r.rounds.map((x) => [x.round, x.pagesWritten, x.pagesSkipped, x.seconds.toFixed(2)])));
+    if (r.precopyStop) lines.push(`pre-copy stopped: ${r.precopyStop}`);
+  }
+  lines.push(`health check: ${r.health}`);
+  return lines.join('\n');
+}

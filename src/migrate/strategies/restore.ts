@@ -1,0 +1,30 @@
+import type { RemoteHost } from '../../hosts/RemoteHost.ts';
+import { HOST_PATHS } from '../../hosts/paths.ts';
+import { runcRestore } from '../commands.ts';
+
+/**
+ * runc restore on a host, detached, with CRIU's log kept. On failure the error carries CRIU's
+ * own reason from restore.log (runc itself only says "criu failed").
+ */
+export async function restoreOn(host: RemoteHost, opts: { name: string; bundle: string; imageDir: string; workDir: string; lazy: boolean }): Promise<void> {
+  const log = `${opts.workDir}/runc-restore.log`;
+  const r = await host.exec(
+    runcRestore({ name: opts.name, bundle: opts.bundle, imageDir: opts.imageDir, workDir: opts.workDir, pidFile: `${HOST_PATHS.work}/${opts.name}.pid`, lazyPages: opts.lazy, log }),
+    { timeoutS: 300 },
+  );
+  if (r.code !== 0) {
+    const criu = await host.exec(['tail', '-n', '300', `${opts.workDir}/restore.log`]);
+    const runcLog = await host.exec(['tail', '-n', '2', log]);
+    throw new Error(`runc restore failed on ${host.name} (exit ${r.code}): ${criuErrors(criu.stdout) || runcLog.stdout.trim()}`);
+  }
+}
+
+/** The last few error lines of a CRIU log, the harmless RLIMIT_NOFILE complaint left out. */
+export function criuErrors(log: string, max = 3): string {
+  return log
+    .split('\n')
+    .filter((l) => /\bError\b|\berror\b/.test(l) && !/RLIMIT_NOFILE/.test(l))
+    .slice(-max)
+    .join('\n')
+    .trim();
+}
