@@ -27,6 +27,8 @@ export class RemoteHost {
   readonly spec: HostSpec;
   private readonly ssh = new NodeSSH();
   private connected = false;
+  /** One connection attempt shared by concurrent callers: node-ssh breaks if connect runs twice. */
+  private connecting?: Promise<this>;
   private readonly defaultTimeoutS: number;
 
   constructor(spec: HostSpec, opts: { defaultTimeoutS?: number } = {}) {
@@ -38,8 +40,15 @@ export class RemoteHost {
     return this.spec.name;
   }
 
-  async connect(): Promise<this> {
-    if (this.connected) return this;
+  connect(): Promise<this> {
+    this.connecting ??= this.doConnect().catch((e) => {
+      this.connecting = undefined;
+      throw e;
+    });
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<this> {
     const expected = this.spec.hostKey.split(/\s+/)[1];
     let mismatch = false;
     try {
@@ -118,5 +127,6 @@ export class RemoteHost {
   dispose(): void {
     if (this.connected) this.ssh.dispose();
     this.connected = false;
+    this.connecting = undefined;
   }
 }

@@ -87,12 +87,21 @@ export class Lab {
       const bridge = await runLocal('ip', ['link', 'show', this.config.labBridge], { okCodes: [0, 1] });
       if (bridge.code !== 0) return ['terraform_data.bridge'];
     }
+    const known = await this.tf.output<{ hosts?: { value: TerraformHost[] } }>().catch(() => ({}) as { hosts?: { value: TerraformHost[] } });
     const broken: string[] = [];
     for (const res of inState) {
       const m = /^terraform_data\.host\["([a-z0-9-]+)"\]$/.exec(res);
       if (!m) continue;
-      const check = await runLocal(LAB_SCRIPT, ['host-check', m[1]!, this.config.labDir], { okCodes: [0, 1] });
-      if (check.code !== 0) broken.push(res);
+      const name = m[1]!;
+      if ((await this.hostCheck(name)).ok) continue;
+      // A dead sshd in an intact namespace is healed in place, so the host's containers keep running.
+      const addr = known.hosts?.value.find((h) => h.name === name)?.address;
+      if (addr) {
+        this.say(`healing ${name}`);
+        await runLocal(LAB_SCRIPT, ['host-heal', name, `${addr}/24`, this.config.labBridge, this.config.labDir], { okCodes: [0, 1] });
+        if ((await this.hostCheck(name)).ok) continue;
+      }
+      broken.push(res);
     }
     return broken;
   }
@@ -147,6 +156,11 @@ export class Lab {
     );
   }
 
+  private async hostCheck(name: string): Promise<{ ok: boolean; problem: string }> {
+    const r = await runLocal(LAB_SCRIPT, ['host-check', name, this.config.labDir], { okCodes: [0, 1] });
+    return { ok: r.code === 0, problem: r.stderr.replace(/^\[lab\] /, '').trim() };
+  }
+
   async down(): Promise<void> {
     requireRoot();
     const params = await this.readParams();
@@ -183,9 +197,9 @@ export class Lab {
     return Promise.all(
       params.hosts.map(async (name): Promise<LabHostStatus> => {
         const spec = file?.hosts.find((h) => h.name === name);
-        const check = await runLocal(LAB_SCRIPT, ['host-check', name, this.config.labDir], { okCodes: [0, 1] });
+        const check = await this.hostCheck(name);
         let ssh = false;
-        if (spec && check.code === 0) {
+        if (spec && check.ok) {
           const h = new RemoteHost(spec, { defaultTimeoutS: 10 });
           ssh = await h.run(['true']).then(() => true, () => false);
           h.dispose();
@@ -193,9 +207,9 @@ export class Lab {
         return {
           name,
           address: spec?.address ?? '?',
-          whole: check.code === 0,
+          whole: check.ok,
           ssh,
-          problem: check.code === 0 ? undefined : check.stderr.replace(/^\[lab\] /, '').trim(),
+          problem: check.ok ? undefined : check.problem,
         };
       }),
     );

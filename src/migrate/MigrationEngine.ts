@@ -3,7 +3,7 @@ import type { FerryConfig } from '../config.ts';
 import { ErrorCode, FerryError, errorMessage } from '../errors.ts';
 import { containerStatus, listContainers } from '../hosts/containers.ts';
 import { findHost, type HostsFile } from '../hosts/inventory.ts';
-import { cgroupPath } from '../hosts/paths.ts';
+import { HOST_PATHS, cgroupPath } from '../hosts/paths.ts';
 import { probeHost } from '../hosts/probe.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { logger } from '../log.ts';
@@ -143,7 +143,7 @@ export class MigrationEngine {
       await strategy.complete(ctx);
       await this.phase(ctx, 'cleanup', async () => {
         await stopHelpers(ctx);
-        await source.exec(['rm', '-rf', ctx.dir, ctx.bundle]);
+        await source.exec(['rm', '-rf', ctx.dir, ctx.bundle, `${HOST_PATHS.work}/${name}.pid`, `${HOST_PATHS.work}/${name}.runc.log`]);
         await removeContainer(source, name); // runc already destroyed it; this clears any state left
         await umountUnder(target, ctx.dir);
         await target.exec(['rm', '-rf', ctx.dir]);
@@ -262,7 +262,8 @@ export class MigrationEngine {
       outcome,
       runsOn,
       times: ctx.clock.times(),
-      criu: d ? { frozenMs: d.frozenTimeUs / 1000, pagesWritten: d.pagesWritten, pagesSkipped: d.pagesSkippedParent, pagesLazy: d.pagesLazy } : null,
+      // A lazy dump's frozen time runs until the last page is served: not comparable, left out.
+      criu: d ? { frozenMs: ctx.method === 'lazy' ? 0 : d.frozenTimeUs / 1000, pagesWritten: d.pagesWritten, pagesSkipped: d.pagesSkippedParent, pagesLazy: d.pagesLazy } : null,
       bytes: { total: ctx.bytes.rsync + ctx.bytes.pages, ...ctx.bytes },
       rounds: ctx.rounds,
       precopyStop: ctx.precopyStop,

@@ -6,6 +6,7 @@
 #   lab.sh bridge-down BRIDGE SUBNET
 #   lab.sh host-up     NAME ADDRESS_CIDR BRIDGE LAB_DIR
 #   lab.sh host-down   NAME LAB_DIR
+#   lab.sh host-heal   NAME ADDRESS_CIDR BRIDGE LAB_DIR   (restart what died, keep containers)
 #   lab.sh host-check  NAME LAB_DIR      (exit 0 when the host is whole)
 set -euo pipefail
 
@@ -113,6 +114,12 @@ host_up() {
   nsenter --net="/run/netns/$ns" ip addr add "$cidr" dev eth0
   nsenter --net="/run/netns/$ns" ip link set eth0 up
 
+  start_sshd "$name" "$addr" "$labdir"
+}
+
+start_sshd() {
+  local name=$1 addr=$2 labdir=$3 ns state
+  ns=$(ns_of "$name"); state=$(state_of "$name" "$labdir")
   mkdir -p "$state"/{root/.ssh,run,var-lib-ferry,etc-ssh,log}
   chmod 700 "$state/root" "$state/root/.ssh"
   [ -f "$state/etc-ssh/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$state/etc-ssh/ssh_host_ed25519_key"
@@ -161,6 +168,21 @@ CFG
   die "host $name: sshd did not start"
 }
 
+
+# Restart only what died: a host whose namespace is intact keeps its running containers.
+host_heal() {
+  local name=$1 cidr=$2 br=$3 labdir=$4 ns state addr
+  ns=$(ns_of "$name"); state=$(state_of "$name" "$labdir"); addr=${cidr%/*}
+  if [ -e "/run/netns/$ns" ] && nsenter --net="/run/netns/$ns" ip -o addr show dev eth0 2>/dev/null | grep -q " $addr/" \
+     && ip link show "$(veth_of "$name")" 2>/dev/null | grep -q "master $br"; then
+    if [ -f "$state/sshd.pid" ]; then kill -9 "$(cat "$state/sshd.pid")" 2>/dev/null || true; fi
+    say "host $name: namespace intact, restarting sshd only"
+    start_sshd "$name" "$addr" "$labdir"
+  else
+    host_up "$@"
+  fi
+}
+
 host_check() {
   local name=$1 labdir=$2 ns state pid
   ns=$(ns_of "$name"); state=$(state_of "$name" "$labdir")
@@ -182,5 +204,6 @@ case "$cmd" in
   host-up) host_up "$@" ;;
   host-down) host_down "$@" ;;
   host-check) host_check "$@" ;;
+  host-heal) host_heal "$@" ;;
   *) die "usage: lab.sh bridge-up|bridge-down|host-up|host-down|host-check ..." ;;
 esac

@@ -1,0 +1,21 @@
+import { execFileSync } from 'node:child_process';
+
+/**
+ * Integration tests need what CI has: root (namespaces, mounts, CRIU) and CRIU >= 4.2 on PATH.
+ * Returns why they cannot run here, or null. CI runs as root, so there they always run.
+ */
+export function labUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root: the namespace lab creates network namespaces, bridges and mounts, and CRIU needs CAP_SYS_ADMIN';
+  try {
+    const v = execFileSync('criu', ['--version'], { encoding: 'utf8' });
+    const m = /Version:\s*(\d+)\.(\d+)/.exec(v);
+    if (!m || Number(m[1]) * 100 + Number(m[2]) < 402) return `needs CRIU >= 4.2 on PATH (found: ${v.trim()}); run scripts/setup.sh`;
+  } catch {
+    return 'needs CRIU >= 4.2 on PATH: run scripts/setup.sh';
+  }
+  return null;
+}
+
+export function skipNote(reason: string | null, what: string): void {
+  if (reason) console.warn(`SKIPPED ${what}: ${reason}`);
+}

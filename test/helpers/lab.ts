@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { loadConfig, REPO_ROOT } from '../../src/config.ts';
+import { runPlaybook } from '../../src/infra/ansible.ts';
+import { Lab } from '../../src/infra/lab.ts';
+import { findHost, loadHostsFile, type HostsFile } from '../../src/hosts/inventory.ts';
+import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
+
+const pexec = promisify(execFile);
+
+export const config = loadConfig();
+
+export async function labUp(count = 2): Promise<HostsFile> {
+  return new Lab(config).up(count);
+}
+
+export async function labDown(): Promise<void> {
+  await new Lab(config).down();
+}
+
+export async function hostsFile(): Promise<HostsFile> {
+  return loadHostsFile(config.hostsFile);
+}
+
+/** Runs argv on a lab host over the real SSH path and returns stdout. */
+export async function onHost(host: string, argv: string[], opts: { allowFail?: boolean } = {}): Promise<string> {
+  const h = new RemoteHost(findHost(await hostsFile(), host));
+  try {
+    const r = await h.exec(argv);
+    if (r.code !== 0 && !opts.allowFail) throw new Error(`${argv.join(' ')} on ${host}: exit ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  } finally {
+    h.dispose();
+  }
+}
+
+export async function address(host: string): Promise<string> {
+  return findHost(await hostsFile(), host).address;
+}
+
+export async function deploy(host: string, vars: Record<string, string | number | boolean>): Promise<void> {
+  const file = await hostsFile();
+  await runPlaybook('workload.yml', file.inventoryFile, { limit: host, extraVars: { replace: true, ...vars } });
+}
+
+export async function provision(): Promise<Record<string, { changed: number; failed: number }>> {
+  const file = await hostsFile();
+  return (await runPlaybook('provision.yml', file.inventoryFile)).recap;
+}
+
+export async function httpText(host: string, port: number, p: string): Promise<string> {
+  const r = await fetch(`http://${await address(host)}:${port}${p}`, { signal: AbortSignal.timeout(5000) });
+  if (!r.ok) throw new Error(`GET ${p} on ${host}: ${r.status}`);
+  return (await r.text()).trim();
+}
+
+/** The ferry CLI as a user runs it. */
+export async function ferry(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const r = await pexec(process.execPath, [path.join(REPO_ROOT, 'bin', 'ferry.js'), ...args], { maxBuffer: 16 << 20 });
+    return { stdout: r.stdout, stderr: r.stderr, code: 0 };
+  } catch (e) {
+    const err = e as { stdout: string; stderr: string; code: number };
+    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
+  }
+}
+
+export async function runcState(host: string, name: string): Promise<string | null> {
+  const out = await onHost(host, ['runc', '--root', '/run/ferry/runc', 'state', name], { allowFail: true });
+  return out ? (JSON.parse(out) as { status: string }).status : null;
+}

@@ -1,0 +1,130 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labUnavailable, skipNote } from '../helpers/env.ts';
+import { config, deploy, ferry, hostsFile, httpText, labDown, labUp, onHost, provision } from '../helpers/lab.ts';
+
+const why = labUnavailable();
+skipNote(why, 'namespace lab tests');
+
+const sh = (file: string, args: string[]) => execFileSync(file, args, { encoding: 'utf8' });
+
+function leftovers(): string[] {
+  const found: string[] = [];
+  const netns = sh('ip', ['netns', 'list']);
+  if (/ferry-/.test(netns)) found.push(`namespaces: ${netns.trim()}`);
+  if (sh('ip', ['-o', 'link', 'show']).includes(`${config.labBridge}:`)) found.push(`bridge ${config.labBridge}`);
+  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(`${config.labDir}/hosts`));
+  if (mounts.length) found.push(`mounts: ${mounts.join('; ')}`);
+  const procs = sh('ps', ['-eo', 'pid,args']).split('\n').filter((l) => l.includes(`${config.labDir}/hosts/`) && !l.includes('ps -eo'));
+  if (procs.length) found.push(`processes: ${procs.join('; ')}`);
+  for (const c of ['memory', 'freezer', 'pids', 'cpu']) if (existsSync(`/sys/fs/cgroup/${c}/ferry`)) found.push(`cgroup /sys/fs/cgroup/${c}/ferry`);
+  return found;
+}
+
+describe.skipIf(why !== null)('namespace lab', () => {
+  beforeAll(async () => {
+    await labDown();
+    await labUp(2);
+  });
+  afterAll(async () => {
+    await labDown();
+  });
+
+  it('renders an inventory that Ansible reaches over real SSH with pinned host keys', async () => {
+    const file = await hostsFile();
+    expect(file.hosts.map((h) => h.name)).toEqual(['lab-1', 'lab-2']);
+    const out = sh('ansible', ['all', '-i', file.inventoryFile, '-m', 'ping', '-o']);
+    expect(out).toMatch(/lab-1 \| SUCCESS/);
+    expect(out).toMatch(/lab-2 \| SUCCESS/);
+    expect(readFileSync(file.inventoryFile, 'utf8')).toContain('StrictHostKeyChecking=yes');
+  });
+
+  it('gives each host its own state directory, /root and hostname', async () => {
+    await onHost('lab-1', ['touch', '/var/lib/ferry/only-on-lab-1']);
+    expect(await onHost('lab-1', ['ls', '/var/lib/ferry'])).toContain('only-on-lab-1');
+    expect(await onHost('lab-2', ['ls', '/var/lib/ferry'])).not.toContain('only-on-lab-1');
+    expect(existsSync('/var/lib/ferry/only-on-lab-1')).toBe(false);
+    expect((await onHost('lab-2', ['hostname'])).trim()).toBe('lab-2');
+    await onHost('lab-1', ['rm', '/var/lib/ferry/only-on-lab-1']);
+  });
+
+  it('ferry hosts reports CRIU and the kernel features probed over SSH', async () => {
+    const r = await ferry(['hosts', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const caps = JSON.parse(r.stdout) as { host: string; criuVersion: string; softDirty: boolean; uffd: boolean }[];
+    expect(caps.map((c) => c.host)).toEqual(['lab-1', 'lab-2']);
+    const local = JSON.parse(execFileSync('criu', ['check', '--feature', 'uffd'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) ? 'true' : 'false');
+    const dirty = (() => {
+      try {
+        execFileSync('criu', ['check', '--feature', 'mem_dirty_track'], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    for (const c of caps) {
+      expect(c.criuVersion).toMatch(/^4\.(2|[3-9])/);
+      // The lab shares this machine's kernel: the hosts must report exactly what it can do.
+      expect(c.softDirty).toBe(dirty);
+      expect(c.uffd).toBe(local);
+    }
+  });
+
+  it('the key pinning refuses a host whose key changed', async () => {
+    const file = await hostsFile();
+    const { RemoteHost } = await import('../../src/hosts/RemoteHost.ts');
+    const other = file.hosts[1]!.hostKey;
+    const h = new RemoteHost({ ...file.hosts[0]!, hostKey: other });
+    await expect(h.run(['true'])).rejects.toMatchObject({ code: 'ferry_ssh_host_key_mismatch' });
+    h.dispose();
+  });
+
+  it('provision.yml passes criu check on every host and is idempotent', async () => {
+    const first = await provision();
+    expect(Object.keys(first).sort()).toEqual(['lab-1', 'lab-2']);
+    const second = await provision();
+    for (const h of ['lab-1', 'lab-2']) {
+      expect(second[h]!.failed).toBe(0);
+      expect(second[h]!.changed).toBe(0);
+    }
+  });
+
+  it('deploys web (256 MiB) and kv workloads that answer', async () => {
+    await deploy('lab-1', { workload: 'web', name: 'web1', ballast_mib: 256, port: 8080 });
+    await deploy('lab-1', { workload: 'kv', name: 'kv1', kv_mib: 16, port: 6379 });
+    const c1 = Number(await httpText('lab-1', 8080, '/counter'));
+    expect(c1).toBeGreaterThan(0);
+    const ps = await ferry(['ps', '--json']);
+    const list = JSON.parse(ps.stdout) as { host: string; name: string; status: string; memoryBytes: number }[];
+    const web = list.find((c) => c.name === 'web1')!;
+    expect(web).toMatchObject({ host: 'lab-1', status: 'running' });
+    expect(web.memoryBytes).toBeGreaterThan(256 * 1024 * 1024);
+    expect(list.find((c) => c.name === 'kv1')).toMatchObject({ host: 'lab-1', status: 'running' });
+    const keys = Number(sh('redis-cli', ['-h', (await hostsFile()).hosts[0]!.address, 'dbsize']).trim());
+    expect(keys).toBeGreaterThanOrEqual(16 * 1024);
+  });
+
+  it('recovers hosts whose sshd was killed with SIGKILL', async () => {
+    for (const h of ['lab-1', 'lab-2']) {
+      const pid = readFileSync(`${config.labDir}/hosts/${h}/sshd.pid`, 'utf8').trim();
+      process.kill(Number(pid), 'SIGKILL');
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const broken = await ferry(['lab', 'status', '--json']);
+    expect(broken.code).toBe(1);
+    expect((JSON.parse(broken.stdout) as { whole: boolean }[]).every((s) => !s.whole)).toBe(true);
+    await labUp(2);
+    const ok = await ferry(['lab', 'status', '--json']);
+    expect(ok.code, ok.stdout).toBe(0);
+    // The containers kept running and their host state survived the sshd restart.
+    expect(Number(await httpText('lab-1', 8080, '/counter'))).toBeGreaterThan(0);
+    expect(await onHost('lab-1', ['runc', '--root', '/run/ferry/runc', 'list', '-q'])).toContain('web1');
+  });
+
+  it('lab down leaves no namespace, process, mount, cgroup or bridge behind', async () => {
+    await labDown();
+    expect(leftovers()).toEqual([]);
+    await labUp(2); // afterAll takes it down again; leave the machine as the next file expects
+  });
+});
