@@ -5,6 +5,7 @@ import { labCommand } from './commands/lab.ts';
 import { hostsCommand, psCommand } from './commands/hosts.ts';
 import { deployCommand, provisionCommand } from './commands/provision.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { benchCommand } from './commands/bench.ts';
 
 export const USAGE = `ferry: live-migrate runc containers between hosts with CRIU
 
@@ -20,6 +21,8 @@ Usage:
   ferry migrate NAME --from HOST --to HOST [--method M] [--json]
                                   move a running container; methods: auto normal page-server
                                   precopy pc-ps pc-ps-rsync lazy (default auto)
+  ferry bench [--runs N] [--mib N] [--methods a,b]
+                                  reproduce Table II: every method the hosts support, side by side
   ferry help
 `;
 
@@ -38,6 +41,7 @@ const commands: Record<string, CommandFn> = {
   provision: provisionCommand,
   deploy: deployCommand,
   migrate: migrateCommand,
+  bench: benchCommand,
 };
 
 export async function main(argv: string[], io: Output = stdio()): Promise<number> {

@@ -47,6 +47,16 @@ export class HostLink {
     }
   }
 
+  /** Opens the shared SSH connection from `from` to its peer now, before the freeze, so transfers skip the handshake. */
+  async warm(from: RemoteHost): Promise<void> {
+    const to = this.hosts[0] === from ? this.hosts[1] : this.hosts[0];
+    const dir = HostLink.dir(this.id);
+    await from.run([
+      'ssh', '-i', `${dir}/key`, '-p', String(to.spec.port), '-o', `UserKnownHostsFile=${dir}/known_hosts`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
+      '-o', 'IdentitiesOnly=yes', '-o', 'ControlMaster=auto', '-o', `ControlPath=${dir}/cm-${to.name}`, '-o', 'ControlPersist=120', `${to.spec.user}@${to.spec.address}`, 'true',
+    ]);
+  }
+
   /** rsync `srcDir` on `from` into `dstDir` on the other host; returns bytes sent. */
   async push(from: RemoteHost, srcDir: string, dstDir: string, opts: { delete?: boolean; excludes?: string[] } = {}): Promise<number> {
     const to = this.hosts[0] === from ? this.hosts[1] : this.hosts[0];
@@ -60,6 +70,7 @@ export class HostLink {
         port: to.spec.port,
         delete: opts.delete,
         excludes: opts.excludes,
+        controlPath: `${dir}/cm-${to.name}`,
       }),
     );
     return parseRsyncSent(out);
@@ -68,6 +79,9 @@ export class HostLink {
   async close(): Promise<void> {
     await Promise.all(
       this.hosts.map(async (h) => {
+        const peer = this.hosts[0] === h ? this.hosts[1] : this.hosts[0];
+        // Stop the shared connection's master process, so nothing of this migration keeps running.
+        await h.exec(['ssh', '-o', `ControlPath=${HostLink.dir(this.id)}/cm-${peer.name}`, '-O', 'exit', `${peer.spec.user}@${peer.spec.address}`]).catch(() => undefined);
         await h.exec(['sed', '-i', `/ ${HostLink.tag(this.id)}$/d`, authorizedKeys(h)]).catch(() => undefined);
         await h.exec(['rm', '-rf', HostLink.dir(this.id)]).catch(() => undefined);
       }),

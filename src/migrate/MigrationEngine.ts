@@ -114,6 +114,7 @@ export class MigrationEngine {
     try {
       await this.phase(ctx, 'prepare', async () => {
         for (const h of [source, target]) await h.run(['mkdir', '-p', `${ctx.dir}/img/final`, `${ctx.dir}/work`]);
+        await link.warm(source);
         if (PRESYNC_BUNDLE.includes(pre.method)) {
           const sync = () => this.pushBundle(ctx);
           if (pre.method === 'pc-ps-rsync') await clock.time('pre-copy', sync);

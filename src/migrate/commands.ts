@@ -95,11 +95,13 @@ export interface RsyncArgs {
   /** Delete files on the receiver that the sender lacks (never for image directories a page server filled). */
   delete?: boolean;
   excludes?: string[];
+  /** An SSH control socket: every rsync of a migration reuses one connection (no handshake during the freeze). */
+  controlPath?: string;
 }
 
 export function rsyncPush(a: RsyncArgs): string[] {
   // rsync splits -e itself (no shell); every piece is ours, no chat input reaches it.
-  const ssh = `ssh -i ${a.sshKey} -p ${a.port} -o UserKnownHostsFile=${a.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes -o Compression=no`;
+  const ssh = `ssh -i ${a.sshKey} -p ${a.port} -o UserKnownHostsFile=${a.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes -o Compression=no${a.controlPath ? ` -o ControlMaster=auto -o ControlPath=${a.controlPath} -o ControlPersist=120` : ''}`;
   const args = ['rsync', '-a', '--numeric-ids', '--sparse', '--stats', '-e', ssh];
   if (a.delete) args.push('--delete');
   for (const x of a.excludes ?? []) args.push('--exclude', x);

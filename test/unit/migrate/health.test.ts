@@ -1,0 +1,171 @@
+import http from 'node:http';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeHealth, healthSpecFromConfig, probeOnce, waitHealthy, type HealthSpec } from '../../../src/migrate/health.ts';
+
+describe('healthSpecFromConfig', () => {
+  it.each([
+    ['http:8080:/healthz', { kind: 'http', port: 8080, path: '/healthz' }],
+    ['http:80', { kind: 'http', port: 80, path: '/' }],
+    ['redis:6379', { kind: 'redis', port: 6379 }],
+    ['tcp:5432', { kind: 'tcp', port: 5432 }],
+  ])('reads the annotation %j', (ann, want) => {
+    expect(healthSpecFromConfig({ annotations: { 'org.ferry.health': ann } })).toEqual(want);
+  });
+
+  it('lets the annotation win over FERRY_PORT', () => {
+    const spec = healthSpecFromConfig({ annotations: { 'org.ferry.health': 'tcp:9000' }, process: { args: ['/bin/web'], env: ['FERRY_PORT=8080'] } });
+    expect(spec).toEqual({ kind: 'tcp', port: 9000 });
+  });
+
+  it('falls back to FERRY_PORT when the annotation is malformed', () => {
+    const spec = healthSpecFromConfig({ annotations: { 'org.ferry.health': 'ftp:21' }, process: { args: ['/bin/web'], env: ['FERRY_PORT=8080'] } });
+    expect(spec).toEqual({ kind: 'http', port: 8080, path: '/counter' });
+  });
+
+  it('recognises redis-server with FERRY_PORT as redis', () => {
+    const spec = healthSpecFromConfig({ process: { args: ['/usr/bin/redis-server', '--port', '6380'], env: ['PATH=/usr/bin', 'FERRY_PORT=6380'] } });
+    expect(spec).toEqual({ kind: 'redis', port: 6380 });
+  });
+
+  it('treats any other workload with FERRY_PORT as the HTTP counter', () => {
+    const spec = healthSpecFromConfig({ process: { args: ['python3', '/app/web.py'], env: ['FERRY_PORT=8080', 'X=a=b'] } });
+    expect(spec).toEqual({ kind: 'http', port: 8080, path: '/counter' });
+  });
+
+  it.each([
+    ['no process', {}],
+    ['no env', { process: { args: ['/bin/web'] } }],
+    ['no FERRY_PORT', { process: { args: ['/bin/web'], env: ['PORT=8080'] } }],
+    ['non-numeric FERRY_PORT', { process: { env: ['FERRY_PORT=http'] } }],
+    ['zero FERRY_PORT', { process: { env: ['FERRY_PORT=0'] } }],
+    ['empty FERRY_PORT', { process: { env: ['FERRY_PORT='] } }],
+  ])('has no check with %s', (_what, config) => {
+    expect(healthSpecFromConfig(config)).toEqual({ kind: 'none' });
+  });
+});
+
+describe('describeHealth', () => {
+  it.each([
+    [{ kind: 'http', port: 8080, path: '/counter' }, 'HTTP GET :8080/counter'],
+    [{ kind: 'redis', port: 6379 }, 'Redis PING on :6379'],
+    [{ kind: 'tcp', port: 22 }, 'TCP connect to :22'],
+    [{ kind: 'none' }, 'runc state running'],
+  ] as [HealthSpec, string][])('describes %j', (spec, want) => {
+    expect(describeHealth(spec)).toBe(want);
+  });
+});
+
+function listen(server: net.Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
+  });
+}
+
+const close = (server: net.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+
+describe('probeOnce and waitHealthy against local servers', () => {
+  const httpServer = http.createServer((req, res) => {
+    if (req.url === '/counter') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('42\n');
+    } else {
+      res.writeHead(500);
+      res.end('broken\n');
+    }
+  });
+  const pingCount = { n: 0 };
+  const redisServer = net.createServer((sock) => {
+    sock.on('data', (d) => {
+      if (d.toString() === 'PING\r\n') {
+        pingCount.n++;
+        sock.write('+PONG\r\n');
+      } else sock.write('-ERR unknown command\r\n');
+    });
+    sock.on('error', () => undefined);
+  });
+  const angryRedis = net.createServer((sock) => {
+    sock.on('data', () => sock.write('-NOAUTH Authentication required.\r\n'));
+    sock.on('error', () => undefined);
+  });
+  const silent = net.createServer((sock) => {
+    sock.on('error', () => undefined);
+  });
+  let httpPort = 0;
+  let redisPort = 0;
+  let angryPort = 0;
+  let silentPort = 0;
+  let closedPort = 0;
+
+  beforeAll(async () => {
+    httpPort = await listen(httpServer);
+    redisPort = await listen(redisServer);
+    angryPort = await listen(angryRedis);
+    silentPort = await listen(silent);
+    const probe = net.createServer();
+    closedPort = await listen(probe);
+    await close(probe);
+  });
+
+  afterAll(async () => {
+    httpServer.closeAllConnections();
+    await Promise.all([close(httpServer), close(redisServer), close(angryRedis), close(silent)]);
+  });
+
+  it('http: true on a 200 answer', async () => {
+    expect(await probeOnce('127.0.0.1', { kind: 'http', port: httpPort, path: '/counter' })).toBe(true);
+  });
+
+  it('http: false on a 500 answer', async () => {
+    expect(await probeOnce('127.0.0.1', { kind: 'http', port: httpPort, path: '/broken' })).toBe(false);
+  });
+
+  it('http: false on a closed port', async () => {
+    expect(await probeOnce('127.0.0.1', { kind: 'http', port: closedPort, path: '/counter' })).toBe(false);
+  });
+
+  it('redis: true when PING gets +PONG', async () => {
+    const before = pingCount.n;
+    expect(await probeOnce('127.0.0.1', { kind: 'redis', port: redisPort })).toBe(true);
+    expect(pingCount.n).toBe(before + 1);
+  });
+
+  it('redis: false on an error reply', async () => {
+    expect(await probeOnce('127.0.0.1', { kind: 'redis', port: angryPort })).toBe(false);
+  });
+
+  it('redis: false on a closed port', async () => {
+    expect(await probeOnce('127.0.0.1', { kind: 'redis', port: closedPort })).toBe(false);
+  });
+
+  it('redis: false when an HTTP server answers the PING', async () => {
+    expect(await probeOnce('127.0.0.1', { kind: 'redis', port: httpPort })).toBe(false);
+  });
+
+  it('redis: false when the server never answers (timeout parameter)', async () => {
+    expect(await probeOnce('127.0.0.1', { kind: 'redis', port: silentPort }, 200)).toBe(false);
+  });
+
+  it('tcp: true when the port accepts a connection', async () => {
+    expect(await probeOnce('127.0.0.1', { kind: 'tcp', port: redisPort })).toBe(true);
+  });
+
+  it('tcp: false on a closed port', async () => {
+    expect(await probeOnce('127.0.0.1', { kind: 'tcp', port: closedPort })).toBe(false);
+  });
+
+  it('none: always true', async () => {
+    expect(await probeOnce('127.0.0.1', { kind: 'none' })).toBe(true);
+  });
+
+  it('waitHealthy returns the seconds waited for a healthy service', async () => {
+    const waited = await waitHealthy('127.0.0.1', { kind: 'http', port: httpPort, path: '/counter' }, 5);
+    expect(waited).not.toBeNull();
+    expect(waited).toBeGreaterThanOrEqual(0);
+  });
+
+  it('waitHealthy returns null when the service never answers within the timeout', async () => {
+    expect(await waitHealthy('127.0.0.1', { kind: 'tcp', port: closedPort }, 0.3)).toBeNull();
+  });
+});
