@@ -19,7 +19,7 @@ async function debris(host: string): Promise<string[]> {
   if (images) found.push(`images: ${images}`);
   const procs = (await onHost(host, ['pgrep', '-af', 'criu (page-server|lazy-pages)'], { allowFail: true })).trim();
   if (procs) found.push(`criu processes: ${procs}`);
-  const masters = (await onHost(host, ['pgrep', '-af', 'ControlPath=/run/ferry/migrations'], { allowFail: true })).trim();
+  const masters = (await onHost(host, ['pgrep', '-af', 'ControlPath=/run/ferry/[m]igrations'], { allowFail: true })).trim();
   if (masters) found.push(`ssh masters: ${masters}`);
   const keys = await onHost(host, ['cat', '/root/.ssh/authorized_keys']);
   if (keys.includes('ferry-link-')) found.push('link key still authorized');
