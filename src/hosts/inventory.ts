@@ -47,6 +47,7 @@ export function parseHostsFile(text: string, source = 'hosts file'): HostsFile {
   const d = data as Record<string, unknown>;
   if (!Array.isArray(d.hosts)) throw bad("'hosts' must be a list");
   const hosts = d.hosts.map((h, i): HostSpec => {
+    if (typeof h !== 'object' || h === null) throw bad(`hosts[${i}] must be an object`);
     const r = h as Record<string, unknown>;
     const str = (k: string) => {
       if (typeof r[k] !== 'string' || r[k] === '') throw bad(`hosts[${i}].${k} must be a non-empty string`);
@@ -57,7 +58,7 @@ export function parseHostsFile(text: string, source = 'hosts file'): HostsFile {
     const port = r.port ?? 22;
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw bad(`hosts[${i}].port must be 1-65535`);
     const hostKey = str('hostKey');
-    if (!/^ssh-[a-z0-9-]+ [A-Za-z0-9+/=]+/.test(hostKey)) throw bad(`hosts[${i}].hostKey must be an OpenSSH public key`);
+    if (!/^(ssh-[a-z0-9-]+|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+/.test(hostKey)) throw bad(`hosts[${i}].hostKey must be an OpenSSH public key`);
     return {
       name,
       address: str('address'),

@@ -4,7 +4,8 @@
  */
 export function shellQuote(arg: string): string {
   if (arg.includes('\0')) throw new Error('argument contains a NUL byte');
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  // No '=': a first word with '=' would be read as an assignment.
+  if (/^[A-Za-z0-9_@%+:,./-]+$/.test(arg)) return arg;
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -2,8 +2,9 @@ import type { RemoteHost } from '../hosts/RemoteHost.ts';
 import { HOST_PATHS } from '../hosts/paths.ts';
 
 /** Mount points at or below `dir`, deepest first, from /proc/self/mountinfo. */
-export function mountsUnder(mountinfo: string, dir: string): string[] {
-  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+export function mountsUnder(mountinfo: string, path: string): string[] {
+  const dir = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  const prefix = `${dir}/`;
   return mountinfo
     .split('\n')
     .map((l) => l.split(' ')[4])

@@ -18,13 +18,18 @@ export function healthSpecFromConfig(config: OciConfig): HealthSpec {
     const m = /^(http|redis|tcp):(\d{1,5})(?::(\/\S*))?$/.exec(ann);
     if (m) {
       const port = Number(m[2]);
+      if (port < 1 || port > 65535) return fallbackHealth(config);
       if (m[1] === 'http') return { kind: 'http', port, path: m[3] ?? '/' };
       return { kind: m[1] as 'redis' | 'tcp', port };
     }
   }
+  return fallbackHealth(config);
+}
+
+function fallbackHealth(config: OciConfig): HealthSpec {
   const env = Object.fromEntries((config.process?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const port = Number(env.FERRY_PORT);
-  if (!Number.isInteger(port) || port <= 0) return { kind: 'none' };
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) return { kind: 'none' };
   const args = config.process?.args ?? [];
   if (args.some((a) => a.endsWith('redis-server'))) return { kind: 'redis', port };
   return { kind: 'http', port, path: '/counter' };

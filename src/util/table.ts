@@ -14,9 +14,12 @@ export function formatBytes(n: number | null | undefined): string {
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
+  // Compare the rounded value, so 1048575 B reads 1.0 MiB rather than 1024 KiB.
+  const shown = (x: number) => Number(x.toFixed(x < 10 ? 1 : 0));
+  while (shown(v) >= 1024 && u < units.length - 1) {
     v /= 1024;
     u++;
   }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+  const r = shown(v);
+  return `${r < 10 ? r.toFixed(1) : r.toFixed(0)} ${units[u]}`;
 }

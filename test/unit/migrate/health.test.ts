@@ -56,14 +56,26 @@ describe('describeHealth', () => {
   });
 });
 
+const openSockets = new Map<net.Server, Set<net.Socket>>();
+
 function listen(server: net.Server): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  openSockets.set(server, sockets);
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
   });
 }
 
-const close = (server: net.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+/** Closes a server, destroying connections left open (fetch keeps HTTP connections alive; the silent server never reads EOF). */
+function close(server: net.Server): Promise<void> {
+  for (const s of openSockets.get(server) ?? []) s.destroy();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+}
 
 describe('probeOnce and waitHealthy against local servers', () => {
   const httpServer = http.createServer((req, res) => {
@@ -109,7 +121,6 @@ describe('probeOnce and waitHealthy against local servers', () => {
   });
 
   afterAll(async () => {
-    httpServer.closeAllConnections();
     await Promise.all([close(httpServer), close(redisServer), close(angryRedis), close(silent)]);
   });
 

@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USAGE, main, type Output } from '../../../src/cli/main.ts';
+
+function collect(): Output & { stdout: () => string; stderr: () => string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out: (s) => out.push(s),
+    err: (s) => err.push(s),
+    isTTY: false,
+    stdout: () => out.join('\n'),
+    stderr: () => err.join('\n'),
+  };
+}
+
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk7p2v5b0rV4cY6o0D8yq5Qm9Yb3L2e1c0fTt5UuJbK';
+
+describe('main', () => {
+  let dir = '';
+  const saved: Record<string, string | undefined> = {};
+  const FERRY_VARS = ['FERRY_HOSTS_FILE', 'FERRY_LAB_DIR', 'FERRY_LAB_SUBNET', 'FERRY_LAB_BRIDGE', 'FERRY_COMMAND_TIMEOUT_S', 'FERRY_HEALTH_TIMEOUT_S'];
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ferry-cli-'));
+    const hostsFile = path.join(dir, 'hosts.json');
+    const host = (name: string, address: string) => ({ name, address, port: 22, user: 'root', privateKeyFile: path.join(dir, 'id_ed25519'), hostKey: KEY });
+    writeFileSync(
+      hostsFile,
+      JSON.stringify({
+        environment: 'local',
+        knownHostsFile: path.join(dir, 'known_hosts'),
+        inventoryFile: path.join(dir, 'inventory.ini'),
+        hosts: [host('lab-1', '10.247.0.11'), host('lab-2', '10.247.0.12')],
+      }),
+    );
+    for (const k of FERRY_VARS) {
+      saved[k] = process.env[k];
+      delete process.env[k];
+    }
+    process.env.FERRY_HOSTS_FILE = hostsFile;
+  });
+
+  afterAll(() => {
+    for (const k of FERRY_VARS) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('help prints the usage and returns 0', async () => {
+    for (const cmd of ['help', '--help', '-h']) {
+      const io = collect();
+      expect(await main([cmd], io)).toBe(0);
+      expect(io.stdout()).toBe(USAGE);
+      expect(io.stderr()).toBe('');
+    }
+  });
+
+  it('no command prints the usage and returns 2', async () => {
+    const io = collect();
+    expect(await main([], io)).toBe(2);
+    expect(io.stdout()).toContain('Usage:');
+  });
+
+  it('an unknown command returns 2 with a message and the usage', async () => {
+    const io = collect();
+    expect(await main(['teleport'], io)).toBe(2);
+    expect(io.stderr()).toContain("ferry: unknown command 'teleport'");
+    expect(io.stderr()).toContain('Usage:');
+    expect(io.stdout()).toBe('');
+  });
+
+  it('migrate without arguments is a usage error (2)', async () => {
+    const io = collect();
+    expect(await main(['migrate'], io)).toBe(2);
+    expect(io.stderr()).toContain('usage: ferry migrate NAME --from HOST --to HOST');
+    expect(io.stderr()).toContain('[ferry_usage]');
+  });
+
+  it('migrate without --to is a usage error (2)', async () => {
+    const io = collect();
+    expect(await main(['migrate', 'web1', '--from', 'lab-1'], io)).toBe(2);
+    expect(io.stderr()).toContain('[ferry_usage]');
+  });
+
+  it('migrate with an unknown flag is a usage error naming it (2)', async () => {
+    const io = collect();
+    expect(await main(['migrate', 'web1', '--from', 'lab-1', '--to', 'lab-2', '--fast'], io)).toBe(2);
+    expect(io.stderr()).toContain('--fast');
+    expect(io.stderr()).toContain('[ferry_usage]');
+  });
+
+  it('migrate with an invalid container name returns 2 before touching any host', async () => {
+    const io = collect();
+    expect(await main(['migrate', 'Web1', '--from', 'a', '--to', 'b'], io)).toBe(2);
+    expect(io.stderr()).toContain("invalid container name 'Web1'");
+    expect(io.stderr()).toContain('[ferry_invalid_name]');
+    expect(io.stdout()).toBe('');
+  });
+
+  it('migrate with an invalid host name returns 2', async () => {
+    const io = collect();
+    expect(await main(['migrate', 'web1', '--from', 'lab_1', '--to', 'lab-2'], io)).toBe(2);
+    expect(io.stderr()).toContain("invalid host name 'lab_1'");
+  });
+
+  it('migrate from an unknown host returns 1, listing the known hosts', async () => {
+    const io = collect();
+    expect(await main(['migrate', 'web1', '--from', 'nope', '--to', 'lab-2'], io)).toBe(1);
+    expect(io.stderr()).toContain("unknown host 'nope' (known hosts: lab-1, lab-2)");
+    expect(io.stderr()).toContain('[ferry_unknown_host]');
+  });
+
+  it('migrate with an unknown method is refused before any host is reached', async () => {
+    const io = collect();
+    expect(await main(['migrate', 'web1', '--from', 'lab-1', '--to', 'lab-2', '--method', 'warp'], io)).toBe(1);
+    expect(io.stderr()).toContain("unknown method 'warp'");
+    expect(io.stderr()).toContain('[ferry_unknown_method]');
+  });
+
+  it('migrate reports a missing hosts file as lab not up', async () => {
+    const keep = process.env.FERRY_HOSTS_FILE;
+    process.env.FERRY_HOSTS_FILE = path.join(dir, 'missing.json');
+    try {
+      const io = collect();
+      expect(await main(['migrate', 'web1', '--from', 'lab-1', '--to', 'lab-2'], io)).toBe(1);
+      expect(io.stderr()).toContain('[ferry_lab_not_up]');
+    } finally {
+      process.env.FERRY_HOSTS_FILE = keep;
+    }
+  });
+
+  it('a bad environment fails fast with a config error', async () => {
+    process.env.FERRY_LAB_SUBNET = '10.1';
+    try {
+      const io = collect();
+      expect(await main(['migrate', 'web1', '--from', 'lab-1', '--to', 'lab-2'], io)).toBe(1);
+      expect(io.stderr()).toContain("FERRY_LAB_SUBNET='10.1'");
+      expect(io.stderr()).toContain('[ferry_config_invalid]');
+    } finally {
+      delete process.env.FERRY_LAB_SUBNET;
+    }
+  });
+});

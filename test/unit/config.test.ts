@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, loadConfig } from '../../src/config.ts';
+import { ErrorCode } from '../../src/errors.ts';
+import { catchFerry } from './catch-ferry.ts';
+
+const invalid = (env: NodeJS.ProcessEnv) => catchFerry(() => loadConfig(env), ErrorCode.ConfigInvalid);
+
+describe('loadConfig', () => {
+  it('has defaults for an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      labDir: '/var/lib/ferry-lab',
+      hostsFile: '/var/lib/ferry-lab/hosts.json',
+      labBridge: 'ferry0',
+      labSubnetPrefix: '10.247.0',
+      commandTimeoutS: 600,
+      healthTimeoutS: 60,
+      benchDir: path.join(REPO_ROOT, '.bench'),
+    });
+  });
+
+  it('finds the repository root', () => {
+    expect(REPO_ROOT).toBe(path.resolve(import.meta.dirname, '..', '..'));
+  });
+
+  it('reads every variable', () => {
+    const c = loadConfig({
+      FERRY_LAB_DIR: '/srv/lab',
+      FERRY_HOSTS_FILE: '/etc/ferry/hosts.json',
+      FERRY_LAB_BRIDGE: 'br1',
+      FERRY_LAB_SUBNET: '192.168.7',
+      FERRY_COMMAND_TIMEOUT_S: '30',
+      FERRY_HEALTH_TIMEOUT_S: '5',
+      FERRY_BENCH_DIR: '/tmp/bench',
+    });
+    expect(c).toEqual({
+      labDir: '/srv/lab',
+      hostsFile: '/etc/ferry/hosts.json',
+      labBridge: 'br1',
+      labSubnetPrefix: '192.168.7',
+      commandTimeoutS: 30,
+      healthTimeoutS: 5,
+      benchDir: '/tmp/bench',
+    });
+  });
+
+  it('puts the hosts file under the lab dir by default', () => {
+    expect(loadConfig({ FERRY_LAB_DIR: '/srv/lab' }).hostsFile).toBe('/srv/lab/hosts.json');
+  });
+
+  it('treats an empty timeout as the default', () => {
+    expect(loadConfig({ FERRY_COMMAND_TIMEOUT_S: '' }).commandTimeoutS).toBe(600);
+  });
+
+  it('rejects a relative FERRY_LAB_DIR', () => {
+    expect(invalid({ FERRY_LAB_DIR: 'lab' }).message).toBe("FERRY_LAB_DIR='lab' must be an absolute path");
+  });
+
+  it('rejects a relative FERRY_HOSTS_FILE', () => {
+    expect(invalid({ FERRY_HOSTS_FILE: './hosts.json' }).message).toContain('FERRY_HOSTS_FILE');
+  });
+
+  it.each(['10.1', '300.1.1', '10.247.0.0', '10.247.x', '', '10.256.0'])('rejects FERRY_LAB_SUBNET=%j', (subnet) => {
+    expect(invalid({ FERRY_LAB_SUBNET: subnet }).message).toContain(`FERRY_LAB_SUBNET='${subnet}'`);
+  });
+
+  it('accepts the edge subnet 255.255.255', () => {
+    expect(loadConfig({ FERRY_LAB_SUBNET: '255.255.255' }).labSubnetPrefix).toBe('255.255.255');
+  });
+
+  it.each(['Ferry0', '0br', 'br-0', 'br;rm', 'a'.repeat(16), ''])('rejects FERRY_LAB_BRIDGE=%j', (bridge) => {
+    expect(invalid({ FERRY_LAB_BRIDGE: bridge }).message).toContain('FERRY_LAB_BRIDGE');
+  });
+
+  it('accepts a 15-character bridge name', () => {
+    expect(loadConfig({ FERRY_LAB_BRIDGE: 'a'.repeat(15) }).labBridge).toBe('a'.repeat(15));
+  });
+
+  it.each(['1.5', '0', '-3', 'ten', 'abc1'])('rejects FERRY_COMMAND_TIMEOUT_S=%j', (v) => {
+    expect(invalid({ FERRY_COMMAND_TIMEOUT_S: v }).message).toBe(`FERRY_COMMAND_TIMEOUT_S='${v}' must be a positive integer`);
+  });
+
+  it('rejects a non-integer FERRY_HEALTH_TIMEOUT_S', () => {
+    expect(invalid({ FERRY_HEALTH_TIMEOUT_S: '2.5' }).message).toContain('FERRY_HEALTH_TIMEOUT_S');
+  });
+});
