@@ -1,0 +1,131 @@
+/**
+ * The few Block Kit shapes Ferry sends, typed just enough to keep them valid, with Slack's limits.
+ * Plain objects: Bolt's `say`/`chat.postMessage` take them as they are.
+ * @see https://api.slack.com/reference/block-kit/blocks
+ */
+
+/** Slack's documented limits that Ferry's messages could reach. */
+export const LIMITS = {
+  blocks: 50,
+  sectionText: 3000,
+  headerText: 150,
+  contextElements: 10,
+  buttonText: 75,
+  buttonValue: 2000,
+  confirmTitle: 100,
+  confirmText: 300,
+  confirmButton: 30,
+  /** Ferry's own cap on the `text` fallback (Slack allows 40,000; notifications show far less). */
+  fallbackText: 3000,
+} as const;
+
+export interface PlainText {
+  type: 'plain_text';
+  text: string;
+  emoji?: boolean;
+}
+export interface Mrkdwn {
+  type: 'mrkdwn';
+  text: string;
+}
+export interface SectionBlock {
+  type: 'section';
+  text: Mrkdwn;
+}
+export interface HeaderBlock {
+  type: 'header';
+  text: PlainText;
+}
+export interface DividerBlock {
+  type: 'divider';
+}
+export interface ContextBlock {
+  type: 'context';
+  elements: Mrkdwn[];
+}
+export interface ConfirmDialog {
+  title: PlainText;
+  text: Mrkdwn;
+  confirm: PlainText;
+  deny: PlainText;
+  style?: 'primary' | 'danger';
+}
+export interface ButtonElement {
+  type: 'button';
+  text: PlainText;
+  action_id: string;
+  value: string;
+  style?: 'primary' | 'danger';
+  confirm?: ConfirmDialog;
+}
+export interface ActionsBlock {
+  type: 'actions';
+  block_id?: string;
+  elements: ButtonElement[];
+}
+export type Block = SectionBlock | HeaderBlock | DividerBlock | ContextBlock | ActionsBlock;
+
+/** A message for chat.postMessage / chat.update / respond: `text` is the notification and accessibility fallback. */
+export interface ChatMessage {
+  text: string;
+  blocks: Block[];
+}
+
+/** Cuts `s` to `max` characters, marking the cut with `…`. */
+export function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+export function plain(text: string, max: number = LIMITS.sectionText): PlainText {
+  return { type: 'plain_text', text: clip(text, max), emoji: true };
+}
+
+export function mrkdwn(text: string, max: number = LIMITS.sectionText): Mrkdwn {
+  return { type: 'mrkdwn', text: clip(text, max) };
+}
+
+export function section(text: string): SectionBlock {
+  return { type: 'section', text: mrkdwn(text) };
+}
+
+export function header(text: string): HeaderBlock {
+  return { type: 'header', text: plain(text, LIMITS.headerText) };
+}
+
+export function context(...texts: string[]): ContextBlock {
+  return { type: 'context', elements: texts.filter((t) => t !== '').slice(0, LIMITS.contextElements).map((t) => mrkdwn(t, 2000)) };
+}
+
+export function button(opts: { text: string; actionId: string; value: string; style?: 'primary' | 'danger'; confirm?: ConfirmDialog }): ButtonElement {
+  return {
+    type: 'button',
+    text: plain(opts.text, LIMITS.buttonText),
+    action_id: opts.actionId,
+    value: clip(opts.value, LIMITS.buttonValue),
+    ...(opts.style ? { style: opts.style } : {}),
+    ...(opts.confirm ? { confirm: opts.confirm } : {}),
+  };
+}
+
+export function confirmDialog(opts: { title: string; text: string; confirm: string; deny: string; style?: 'primary' | 'danger' }): ConfirmDialog {
+  return {
+    title: plain(opts.title, LIMITS.confirmTitle),
+    text: mrkdwn(opts.text, LIMITS.confirmText),
+    confirm: plain(opts.confirm, LIMITS.confirmButton),
+    deny: plain(opts.deny, LIMITS.confirmButton),
+    ...(opts.style ? { style: opts.style } : {}),
+  };
+}
+
+/**
+ * Assembles a message within Slack's limits: empty context blocks dropped, at most 50 blocks
+ * (the last one saying how many were left out), and a non-empty fallback.
+ */
+export function message(text: string, blocks: Block[]): ChatMessage {
+  let kept = blocks.filter((b) => b.type !== 'context' || b.elements.length > 0);
+  if (kept.length > LIMITS.blocks) {
+    const left = kept.length - (LIMITS.blocks - 1);
+    kept = [...kept.slice(0, LIMITS.blocks - 1), context(`… ${left} more blocks left out`)];
+  }
+  return { text: clip(text.trim() === '' ? 'Ferry' : text, LIMITS.fallbackText), blocks: kept };
+}

@@ -1,0 +1,28 @@
+/** The chat command core: parse `/migrate`, decide with the policy, render replies. Pure, except readPolicyFile. */
+export { ChatError, ChatErrorCode, isChatError } from './errors.ts';
+export { MIGRATION_ID_PATTERN, parseCommand, USAGE, type ChatCommand } from './parse.ts';
+export {
+  auditEvent,
+  canApprove,
+  canRequest,
+  environmentOf,
+  loadPolicy,
+  migrationEnvironments,
+  PRINCIPAL_PATTERN,
+  type AuditAction,
+  type AuditEvent,
+  type AuditInput,
+  type AuditOutcome,
+  type ChatUser,
+  type Decision,
+  type DenyCode,
+  type EnvironmentRules,
+  type HostRef,
+  type PendingRequest,
+  type Policy,
+  type PolicyFile,
+} from './policy.ts';
+export { readPolicyFile } from './policy-file.ts';
+export { applyEvent, queuedStatus, reportStatus, type FinishedPhase, type MigrationStatus, type StatusView } from './status.ts';
+export * from './render.ts';
+export { consoleAction, mrkdwnToPlain, toConsoleText } from './console-render.ts';

@@ -1,0 +1,160 @@
+import { isFerryError } from '../../errors.ts';
+import { METHODS, parseMethod, type MethodRequest } from '../../migrate/methods.ts';
+import { validateName } from '../../util/names.ts';
+import { ChatError, ChatErrorCode } from './errors.ts';
+import { closest } from './suggest.ts';
+import { tokenize } from './slack-text.ts';
+import { USAGE } from './usage.ts';
+
+export { USAGE } from './usage.ts';
+
+/** Migration ids as the engine accepts them (`m-20250101120000-a1b2c3` from `newMigrationId`). */
+export const MIGRATION_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/** One parsed `/migrate` command. */
+export type ChatCommand =
+  | { kind: 'migrate'; container: string; from: string; to: string; method: MethodRequest; dryRun: boolean }
+  | { kind: 'status'; id?: string }
+  | { kind: 'list' }
+  | { kind: 'cancel'; id: string }
+  | { kind: 'hosts' }
+  | { kind: 'help' };
+
+const COMMANDS = ['status', 'list', 'cancel', 'hosts', 'help'] as const;
+const HELP_WORDS = new Set(['help', '?', '-h', '--help']);
+const DRY_RUN_WORDS = new Set(['dry-run', 'dryrun', '--dry-run']);
+const METHOD_WORDS = new Set(['method', '--method']);
+/** Words that are grammar, never a host: `from to gcp-1` is a missing host, not a host named "to". */
+const KEYWORDS = new Set(['from', 'to', ...METHOD_WORDS, ...DRY_RUN_WORDS]);
+
+/**
+ * Parses the text after `/migrate`. Keywords are case-insensitive; names are not (they reach commands).
+ * Empty text means help.
+ *
+ * @throws ChatError `ferry_chat_usage`: the message says exactly what was wrong, then shows {@link USAGE};
+ *   `details.problem` holds the first part alone.
+ */
+export function parseCommand(text: string): ChatCommand {
+  const words = tokenize(text);
+  if (words.length === 0) return { kind: 'help' };
+  if (words[1]?.toLowerCase() === 'from') return parseMigrate(words);
+  const first = words[0]!.toLowerCase();
+  if (HELP_WORDS.has(first)) return noArguments(words, { kind: 'help' });
+  switch (first) {
+    case 'list':
+      return noArguments(words, { kind: 'list' });
+    case 'hosts':
+      return noArguments(words, { kind: 'hosts' });
+    case 'status': {
+      if (words.length > 2) throw unexpected(words[2]!, `status ${words[1]}`);
+      return words.length === 2 ? { kind: 'status', id: migrationId(words[1]!) } : { kind: 'status' };
+    }
+    case 'cancel': {
+      if (words.length < 2) throw usage("expected a migration id after 'cancel'");
+      if (words.length > 2) throw unexpected(words[2]!, `cancel ${words[1]}`);
+      return { kind: 'cancel', id: migrationId(words[1]!) };
+    }
+  }
+  const guess = words.length <= 2 && !KEYWORDS.has(words[1]?.toLowerCase() ?? '') ? closest(first, COMMANDS) : undefined;
+  if (guess) throw usage(`unknown command '${words[0]}': did you mean '${guess}'?`);
+  return parseMigrate(words);
+}
+
+/** `<container> from <host> to <host>`, then `method <m>` and `dry-run` in either order. */
+function parseMigrate(words: string[]): ChatCommand {
+  const first = words[0]!;
+  if (KEYWORDS.has(first.toLowerCase())) throw usage(`expected a container name before '${first}'`);
+  const container = name('container', first);
+  const from = clause(words, 1, 'from', 'a source host', container);
+  const to = clause(words, 3, 'to', 'a target host', `from ${from}`);
+  if (from === to) throw usage(`same source and target host '${from}': choose a different host after 'to'`);
+
+  let method: MethodRequest | undefined;
+  let dryRun = false;
+  for (let i = 5; i < words.length; i++) {
+    const word = words[i]!;
+    const lower = word.toLowerCase();
+    const inline = /^(--)?method=/.test(lower) ? word.slice(word.indexOf('=') + 1) : undefined;
+    if (METHOD_WORDS.has(lower) || inline !== undefined) {
+      if (method !== undefined) throw usage(`'method' given twice`);
+      const value = inline ?? words[++i];
+      if (!value || KEYWORDS.has(value.toLowerCase())) throw usage(`expected a method after 'method': choose one of ${methodChoices()}`);
+      method = methodOf(value);
+    } else if (DRY_RUN_WORDS.has(lower)) {
+      if (dryRun) throw usage(`'dry-run' given twice`);
+      dryRun = true;
+    } else {
+      throw unexpected(word, words[i - 1]!);
+    }
+  }
+  return { kind: 'migrate', container, from, to, method: method ?? 'auto', dryRun };
+}
+
+/** Reads `<keyword> <host>` at words[i]; `after` names what came before, for the message. */
+function clause(words: string[], i: number, keyword: 'from' | 'to', what: string, after: string): string {
+  const got = words[i];
+  if (got?.toLowerCase() !== keyword) {
+    throw usage(`expected '${keyword} <host>' after '${after}'${got === undefined ? '' : `, got '${got}'`}`);
+  }
+  const host = words[i + 1];
+  if (host === undefined) throw usage(`expected ${what} after '${keyword}'`);
+  if (KEYWORDS.has(host.toLowerCase())) throw usage(`expected ${what} after '${keyword}', got '${host}'`);
+  return name('host', host);
+}
+
+function name(kind: 'container' | 'host', value: string): string {
+  try {
+    return validateName(kind, value);
+  } catch (e) {
+    if (!isFerryError(e)) throw e;
+    const lower = value.toLowerCase();
+    const hint = lower !== value && safeValid(kind, lower) ? ` (names are lowercase: did you mean '${lower}'?)` : '';
+    throw usage(`${e.message}${hint}`, e);
+  }
+}
+
+function safeValid(kind: 'container' | 'host', value: string): boolean {
+  try {
+    validateName(kind, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function methodOf(value: string): MethodRequest {
+  try {
+    return parseMethod(value.toLowerCase());
+  } catch (e) {
+    if (!isFerryError(e)) throw e;
+    throw usage(`unknown method '${value}': choose one of ${methodChoices()}`, e);
+  }
+}
+
+function methodChoices(): string {
+  return ['auto', ...METHODS].join(', ');
+}
+
+function migrationId(value: string): string {
+  if (!MIGRATION_ID_PATTERN.test(value)) {
+    throw usage(`invalid migration id '${clip(value)}': use lowercase letters, digits and '-', up to 64 characters (like m-20250101120000-a1b2c3)`);
+  }
+  return value;
+}
+
+function noArguments<C extends ChatCommand>(words: string[], command: C): C {
+  if (words.length > 1) throw unexpected(words[1]!, words[0]!, `'${words[0]}' takes no arguments`);
+  return command;
+}
+
+function unexpected(word: string, after: string, why?: string): ChatError {
+  return usage(`unexpected word '${clip(word)}' after '${clip(after)}'${why ? `: ${why}` : ''}`);
+}
+
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+function usage(problem: string, original?: unknown): ChatError {
+  return new ChatError(ChatErrorCode.Usage, `${problem}\n\n${USAGE}`, { original, details: { problem } });
+}

@@ -1,0 +1,30 @@
+import { message, section, type Block, type ChatMessage } from './blocks.ts';
+import { bold, code, codeBlock, esc, link } from './mrkdwn.ts';
+import { USAGE } from './usage.ts';
+
+/**
+ * Help, or a usage error: the problem (if any) then the usage in a code block. Takes a ChatError's
+ * message as it is (the usage text it ends with is not repeated), or nothing for plain help.
+ */
+export function usage(errorMessage?: string): ChatMessage {
+  const problem = (errorMessage ?? '').replace(USAGE, '').trim();
+  const blocks: Block[] = [];
+  if (problem) blocks.push(section(`:warning: ${esc(problem)}`));
+  blocks.push(section(codeBlock(USAGE)));
+  return message(problem ? `${esc(problem)} (see /migrate help)` : esc(USAGE), blocks);
+}
+
+/** The policy said no. Send it ephemeral, to the person who asked. */
+export function denied(reason: string): ChatMessage {
+  return message(`Not allowed: ${esc(reason)}`, [section(`:no_entry: Not allowed: ${esc(reason)}`)]);
+}
+
+/** One migration per container at a time: points to the one under way. `link` is its status message permalink (https). */
+export function alreadyMigrating(container: string, existingId: string, link_?: string): ChatMessage {
+  const follow = link_ ? `${link(link_, 'Follow it here')}, or run ${code(`/migrate status ${existingId}`)}` : `Follow it with ${code(`/migrate status ${existingId}`)}`;
+  return message(`${esc(container)} is already being migrated (migration ${esc(existingId)})`, [
+    section(
+      `:warning: ${bold(container)} is already being migrated (migration ${code(existingId)}). ${follow}; to stop it before the freeze: ${code(`/migrate cancel ${existingId}`)}.`,
+    ),
+  ]);
+}

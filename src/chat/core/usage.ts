@@ -1,0 +1,15 @@
+import { METHODS } from '../../migrate/methods.ts';
+
+/** What `/migrate help` shows, and what every usage error ends with. Plain text: renderers put it in a code block. */
+export const USAGE = [
+  'Usage:',
+  '  /migrate <container> from <host> to <host> [method <method>] [dry-run]',
+  '                                    move a running container; a second person approves',
+  '  /migrate status [<migration-id>]  show one migration (default: the latest ones)',
+  '  /migrate list                     list queued and running migrations',
+  '  /migrate cancel <migration-id>    cancel a migration before its container is frozen',
+  '  /migrate hosts                    list the hosts Ferry can migrate between',
+  '  /migrate help                     show this text',
+  `Methods: auto (default), ${METHODS.join(', ')}`,
+  'Example: /migrate web1 from aws-1 to gcp-1 method pc-ps-rsync',
+].join('\n');
