@@ -20,6 +20,28 @@ export interface FerryConfig {
   healthTimeoutS: number;
   /** Directory for benchmark output. @defaultValue .bench (FERRY_BENCH_DIR) */
   benchDir: string;
+  /** Redis for the queue; unset means `ferry start` runs its own on loopback. (REDIS_URL) */
+  redisUrl?: string;
+  /** Migrations one worker runs at once. @defaultValue 2 (FERRY_WORKER_CONCURRENCY) */
+  workerConcurrency: number;
+  /** Run the provision playbook on both hosts before each migration. @defaultValue true (FERRY_PROVISION=0 turns it off) */
+  provisionBeforeMigrate: boolean;
+  /** Policy file (who may request and approve). Required with Slack; the console has a default. (FERRY_POLICY_FILE) */
+  policyFile?: string;
+  slack: {
+    /** xoxb-… (SLACK_BOT_TOKEN); with none, `ferry start` opens the console chat. */
+    botToken?: string;
+    /** HTTP mode (SLACK_SIGNING_SECRET). */
+    signingSecret?: string;
+    /** Socket Mode (SLACK_APP_TOKEN, xapp-…). */
+    appToken?: string;
+    /** Web API base URL (SLACK_API_URL); for a local stand-in in tests. */
+    apiUrl?: string;
+    /** HTTP receiver port. @defaultValue 3000 (FERRY_HTTP_PORT) */
+    port: number;
+  };
+  /** Port of the worker's /healthz (FERRY_HEALTH_PORT); none when unset. */
+  workerHealthPort?: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
@@ -40,7 +62,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     commandTimeoutS: positiveInt('FERRY_COMMAND_TIMEOUT_S', env.FERRY_COMMAND_TIMEOUT_S, 600),
     healthTimeoutS: positiveInt('FERRY_HEALTH_TIMEOUT_S', env.FERRY_HEALTH_TIMEOUT_S, 60),
     benchDir: path.resolve(env.FERRY_BENCH_DIR ?? path.join(REPO_ROOT, '.bench')),
+    redisUrl: nonEmpty(env.REDIS_URL),
+    workerConcurrency: positiveInt('FERRY_WORKER_CONCURRENCY', env.FERRY_WORKER_CONCURRENCY, 2),
+    provisionBeforeMigrate: env.FERRY_PROVISION !== '0',
+    policyFile: nonEmpty(env.FERRY_POLICY_FILE),
+    slack: {
+      botToken: nonEmpty(env.SLACK_BOT_TOKEN),
+      signingSecret: nonEmpty(env.SLACK_SIGNING_SECRET),
+      appToken: nonEmpty(env.SLACK_APP_TOKEN),
+      apiUrl: nonEmpty(env.SLACK_API_URL),
+      port: positiveInt('FERRY_HTTP_PORT', env.FERRY_HTTP_PORT, 3000),
+    },
+    workerHealthPort: env.FERRY_HEALTH_PORT ? positiveInt('FERRY_HEALTH_PORT', env.FERRY_HEALTH_PORT, 3001) : undefined,
   };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
 }
 
 function absolute(name: string, value: string): string {

@@ -6,10 +6,14 @@ import { hostsCommand, psCommand } from './commands/hosts.ts';
 import { deployCommand, provisionCommand } from './commands/provision.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { benchCommand } from './commands/bench.ts';
+import { botCommand, startCommand, workerCommand } from './commands/start.ts';
 
 export const USAGE = `ferry: live-migrate runc containers between hosts with CRIU
 
 Usage:
+  ferry start [--no-lab]          the embedded default: local lab + console chat (Slack when SLACK_BOT_TOKEN is set)
+  ferry bot [--worker]            the Slack bot (HTTP or Socket Mode) and progress relay
+  ferry worker                    run queued migrations (REDIS_URL)
   ferry lab up [--hosts N]        create the namespace lab (default 2 hosts: lab-1, lab-2)
   ferry lab down                  remove the lab: namespaces, processes, mounts, bridge
   ferry lab status                show each lab host and whether it is whole
@@ -42,6 +46,9 @@ const commands: Record<string, CommandFn> = {
   deploy: deployCommand,
   migrate: migrateCommand,
   bench: benchCommand,
+  start: startCommand,
+  bot: botCommand,
+  worker: workerCommand,
 };
 
 export async function main(argv: string[], io: Output = stdio()): Promise<number> {

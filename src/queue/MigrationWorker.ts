@@ -28,6 +28,9 @@ export interface WorkerOptions {
 export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: WorkerOptions = {}): Worker<MigrationJobData, JobResult> {
   const queue = new MigrationQueue(redis);
   const log = logger().child({ part: 'worker' });
+  // BullMQ does not close a connection it was given: this one is ours to close.
+  const connection = redis.duplicate({ maxRetriesPerRequest: null });
+  connection.on('error', (e) => log.debug({ err: e.message }, 'worker redis'));
   const worker = new Worker<MigrationJobData, JobResult>(
     QUEUE_NAME,
     async (job, _token, signal) => {
@@ -51,10 +54,12 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
         await redis.del(keys.cancel(job.data.id), keys.frozen(job.data.id));
       }
     },
-    { connection: redis.duplicate({ maxRetriesPerRequest: null }), concurrency: opts.concurrency ?? 2, maxStalledCount: 0, maxStartedAttempts: 1, lockDuration: 60_000 },
+    { connection, concurrency: opts.concurrency ?? 2, maxStalledCount: 0, maxStartedAttempts: 1, lockDuration: 60_000 },
   );
   worker.on('failed', (job, err) => log.warn({ job: job?.id, err: err.message }, 'migration job failed'));
-  worker.on('closed', () => void queue.close());
+  worker.on('closed', () => {
+    void queue.close().finally(() => connection.disconnect());
+  });
   return worker;
 }
 

@@ -1,0 +1,132 @@
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { errorMessage } from '../errors.ts';
+import { QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
+import type { MigrationQueue } from '../queue/MigrationQueue.ts';
+import type { ChatTransport } from './ChatTransport.ts';
+import { failure, phaseReply, statusMessage, summary, type ChatMessage } from './core/render.ts';
+import { applyEvent, queuedStatus, reportStatus, type StatusView } from './core/status.ts';
+
+const plain = (text: string): ChatMessage => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+
+/**
+ * Turns queue progress into chat: the status message is updated in place (chat.update), phases
+ * get thread replies, the end gets the summary. Several bot replicas may run: each event is
+ * relayed by whichever replica claims it first in Redis.
+ */
+export class ProgressRelay {
+  private events?: QueueEvents;
+  private connection?: Redis;
+  private readonly states = new Map<string, StatusView>();
+  private readonly frozen = new Set<string>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly pending = new Set<string>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly queue: MigrationQueue,
+    private readonly transport: ChatTransport,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.connection = this.redis.duplicate({ maxRetriesPerRequest: null });
+    this.connection.on('error', (e) => this.log.debug({ err: e.message }, 'relay redis'));
+    this.events = new QueueEvents(QUEUE_NAME, { connection: this.connection });
+    this.events.on('progress', ({ jobId, data }) => this.enqueue(jobId, () => this.onProgress(jobId, data as JobProgress)));
+    this.events.on('completed', ({ jobId, returnvalue }) => this.enqueue(jobId, () => this.onCompleted(jobId, returnvalue as unknown as JobResult)));
+    this.events.on('failed', ({ jobId, failedReason }) => this.enqueue(jobId, () => this.onFailed(jobId, failedReason)));
+    await this.events.waitUntilReady();
+  }
+
+  /** Resolves once every event received so far has been relayed. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await this.chain;
+  }
+
+  async stop(): Promise<void> {
+    await this.idle();
+    await this.events?.close();
+    this.connection?.disconnect();
+  }
+
+  // Events of all jobs are relayed in arrival order: Slack sees phases in the order they happened.
+  private enqueue(key: string, fn: () => Promise<void>): void {
+    const tag = `${key}:${Math.random()}`;
+    this.pending.add(tag);
+    this.chain = this.chain
+      .then(fn)
+      .catch((e) => this.log.warn({ job: key, err: errorMessage(e) }, 'relay failed'))
+      .finally(() => this.pending.delete(tag));
+  }
+
+  private async claim(jobId: string, what: string): Promise<boolean> {
+    return (await this.redis.set(`ferry:relay:${jobId}:${what}`, '1', 'EX', 24 * 3600, 'NX')) === 'OK';
+  }
+
+  private async state(jobId: string): Promise<{ st: StatusView; data: MigrationJobData } | null> {
+    const job = await this.queue.get(jobId);
+    if (!job) return null;
+    const st = this.states.get(jobId) ?? queuedStatus({ ...job.data, requesterId: job.data.requestedBy, approverId: job.data.approvedBy });
+    return { st, data: job.data };
+  }
+
+  private async publish(jobId: string, data: MigrationJobData, st: StatusView): Promise<void> {
+    this.states.set(jobId, st);
+    await this.redis.set(`ferry:status:${jobId}`, JSON.stringify(st), 'EX', 7 * 24 * 3600);
+    if (data.thread?.statusTs) await this.transport.update(data.thread.channel, data.thread.statusTs, statusMessage(st));
+  }
+
+  private async onProgress(jobId: string, p: JobProgress): Promise<void> {
+    const s = await this.state(jobId);
+    if (!s) return;
+    let st = s.st;
+    let reply: string | null = null;
+    if ('event' in p) {
+      st = applyEvent(st, p.event);
+      if (p.event.type === 'frozen') this.frozen.add(jobId);
+      reply = phaseReply(p.event);
+    } else if (p.state === 'start') {
+      st = { ...st, status: 'running', note: p.step === 'provision' ? 'provisioning the hosts (Terraform, Ansible)' : st.note };
+    } else if (p.step === 'provision') {
+      reply = `Provisioned ${s.data.from} and ${s.data.to}: ${p.detail ?? 'done'}`;
+    }
+    this.states.set(jobId, st);
+    if (!(await this.claim(jobId, `p${p.seq}`))) return;
+    await this.publish(jobId, s.data, st);
+    if (reply && s.data.thread) await this.transport.post(s.data.thread.channel, plain(reply), s.data.thread.statusTs);
+  }
+
+  private async onCompleted(jobId: string, result: JobResult): Promise<void> {
+    const s = await this.state(jobId);
+    if (!s || !(await this.claim(jobId, 'end'))) return;
+    const thread = s.data.thread;
+    if (result.dryRun) {
+      const lines = [`*Dry run* for ${s.data.container}: would ${result.plan}.`, `Why: ${result.reason}`];
+      for (const [h, r] of Object.entries(result.provisionCheck)) lines.push(`Provision check on ${h}: ${r.changed} change(s), ${r.failed} failure(s)`);
+      if (result.blockers.length) lines.push(`Methods these hosts cannot run: ${result.blockers.join('; ')}`);
+      await this.publish(jobId, s.data, { ...s.st, status: 'done', note: 'dry run: nothing was frozen' });
+      if (thread) await this.transport.post(thread.channel, plain(lines.join('\n')), thread.statusTs);
+      return;
+    }
+    const st = reportStatus(s.st, result.report);
+    await this.publish(jobId, s.data, st);
+    const msg = result.report.outcome === 'migrated' ? summary(result.report) : failure(result.report);
+    if (thread) await this.transport.post(thread.channel, msg, thread.statusTs);
+    this.states.delete(jobId);
+  }
+
+  private async onFailed(jobId: string, reason: string): Promise<void> {
+    const s = await this.state(jobId);
+    if (!s || !(await this.claim(jobId, 'end'))) return;
+    const frozen = this.frozen.has(jobId) || s.st.frozen === true;
+    const cancelled = /cancelled before/.test(reason);
+    const st: StatusView = { ...s.st, status: cancelled ? 'cancelled' : 'failed', error: reason };
+    await this.publish(jobId, s.data, st);
+    // Before the freeze nothing moved; after it, only the engine's report could say where it runs.
+    const msg = failure(new Error(reason), { container: s.data.container, from: s.data.from, to: s.data.to, runsOn: frozen ? null : 'wherever it ran before (nothing was frozen)', id: jobId });
+    if (s.data.thread) await this.transport.post(s.data.thread.channel, msg, s.data.thread.statusTs);
+    this.states.delete(jobId);
+  }
+}
