@@ -35,6 +35,7 @@ export async function startLocalRedis(): Promise<LocalRedis> {
   for (let i = 0; i < 100; i++) {
     if (proc.exitCode !== null) break;
     const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    c.on('error', () => undefined); // refused until the server listens: expected while polling
     try {
       await c.connect();
       await c.ping();

@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 export interface RecordedCall {
   method: string;
   args: Record<string, unknown>;
+  /** What the stand-in answered (a posted message's ts is here). */
+  result: Record<string, unknown>;
 }
 
 export class SlackStandIn {
@@ -71,14 +73,14 @@ export class SlackStandIn {
         }
       }
     }
-    const call = { method, args };
+    const call: RecordedCall = { method, args, result: this.answer(method, args) };
     this.calls.push(call);
     for (const w of this.waiters.splice(0)) {
       if (w.pred(call)) w.resolve(call);
       else this.waiters.push(w);
     }
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(this.answer(method, args)));
+    res.end(JSON.stringify(call.result));
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
