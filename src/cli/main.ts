@@ -3,7 +3,7 @@ import { loadConfig } from '../config.ts';
 import { ErrorCode, FerryError, errorMessage, isFerryError } from '../errors.ts';
 import { labCommand } from './commands/lab.ts';
 import { hostsCommand, psCommand } from './commands/hosts.ts';
-import { deployCommand, provisionCommand } from './commands/provision.ts';
+import { deployCommand, frontCommand, provisionCommand } from './commands/provision.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { benchCommand } from './commands/bench.ts';
 import { botCommand, startCommand, workerCommand } from './commands/start.ts';
@@ -22,7 +22,9 @@ Usage:
   ferry provision [--limit H]     run playbooks/provision.yml on the inventory
   ferry deploy web|kv NAME --on HOST [--mib N] [--dirty-mib-per-s R] [--port P] [--replace]
                                   deploy a workload container (playbooks/workload.yml)
-  ferry migrate NAME --from HOST --to HOST [--method M] [--json]
+  ferry front NAME --on HOST [--port P] [--frontend-port F]
+                                  put HAProxy in front of a container (playbooks/haproxy.yml)
+  ferry migrate NAME --from HOST --to HOST [--method M] [--json] [--hold|--no-hold] [--probe N [--probe-post]]
                                   move a running container; methods: auto normal page-server
                                   precopy pc-ps pc-ps-rsync lazy (default auto)
   ferry bench [--runs N] [--mib N] [--methods a,b]
@@ -44,6 +46,7 @@ const commands: Record<string, CommandFn> = {
   ps: psCommand,
   provision: provisionCommand,
   deploy: deployCommand,
+  front: frontCommand,
   migrate: migrateCommand,
   bench: benchCommand,
   start: startCommand,

@@ -16,6 +16,7 @@ import { describeHealth, healthSpecFromConfig, waitHealthy, type HealthSpec } fr
 import { HostLink } from './HostLink.ts';
 import { chooseMethod, type Method, type MethodRequest } from './methods.ts';
 import type { MigrationReport } from './report.ts';
+import type { TrafficHooks } from '../traffic/TrafficSwitch.ts';
 import { DumpCopy } from './strategies/DumpCopy.ts';
 import { Lazy } from './strategies/Lazy.ts';
 import { PreCopy } from './strategies/PreCopy.ts';
@@ -31,6 +32,8 @@ export interface MigrateRequest {
   id?: string;
   /** Cancels the migration up to the freeze; after it, the migration runs to its end or rolls back. */
   signal?: AbortSignal;
+  /** Traffic switching around the freeze (HAProxy, hold server); none when absent. */
+  traffic?: TrafficHooks;
 }
 
 export function newMigrationId(now = new Date()): string {
@@ -111,10 +114,13 @@ export class MigrationEngine {
     const ctx: MigrationContext = { id, name, method: pre.method, source, target, link, clock, events, ...newContextPaths(id, name), bytes: { rsync: 0, pages: 0 }, rounds: [], pidFiles: [] };
     let frozen = false;
     let dumped = false;
+    let diverted = false;
+    const traffic = req.traffic;
     try {
       await this.phase(ctx, 'prepare', async () => {
         for (const h of [source, target]) await h.run(['mkdir', '-p', `${ctx.dir}/img/final`, `${ctx.dir}/work`]);
         await link.warm(source);
+        await traffic?.prepare?.();
         if (PRESYNC_BUNDLE.includes(pre.method)) {
           const sync = () => this.pushBundle(ctx);
           if (pre.method === 'pc-ps-rsync') await clock.time('pre-copy', sync);
@@ -124,6 +130,10 @@ export class MigrationEngine {
       await strategy.beforeFreeze(ctx);
       if (req.signal?.aborted) throw new FerryError(ErrorCode.Cancelled, `migration ${id} cancelled before the freeze: ${name} keeps running on ${source.name}`);
 
+      if (traffic) {
+        diverted = true;
+        await this.phase(ctx, 'switch', () => traffic.beforeFreeze(), 'divert traffic from the source');
+      }
       // ---- the freeze: from here on, failure means rollback ----
       frozen = true;
       clock.mark('freeze');
@@ -141,6 +151,7 @@ export class MigrationEngine {
         if (waited === null) throw new FerryError(ErrorCode.HealthCheckFailed, `${name} restored on ${target.name} but did not pass its health check (${describeHealth(pre.health)}) within ${this.config.healthTimeoutS} s`);
       });
       clock.mark('healthy');
+      if (traffic) await this.phase(ctx, 'switch', () => traffic.switchTo({ address: target.spec.address, port: portOf(pre.health) }), `traffic to ${target.name}`);
       await strategy.complete(ctx);
       await this.phase(ctx, 'cleanup', async () => {
         await stopHelpers(ctx);
@@ -151,18 +162,23 @@ export class MigrationEngine {
         await link.close();
       });
       clock.mark('done');
-      return this.report(ctx, pre, 'migrated', target.name);
+      await traffic?.close();
+      return { ...this.report(ctx, pre, 'migrated', target.name), traffic: traffic?.describe() };
     } catch (e) {
       log.warn({ err: errorMessage(e), frozen, dumped }, 'migration failed');
       if (!frozen) {
+        if (diverted) await traffic!.restore({ address: source.spec.address, port: portOf(pre.health) }).catch(() => undefined);
+        await traffic?.close().catch(() => undefined);
         await this.abandon(ctx);
         throw e;
       }
       const cause = errorMessage(e);
       events.emitEvent({ type: 'rollback', reason: cause });
       await this.phase(ctx, 'rollback', () => this.rollback(ctx, strategy, pre, dumped, cause));
+      if (traffic) await traffic.restore({ address: source.spec.address, port: portOf(pre.health) }).catch(() => undefined);
+      await traffic?.close().catch(() => undefined);
       clock.mark('done');
-      return { ...this.report(ctx, pre, 'rolled-back', source.name), error: cause };
+      return { ...this.report(ctx, pre, 'rolled-back', source.name), error: cause, traffic: traffic?.describe() };
     }
   }
 
@@ -273,3 +289,6 @@ export class MigrationEngine {
   }
 }
 
+function portOf(h: HealthSpec): number {
+  return h.kind === 'none' ? 0 : h.port;
+}

@@ -21,6 +21,10 @@ export interface MigrationReport {
   rounds: RoundReport[];
   precopyStop?: string;
   health: string;
+  /** How client traffic was switched (HAProxy, hold server), when it was. */
+  traffic?: string;
+  /** Client-side view when a load probe ran: requests, failures, latency percentiles, files. */
+  probe?: { requests: number; failures: number; p50Ms: number; p99Ms: number; maxMs: number; throughput: number; csv: string; png: string };
 }
 
 export const COLUMN_TITLES: Record<keyof PhaseTimes, string> = {
@@ -56,5 +60,6 @@ export function renderReport(r: MigrationReport): string {
     if (r.precopyStop) lines.push(`pre-copy stopped: ${r.precopyStop}`);
   }
   lines.push(`health check: ${r.health}`);
+  if (r.traffic) lines.push(`traffic: ${r.traffic}`);
   return lines.join('\n');
 }

@@ -16,6 +16,12 @@ describe('loadConfig', () => {
       commandTimeoutS: 600,
       healthTimeoutS: 60,
       benchDir: path.join(REPO_ROOT, '.bench'),
+      redisUrl: undefined,
+      workerConcurrency: 2,
+      provisionBeforeMigrate: true,
+      policyFile: undefined,
+      slack: { botToken: undefined, signingSecret: undefined, appToken: undefined, apiUrl: undefined, port: 3000 },
+      workerHealthPort: undefined,
     });
   });
 
@@ -32,6 +38,16 @@ describe('loadConfig', () => {
       FERRY_COMMAND_TIMEOUT_S: '30',
       FERRY_HEALTH_TIMEOUT_S: '5',
       FERRY_BENCH_DIR: '/tmp/bench',
+      REDIS_URL: 'redis://r:6379',
+      FERRY_WORKER_CONCURRENCY: '4',
+      FERRY_PROVISION: '0',
+      FERRY_POLICY_FILE: '/etc/ferry/policy.json',
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 'sec',
+      SLACK_APP_TOKEN: 'xapp-1',
+      SLACK_API_URL: 'http://127.0.0.1:9/api/',
+      FERRY_HTTP_PORT: '3100',
+      FERRY_HEALTH_PORT: '3101',
     });
     expect(c).toEqual({
       labDir: '/srv/lab',
@@ -41,6 +57,12 @@ describe('loadConfig', () => {
       commandTimeoutS: 30,
       healthTimeoutS: 5,
       benchDir: '/tmp/bench',
+      redisUrl: 'redis://r:6379',
+      workerConcurrency: 4,
+      provisionBeforeMigrate: false,
+      policyFile: '/etc/ferry/policy.json',
+      slack: { botToken: 'xoxb-1', signingSecret: 'sec', appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:9/api/', port: 3100 },
+      workerHealthPort: 3101,
     });
   });
 

@@ -6,6 +6,11 @@ import { MigrationEngine } from '../../migrate/MigrationEngine.ts';
 import { parseMethod } from '../../migrate/methods.ts';
 import { renderReport } from '../../migrate/report.ts';
 import { parseFlags, type Output } from '../main.ts';
+import { findHost } from '../../hosts/inventory.ts';
+import { newMigrationId } from '../../migrate/MigrationEngine.ts';
+import { trafficFor, type HoldMode } from '../../traffic/detect.ts';
+import { startProbe, writeProbeOutput } from '../../traffic/probe-run.ts';
+import { validateName } from '../../util/names.ts';
 
 export function describeEvent(e: MigrationEvent): string | null {
   switch (e.type) {
@@ -33,19 +38,45 @@ export async function migrateCommand(args: string[], io: Output): Promise<number
     method: { type: 'string', default: 'auto' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    hold: { type: 'boolean' },
+    'no-hold': { type: 'boolean' },
+    probe: { type: 'string' },
+    'probe-port': { type: 'string', default: '80' },
+    'probe-post': { type: 'boolean' },
   });
   const [container] = positionals;
   if (!container || !values.from || !values.to || positionals.length > 1) {
     throw new FerryError(ErrorCode.UsageError, 'usage: ferry migrate NAME --from HOST --to HOST [--method M] [--json]');
   }
   const config = loadConfig();
-  const engine = new MigrationEngine(await loadHostsFile(config.hostsFile), config);
+  const file = await loadHostsFile(config.hostsFile);
+  const engine = new MigrationEngine(file, config);
+  if (values.hold && values['no-hold']) throw new FerryError(ErrorCode.UsageError, '--hold and --no-hold exclude each other');
+  validateName('container', container);
+  const hold: HoldMode = values.hold ? 'on' : values['no-hold'] ? 'off' : 'auto';
+  const traffic = await trafficFor(file, container, validateName('host', values.from), 8080, hold);
   const events = new MigrationEvents();
   if (!values.quiet) events.on('event', (e) => {
     const line = describeEvent(e);
     if (line) io.err(`[${new Date().toISOString().slice(11, 23)}] ${line}`);
   });
-  const report = await engine.migrate({ container, from: values.from, to: values.to, method: parseMethod(values.method!) }, events);
+  const id = newMigrationId();
+  const probe = values.probe ? startProbe(`http://${findHost(file, values.from).address}:${values['probe-port']}/${values['probe-post'] ? 'cgi-bin/post' : 'counter'}`, events, { concurrency: Number(values.probe), post: values['probe-post'] }) : undefined;
+  let report;
+  try {
+    report = await engine.migrate({ id, container, from: values.from, to: values.to, method: parseMethod(values.method!), traffic: traffic?.sw }, events);
+  } finally {
+    traffic?.front.dispose();
+  }
+  if (probe) {
+    const r = await probe.stop();
+    const files = await writeProbeOutput(config.benchDir, id, r);
+    report = { ...report, probe: { ...r.summary, csv: files.csv, png: files.png } };
+  }
   io.out(values.json ? JSON.stringify(report, null, 2) : renderReport(report));
+  if (!values.json && report.probe) {
+    const p = report.probe;
+    io.out(`load probe: ${p.requests} requests, ${p.failures} failed, p50 ${p.p50Ms.toFixed(0)} ms, p99 ${p.p99Ms.toFixed(0)} ms, max ${p.maxMs.toFixed(0)} ms; ${p.csv}, ${p.png}`);
+  }
   return report.outcome === 'migrated' ? 0 : 1;
 }

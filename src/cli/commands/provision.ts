@@ -51,3 +51,17 @@ export async function deployCommand(args: string[], io: Output): Promise<number>
   io.out(`${workload} container ${name} runs on ${values.on}`);
   return 0;
 }
+
+/** `ferry front NAME --on HOST`: HAProxy in front of a container (playbooks/haproxy.yml). */
+export async function frontCommand(args: string[], io: Output): Promise<number> {
+  const { values, positionals } = parseFlags(args, { on: { type: 'string' }, port: { type: 'string', default: '8080' }, 'frontend-port': { type: 'string', default: '80' } });
+  const [name] = positionals;
+  if (!name || !values.on) throw new FerryError(ErrorCode.UsageError, 'usage: ferry front NAME --on HOST [--port 8080] [--frontend-port 80]');
+  validateName('container', name);
+  const config = loadConfig();
+  const file = await loadHostsFile(config.hostsFile);
+  findHost(file, validateName('host', values.on));
+  await runPlaybook('haproxy.yml', file.inventoryFile, { limit: values.on, extraVars: { name, port: Number(values.port), frontend_port: Number(values['frontend-port']) }, onLine: (l) => io.err(l) });
+  io.out(`HAProxy fronts ${name} on ${values.on}:${values['frontend-port']}`);
+  return 0;
+}

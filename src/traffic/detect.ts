@@ -1,0 +1,28 @@
+import type { HostsFile } from '../hosts/inventory.ts';
+import { findHost } from '../hosts/inventory.ts';
+import { RemoteHost } from '../hosts/RemoteHost.ts';
+import { ErrorCode, FerryError } from '../errors.ts';
+import { socketOf } from './haproxy-commands.ts';
+import { TrafficSwitch } from './TrafficSwitch.ts';
+
+export type HoldMode = 'auto' | 'on' | 'off';
+
+/**
+ * Traffic switching for one migration: HAProxy on the source when it fronts the container, with
+ * the hold server unless turned off. `hold: 'on'` without HAProxy is an error, before any freeze.
+ */
+export async function trafficFor(file: HostsFile, container: string, from: string, servicePort: number, hold: HoldMode): Promise<{ sw: TrafficSwitch; front: RemoteHost } | undefined> {
+  const front = new RemoteHost(findHost(file, from));
+  const has = (await front.exec(['test', '-S', socketOf(container)])).code === 0;
+  if (!has) {
+    front.dispose();
+    if (hold === 'on') throw new FerryError(ErrorCode.PreflightFailed, `--hold needs HAProxy in front of ${container} on ${from} (run playbooks/haproxy.yml: ferry front ${container} --on ${from})`);
+    return undefined;
+  }
+  if (!file.controllerAddress && hold !== 'off') {
+    front.dispose();
+    throw new FerryError(ErrorCode.ConfigInvalid, `the hosts file has no controllerAddress: the hold server must listen where ${from} can reach it`);
+  }
+  const sw = new TrafficSwitch({ container, front, servicePort, hold: hold !== 'off', holdListen: file.controllerAddress, holdOptions: { deadlineMs: 60_000 } });
+  return { sw, front };
+}
