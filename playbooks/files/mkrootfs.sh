@@ -203,10 +203,10 @@ POST)
   fi
   id=$(printf '%s' "${HTTP_X_REQUEST_ID:-}" | tr -c 'A-Za-z0-9._:-' '_' | head -c 128)
   [ -n "$id" ] || id=-
-  (
-    flock -x 9
-    { printf '%s ' "$id"; tr '\r\n' '  ' <"$body"; printf '\n'; } >&9
-  ) 9>>"$LOG"
+  # One write(2) per line on an O_APPEND file: concurrent CGI processes cannot interleave it
+  # (three separate writes under busybox's flock did, when several POSTs landed at once).
+  line="$id $(tr '\r\n' '  ' <"$body")"
+  printf '%s\n' "$line" >>"$LOG"
   rc=$?
   rm -f "$body"
   if [ $rc -ne 0 ]; then

@@ -118,7 +118,7 @@ export class MigrationEngine {
     const traffic = req.traffic;
     try {
       await this.phase(ctx, 'prepare', async () => {
-        for (const h of [source, target]) await h.run(['mkdir', '-p', `${ctx.dir}/img/final`, `${ctx.dir}/work`]);
+        for (const h of [source, target]) await h.run(['mkdir', '-p', `${ctx.dir}/img/final`, `${ctx.dir}/work`, HOST_PATHS.containers]);
         await link.warm(source);
         await traffic?.prepare?.();
         if (PRESYNC_BUNDLE.includes(pre.method)) {
