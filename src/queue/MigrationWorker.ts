@@ -10,6 +10,7 @@ import { logger } from '../log.ts';
 import { MigrationEvents } from '../migrate/events.ts';
 import { MigrationEngine } from '../migrate/MigrationEngine.ts';
 import { chooseMethod, methodBlocker, METHODS } from '../migrate/methods.ts';
+import { trafficFor } from '../traffic/detect.ts';
 import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from './jobs.ts';
 import { MigrationQueue } from './MigrationQueue.ts';
 
@@ -100,7 +101,14 @@ async function runJob(
     void progress({ event });
   });
   const engine = new MigrationEngine(hostsFile, config);
-  const report = await engine.migrate({ id: d.id, container: d.container, from: d.from, to: d.to, method: d.method, signal }, events);
+  // Where HAProxy fronts the container, clients are held through the freeze (on by default).
+  const traffic = await trafficFor(hostsFile, d.container, d.from, 0, 'auto');
+  let report;
+  try {
+    report = await engine.migrate({ id: d.id, container: d.container, from: d.from, to: d.to, method: d.method, signal, traffic: traffic?.sw }, events);
+  } finally {
+    traffic?.front.dispose();
+  }
   await progress({ step: 'migrate', state: 'end', detail: report.outcome });
   return { dryRun: false, report };
 }
