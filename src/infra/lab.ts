@@ -156,6 +156,13 @@ export class Lab {
     );
   }
 
+  /** `terraform plan` of the lab as it was brought up: what `up` would change (dry runs). */
+  async plan(): Promise<{ changes: boolean; text: string }> {
+    const params = await this.readParams();
+    if (!params) return { changes: true, text: 'the lab is down: `ferry lab up` would create it' };
+    return this.tf.plan(this.vars(params));
+  }
+
   private async hostCheck(name: string): Promise<{ ok: boolean; problem: string }> {
     const r = await runLocal(LAB_SCRIPT, ['host-check', name, this.config.labDir], { okCodes: [0, 1] });
     return { ok: r.code === 0, problem: r.stderr.replace(/^\[lab\] /, '').trim() };

@@ -6,6 +6,7 @@ import { findHost, loadHostsFile } from '../hosts/inventory.ts';
 import { probeHost } from '../hosts/probe.ts';
 import { withHosts } from '../hosts/session.ts';
 import { runPlaybook } from '../infra/ansible.ts';
+import { Lab } from '../infra/lab.ts';
 import { logger } from '../log.ts';
 import { MigrationEvents } from '../migrate/events.ts';
 import { MigrationEngine } from '../migrate/MigrationEngine.ts';
@@ -81,10 +82,12 @@ async function runJob(
     await progress({ step: 'provision', state: 'start', detail: 'ansible-playbook --check' });
     const check = await runPlaybook('provision.yml', hostsFile.inventoryFile, { limit: `${d.from},${d.to}`, check: true });
     await progress({ step: 'provision', state: 'end' });
+    // Terraform's view of the environment (the lab's module here; a cloud module likewise).
+    const plan = hostsFile.environment === 'local' ? await new Lab(config).plan() : { changes: false, text: `no Terraform module for environment ${hostsFile.environment}` };
     const caps = await withHosts([d.from, d.to], (hs) => Promise.all(hs.map((h) => probeHost(h))));
     const blockers = METHODS.map((m) => methodBlocker(m, caps[0]!, caps[1]!)).filter((b): b is string => b !== null);
     const choice = chooseMethod(d.method, caps[0]!, caps[1]!);
-    return { dryRun: true, method: choice.method, reason: choice.reason, plan: `move ${d.container} from ${d.from} to ${d.to} with ${choice.method}`, provisionCheck: check.recap, blockers };
+    return { dryRun: true, method: choice.method, reason: choice.reason, plan: `move ${d.container} from ${d.from} to ${d.to} with ${choice.method}; terraform plan: ${plan.changes ? 'changes pending' : 'no changes'}`, provisionCheck: check.recap, blockers };
   }
 
   if (opts.provision !== false) {

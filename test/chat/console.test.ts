@@ -54,4 +54,14 @@ describe.skipIf(why !== null)('console chat, scripted on stdin', () => {
     expect(r.out).toMatch(/unknown input 'hello'/);
     expect(await runcState('lab-2', 'web1')).toBe('running');
   });
+
+  it('a dry run checks everything and moves nothing', async () => {
+    const r = await runConsole(['/migrate web1 from lab-2 to lab-1 dry-run', '/as bob', '/approve', '/wait', ''].join('\n'));
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/Dry run/);
+    expect(r.out).toMatch(/terraform plan: no changes/);
+    expect(r.out).toMatch(/Provision check on lab-2: 0 change/);
+    expect(await runcState('lab-2', 'web1')).toBe('running');
+    expect(await runcState('lab-1', 'web1')).toBeNull();
+  });
 });
