@@ -77,9 +77,8 @@ export class MigrationQueue {
   }
 
   async releaseClaim(data: MigrationJobData): Promise<void> {
-    // Only release our own claim (a newer job may hold it).
-    const holder = await this.redis.get(keys.active(data.container));
-    if (holder === data.id) await this.redis.del(keys.active(data.container));
+    // Only our own claim (a newer job may hold it), compared and deleted in one step.
+    await this.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, keys.active(data.container), data.id);
   }
 
   async close(): Promise<void> {

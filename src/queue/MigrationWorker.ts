@@ -39,7 +39,10 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
       let seq = 0;
       const progress = (p: Omit<JobProgress, 'seq'>) => job.updateProgress({ seq: ++seq, ...p } as JobProgress).catch(() => undefined);
       const first = await redis.set(keys.started(job.data.id), new Date().toISOString(), 'EX', 7 * 24 * 3600, 'NX');
-      if (first !== 'OK') throw new UnrecoverableError(`migration ${job.data.id} was already started once; it is never run twice (check where ${job.data.container} runs with /migrate hosts)`);
+      if (first !== 'OK') {
+        // The first run may still be going: its claim on the container is deliberately kept.
+        throw new UnrecoverableError(`migration ${job.data.id} was already started once; it is never run twice (check where ${job.data.container} runs with /migrate hosts; the container stays claimed until the first run's claim expires)`);
+      }
       const abort = new AbortController();
       signal?.addEventListener('abort', () => abort.abort());
       const poll = setInterval(() => {
