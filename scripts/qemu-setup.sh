@@ -21,8 +21,8 @@ die() { printf '[qemu-setup] ERROR: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get, and the QEMU lab needs taps and 9p passthrough)"
 command -v apt-get >/dev/null || die "apt-get not found: the QEMU lab's setup supports Debian 12 (bookworm)"
 
-# The modules the initramfs loads, in dependency order: virtio PCI, 9p over virtio, overlayfs,
-# then the network card. A module the kernel has built in is skipped.
+# The modules the initramfs loads (with their dependencies): virtio PCI, 9p over virtio, overlayfs,
+# the network card. A module the kernel has built in is skipped.
 INITRD_MODULES=(virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
   9pnet 9pnet_virtio netfs fscache 9p overlay failover net_failover virtio_net)
 
@@ -133,10 +133,17 @@ for d in dev proc sys; do mount --move /$d /newroot/$d || fail "move /$d"; done
 exec switch_root /newroot "$init"
 INIT
 
-order=()
+# The load order comes from this kernel's modules.dep (modprobe --show-depends): it changes between
+# kernel builds (6.1.0-56's virtio needs virtio_ring first, unlike the order ENVIRONMENT.md lists).
+order=(); modfile=()
 for m in "${INITRD_MODULES[@]}"; do
-  if grep -q "/$m.ko" "$moddir/modules.builtin" 2>/dev/null; then continue; fi
-  order+=("$m")
+  deps=$(modprobe -d "$tree" -S "$kver" --show-depends "$m" 2>&1) || die "module $m is not in kernel $kver: $deps"
+  while read -r kind path _; do
+    [ "$kind" = insmod ] || continue   # 'builtin NAME' lines need nothing
+    n=${path##*/}; n=${n%%.ko*}
+    [[ " ${order[*]} " == *" $n "* ]] && continue
+    order+=("$n"); modfile+=("$path")
+  done <<<"$deps"
 done
 hash=$( { printf '%s\n' "$STAGE1" "${order[@]}"; sha256sum /bin/busybox; } | sha256sum | cut -c1-12)
 initrd="$CACHE/initrd-$kver-$hash.img"
@@ -152,14 +159,13 @@ else
   printf '%s\n' "$STAGE1" >"$work/init"
   chmod 755 "$work/init"
   : >"$work/modules/order"
-  for m in "${order[@]}"; do
-    rel=$(awk -F: -v m="$m" '{ n=$1; sub(/.*\//, "", n); sub(/\.ko(\.[a-z]+)?$/, "", n); if (n == m) { print $1; exit } }' "$moddir/modules.dep")
-    [ -n "$rel" ] || die "module $m is neither built into $kver nor listed in its modules.dep"
-    case "$rel" in
-      *.ko) cp "$moddir/$rel" "$work/modules/$m.ko" ;;
-      *.ko.xz) xz -dc "$moddir/$rel" >"$work/modules/$m.ko" ;;
-      *.ko.zst) command -v zstd >/dev/null || die "module $m is zstd-compressed: install zstd"; zstd -qdc "$moddir/$rel" >"$work/modules/$m.ko" ;;
-      *) die "module $m: unknown file $rel" ;;
+  for i in "${!order[@]}"; do
+    m=${order[$i]}; f=${modfile[$i]}
+    case "$f" in
+      *.ko) cp "$f" "$work/modules/$m.ko" ;;
+      *.ko.xz) xz -dc "$f" >"$work/modules/$m.ko" ;;
+      *.ko.zst) command -v zstd >/dev/null || die "module $m is zstd-compressed: install zstd"; zstd -qdc "$f" >"$work/modules/$m.ko" ;;
+      *) die "module $m: unknown file $f" ;;
     esac
     echo "$m" >>"$work/modules/order"
   done

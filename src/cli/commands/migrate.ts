@@ -53,6 +53,9 @@ export async function migrateCommand(args: string[], io: Output): Promise<number
   const engine = new MigrationEngine(file, config);
   if (values.hold && values['no-hold']) throw new FerryError(ErrorCode.UsageError, '--hold and --no-hold exclude each other');
   validateName('container', container);
+  // Everything that can be checked without a host is checked before one is contacted.
+  const method = parseMethod(values.method!);
+  validateName('host', values.to);
   const hold: HoldMode = values.hold ? 'on' : values['no-hold'] ? 'off' : 'auto';
   const traffic = await trafficFor(file, container, validateName('host', values.from), 8080, hold);
   const events = new MigrationEvents();
@@ -64,7 +67,7 @@ export async function migrateCommand(args: string[], io: Output): Promise<number
   const probe = values.probe ? startProbe(`http://${findHost(file, values.from).address}:${values['probe-port']}/${values['probe-post'] ? 'cgi-bin/post' : 'counter'}`, events, { concurrency: Number(values.probe), post: values['probe-post'] }) : undefined;
   let report;
   try {
-    report = await engine.migrate({ id, container, from: values.from, to: values.to, method: parseMethod(values.method!), traffic: traffic?.sw }, events);
+    report = await engine.migrate({ id, container, from: values.from, to: values.to, method, traffic: traffic?.sw }, events);
   } finally {
     traffic?.front.dispose();
   }
