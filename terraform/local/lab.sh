@@ -173,8 +173,8 @@ CFG
 host_heal() {
   local name=$1 cidr=$2 br=$3 labdir=$4 ns state addr
   ns=$(ns_of "$name"); state=$(state_of "$name" "$labdir"); addr=${cidr%/*}
-  if [ -e "/run/netns/$ns" ] && nsenter --net="/run/netns/$ns" ip -o addr show dev eth0 2>/dev/null | grep -q " $addr/" \
-     && ip link show "$(veth_of "$name")" 2>/dev/null | grep -q "master $br"; then
+  if [ -e "/run/netns/$ns" ] && nsenter --net="/run/netns/$ns" ip -o addr show dev eth0 2>/dev/null | grep " $addr/" >/dev/null \
+     && ip link show "$(veth_of "$name")" 2>/dev/null | grep "master $br" >/dev/null; then
     if [ -f "$state/sshd.pid" ]; then kill -9 "$(cat "$state/sshd.pid")" 2>/dev/null || true; fi
     say "host $name: namespace intact, restarting sshd only"
     start_sshd "$name" "$addr" "$labdir"
