@@ -12,7 +12,9 @@
 #                           (a running VM whose sshd is slow is waited for; a dead one is rebooted)
 #   qemu-lab.sh host-check  NAME LAB_DIR [BRIDGE]   (exit 0 when the VM runs, its tap is on the
 #                           bridge and its sshd answers)
-#   qemu-lab.sh sweep       LAB_DIR BRIDGE          (kill this lab's stray VMs, delete its taps)
+#   qemu-lab.sh sweep       LAB_DIR BRIDGE          (for 'lab down' after terraform destroy: kill
+#                           every VM whose state is under LAB_DIR/hosts, delete the fq- taps on
+#                           BRIDGE and the fq- taps on no bridge that no QEMU holds)
 # CACHE_DIR is where scripts/qemu-setup.sh left the kernel and initramfs (its current.env).
 set -euo pipefail
 
@@ -112,7 +114,7 @@ cgroup_layout() {
 
 host_up() {
   local name=$1 cidr=$2 br=$3 labdir=$4 mem=${5:-1536} timeout=${6:-120} cache=${7:-$DEFAULT_CACHE}
-  local tap state addr KVER='' KERNEL='' INITRD='' MODULES='' pid start deadline
+  local tap state addr KVER="" KERNEL="" INITRD="" MODULES="" pid start
   tap=$(tap_of "$name"); state=$(state_of "$name" "$labdir"); addr=${cidr%/*}
   [[ $name =~ ^[a-z][a-z0-9-]{0,30}$ ]] || die "bad host name '$name'"
   [[ $mem =~ ^[0-9]+$ ]] && [ "$mem" -ge 256 ] || die "memory_mb must be a number >= 256 (got '$mem')"
@@ -143,27 +145,36 @@ host_up() {
   : >"$state/log/console.log"
   start=$(date +%s.%N)
   # Detached: its own session, stdio on the console log, so Terraform does not wait for it.
-  setsid qemu-system-x86_64 -name "ferry-$name" -accel tcg -cpu max -m "$mem" -smp 1 \
+  # TCG notes: tb-size bounds the translated-code cache (the 1 GiB default grew each VM to 1.4 GB
+  # RSS); la57=off keeps 4-level page tables (cheaper software page walks); mitigations=off, as
+  # TCG does not speculate. The NIC's iPXE option ROM is skipped (no network boot).
+  setsid qemu-system-x86_64 -name "ferry-$name" -accel tcg,tb-size=256 -cpu max,la57=off -m "$mem" -smp 1 \
     -nographic -no-reboot \
     -kernel "$KERNEL" -initrd "$INITRD" \
-    -append "console=ttyS0 panic=-1 quiet ferry.name=$name ferry.ip=$cidr ferry.state=$state ferry.labdir=$labdir ferry.modules=$MODULES ferry.init=$GUEST_INIT" \
+    -append "console=ttyS0 panic=-1 quiet mitigations=off ferry.name=$name ferry.ip=$cidr ferry.state=$state ferry.labdir=$labdir ferry.modules=$MODULES ferry.init=$GUEST_INIT" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap \
     -virtfs "local,path=$state/var-lib-ferry,mount_tag=ferrystate,security_model=passthrough,multidevs=remap" \
-    -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=$(mac_of "$addr")" \
+    -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=$(mac_of "$addr"),romfile=" \
     -pidfile "$state/qemu.pid" \
     </dev/null >>"$state/log/console.log" 2>&1 &
   pid=$!
-  wait_ssh "$name" "$addr" "$state" "$timeout" "$pid" "$start"
+  if ! wait_ssh "$name" "$addr" "$state" "$timeout" "$pid" "$start"; then
+    # Leave no half-booted VM behind: Terraform marks the host tainted and replaces it next time.
+    kill_vm "$state"
+    ip link del "$tap" 2>/dev/null || true
+    die "host $name did not come up (console: $state/log/console.log)"
+  fi
 }
 
 # The console's last lines, without the indented lines of kernel stack traces.
 console_tail() {
-  grep -av '^\[ *[0-9.]*\]  ' "$1/log/console.log" | tr -d '\033' | tail -n 30 >&2 || true
+  grep -av '^\[ *[0-9.]*\]  ' "$1/log/console.log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' | tail -n 30 >&2 || true
 }
 
-# Waits for the VM's sshd; fails early if QEMU exits, with the console's tail.
+# Waits for the VM's sshd. On failure (QEMU exited, or no answer in time) prints the console's
+# tail and the reason, and returns 1.
 wait_ssh() {
-  local name=$1 addr=$2 state=$3 timeout=$4 pid=$5 start=$6 deadline now
+  local name=$1 addr=$2 state=$3 timeout=$4 pid=$5 start=$6 deadline
   deadline=$(( $(date +%s) + timeout ))
   while :; do
     if ssh_answers "$addr"; then
@@ -172,12 +183,13 @@ wait_ssh() {
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
       console_tail "$state"
-      die "host $name: QEMU exited during boot (console: $state/log/console.log)"
+      say "host $name: QEMU exited during boot (console: $state/log/console.log)"
+      return 1
     fi
-    now=$(date +%s)
-    if [ "$now" -ge "$deadline" ]; then
+    if [ "$(date +%s)" -ge "$deadline" ]; then
       console_tail "$state"
-      die "host $name: sshd on $addr:22 did not answer within ${timeout} s (console: $state/log/console.log)"
+      say "host $name: sshd on $addr:22 did not answer within ${timeout} s (console: $state/log/console.log)"
+      return 1
     fi
     sleep 1
   done
@@ -199,27 +211,28 @@ host_check() {
 }
 
 host_heal() {
-  local name=$1 cidr=$2 br=$3 labdir=$4 mem=${5:-1536} timeout=${6:-120} state tap pid
+  local name=$1 cidr=$2 br=$3 labdir=$4 timeout=${6:-120} state tap pid
   state=$(state_of "$name" "$labdir"); tap=$(tap_of "$name")
   if pid=$(vm_pid "$state") && ip link show "$tap" 2>/dev/null | grep -q "master $br "; then
     # A VM that still runs keeps its containers: wait for its sshd (busybox init respawns it).
     say "host $name: VM running (pid $pid), waiting for sshd"
     wait_ssh "$name" "${cidr%/*}" "$state" "$timeout" "$pid" "$(date +%s.%N)" && return 0
+    say "host $name: rebooting its VM"
   fi
   host_up "$@"
 }
 
 # What Terraform may not know about: VMs of this lab dir and fq- taps on this bridge.
 sweep() {
-  local labdir=$1 br=$2 d tap
+  local labdir=$1 br=$2 d tap info
   for d in "$labdir"/hosts/*/; do
     [ -d "$d" ] || continue
     [ -z "$(qemu_pids_of_state "${d%/}")" ] || { say "sweeping VM ${d%/}"; kill_vm "${d%/}"; }
   done
   for tap in $(ip -o link show type tun 2>/dev/null | awk -F': ' '{ print $2 }' | sed 's/@.*//' | grep '^fq-' || true); do
-    # Ours: on this bridge, or on no bridge and not held by any QEMU (no carrier).
-    if ip link show "$tap" | grep -q "master $br " \
-       || { ! ip link show "$tap" | grep -q ' master ' && ip link show "$tap" | grep -q 'NO-CARRIER'; }; then
+    # Ours: on this bridge, or on no bridge and held by no QEMU (no LOWER_UP).
+    info=$(ip link show "$tap" 2>/dev/null) || continue
+    if [[ $info == *" master $br "* ]] || { [[ $info != *" master "* ]] && [[ $info != *LOWER_UP* ]]; }; then
       say "sweeping tap $tap"
       ip link del "$tap" 2>/dev/null || true
     fi
