@@ -14,7 +14,8 @@ Usage:
   ferry start [--no-lab]          the embedded default: local lab + console chat (Slack when SLACK_BOT_TOKEN is set)
   ferry bot [--worker]            the Slack bot (HTTP or Socket Mode) and progress relay
   ferry worker                    run queued migrations (REDIS_URL)
-  ferry lab up [--hosts N]        create the namespace lab (default 2 hosts: lab-1, lab-2)
+  ferry lab up [--hosts N] [--provider local|qemu]
+                                  create the lab (default: 2 namespace hosts lab-1, lab-2; qemu: VMs with a stock kernel)
   ferry lab down                  remove the lab: namespaces, processes, mounts, bridge
   ferry lab status                show each lab host and whether it is whole
   ferry hosts [--json]            inventory hosts with CRIU version and kernel features
