@@ -108,7 +108,7 @@ async function runJob(
   });
   const engine = new MigrationEngine(hostsFile, config);
   // Where HAProxy fronts the container, clients are held through the freeze (on by default).
-  const traffic = await trafficFor(hostsFile, d.container, d.from, 0, 'auto');
+  const traffic = await trafficFor(hostsFile, d.container, d.from, 'auto');
   let report;
   try {
     report = await engine.migrate({ id: d.id, container: d.container, from: d.from, to: d.to, method: d.method, signal, traffic: traffic?.sw }, events);

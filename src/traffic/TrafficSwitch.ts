@@ -22,7 +22,6 @@ export interface TrafficSwitchOptions {
   container: string;
   /** The host whose HAProxy fronts the container (the source). */
   front: RemoteHost;
-  servicePort: number;
   /** Hold requests on the controller during the freeze (else clients see errors while it is down). */
   hold: boolean;
   /** Address the hold server listens on, reachable from the front host (the controller's lab address). */

@@ -11,7 +11,7 @@ export type HoldMode = 'auto' | 'on' | 'off';
  * Traffic switching for one migration: HAProxy on the source when it fronts the container, with
  * the hold server unless turned off. `hold: 'on'` without HAProxy is an error, before any freeze.
  */
-export async function trafficFor(file: HostsFile, container: string, from: string, servicePort: number, hold: HoldMode): Promise<{ sw: TrafficSwitch; front: RemoteHost } | undefined> {
+export async function trafficFor(file: HostsFile, container: string, from: string, hold: HoldMode): Promise<{ sw: TrafficSwitch; front: RemoteHost } | undefined> {
   const front = new RemoteHost(findHost(file, from));
   const has = (await front.exec(['test', '-S', socketOf(container)])).code === 0;
   if (!has) {
@@ -23,6 +23,6 @@ export async function trafficFor(file: HostsFile, container: string, from: strin
     front.dispose();
     throw new FerryError(ErrorCode.ConfigInvalid, `the hosts file has no controllerAddress: the hold server must listen where ${from} can reach it`);
   }
-  const sw = new TrafficSwitch({ container, front, servicePort, hold: hold !== 'off', holdListen: file.controllerAddress, holdOptions: { deadlineMs: 60_000 } });
+  const sw = new TrafficSwitch({ container, front, hold: hold !== 'off', holdListen: file.controllerAddress, holdOptions: { deadlineMs: 60_000 } });
   return { sw, front };
 }

@@ -23,7 +23,7 @@ async function resetFront(): Promise<void> {
 
 async function migrateUnderLoad(hold: HoldMode, post = false): Promise<{ report: MigrationReport; probe: Awaited<ReturnType<ReturnType<typeof startProbe>['stop']>> }> {
   const file = await hostsFile();
-  const traffic = await trafficFor(file, 'web1', 'lab-1', 8080, hold);
+  const traffic = await trafficFor(file, 'web1', 'lab-1', hold);
   expect(traffic).toBeDefined();
   const events = new MigrationEvents();
   const probe = startProbe(`http://${file.hosts[0]!.address}:80/${post ? 'cgi-bin/post' : 'counter'}`, events, { concurrency: 50, post });

@@ -57,7 +57,7 @@ export async function migrateCommand(args: string[], io: Output): Promise<number
   const method = parseMethod(values.method!);
   validateName('host', values.to);
   const hold: HoldMode = values.hold ? 'on' : values['no-hold'] ? 'off' : 'auto';
-  const traffic = await trafficFor(file, container, validateName('host', values.from), 8080, hold);
+  const traffic = await trafficFor(file, container, validateName('host', values.from), hold);
   const events = new MigrationEvents();
   if (!values.quiet) events.on('event', (e) => {
     const line = describeEvent(e);
