@@ -5,10 +5,8 @@ import { errorMessage } from '../errors.ts';
 import { QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
 import type { MigrationQueue } from '../queue/MigrationQueue.ts';
 import type { ChatTransport } from './ChatTransport.ts';
-import { failure, phaseReply, statusMessage, summary, type ChatMessage } from './core/render.ts';
+import { failure, note, phaseReply, statusMessage, summary } from './core/render.ts';
 import { applyEvent, queuedStatus, reportStatus, type StatusView } from './core/status.ts';
-
-const plain = (text: string): ChatMessage => ({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
 
 /**
  * Turns queue progress into chat: the status message is updated in place (chat.update), phases
@@ -95,7 +93,7 @@ export class ProgressRelay {
     this.states.set(jobId, st);
     if (!(await this.claim(jobId, `p${p.seq}`))) return;
     await this.publish(jobId, s.data, st);
-    if (reply && s.data.thread) await this.transport.post(s.data.thread.channel, plain(reply), s.data.thread.statusTs);
+    if (reply && s.data.thread) await this.transport.post(s.data.thread.channel, note(reply), s.data.thread.statusTs);
   }
 
   private async onCompleted(jobId: string, result: JobResult): Promise<void> {
@@ -107,7 +105,7 @@ export class ProgressRelay {
       for (const [h, r] of Object.entries(result.provisionCheck)) lines.push(`Provision check on ${h}: ${r.changed} change(s), ${r.failed} failure(s)`);
       if (result.blockers.length) lines.push(`Methods these hosts cannot run: ${result.blockers.join('; ')}`);
       await this.publish(jobId, s.data, { ...s.st, status: 'done', note: 'dry run: nothing was frozen' });
-      if (thread) await this.transport.post(thread.channel, plain(lines.join('\n')), thread.statusTs);
+      if (thread) await this.transport.post(thread.channel, note(lines.join('\n')), thread.statusTs);
       return;
     }
     const st = reportStatus(s.st, result.report);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationEvents } from '../../src/migrate/events.ts';
 import { MigrationEngine } from '../../src/migrate/MigrationEngine.ts';
+import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
 import type { MigrationReport } from '../../src/migrate/report.ts';
 import { trafficFor, type HoldMode } from '../../src/traffic/detect.ts';
 import { isPng } from '../../src/traffic/plot.ts';
@@ -13,10 +14,12 @@ skipNote(why, 'HAProxy + hold server under load');
 
 /** Puts HAProxy on lab-1 back to sending traffic to its own container. */
 async function resetFront(): Promise<void> {
-  for (const c of ['set server be_web1/src state ready', 'set server be_web1/dst state maint', 'set server be_web1/hold state maint']) {
-    const { RemoteHost } = await import('../../src/hosts/RemoteHost.ts');
-    const h = new RemoteHost((await hostsFile()).hosts[0]!);
-    await h.run(['socat', 'stdio', 'unix-connect:/run/ferry/haproxy-web1.sock'], { stdin: `${c}\n` });
+  const h = new RemoteHost((await hostsFile()).hosts[0]!);
+  try {
+    for (const c of ['set server be_web1/src state ready', 'set server be_web1/dst state maint', 'set server be_web1/hold state maint']) {
+      await h.run(['socat', 'stdio', 'unix-connect:/run/ferry/haproxy-web1.sock'], { stdin: `${c}\n` });
+    }
+  } finally {
     h.dispose();
   }
 }

@@ -28,3 +28,8 @@ export function alreadyMigrating(container: string, existingId: string, link_?: 
     ),
   ]);
 }
+
+/** A one-section message of mrkdwn text (thread replies, short answers), clipped to Slack's limits. */
+export function note(text: string): ChatMessage {
+  return message(text, [section(text)]);
+}
