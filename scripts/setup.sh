@@ -19,7 +19,7 @@ RUNTIME_PKGS=(runc rsync redis-server haproxy ansible-core openssh-server openss
   gcc libc6-dev make git)
 CRIU_BUILD_PKGS=(libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev
   libprotobuf-c-dev libprotobuf-dev pkgconf protobuf-c-compiler protobuf-compiler python3-protobuf
-  uuid-dev)
+  uuid-dev dpkg-dev debian-archive-keyring)
 
 missing=()
 for p in "${RUNTIME_PKGS[@]}" "${CRIU_BUILD_PKGS[@]}"; do
