@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, REPO_ROOT } from '../../src/config.ts';
 import { runPlaybook } from '../../src/infra/ansible.ts';
-import { Lab } from '../../src/infra/lab.ts';
+import { Lab, type LabProvider } from '../../src/infra/lab.ts';
 import { findHost, loadHostsFile, type HostsFile } from '../../src/hosts/inventory.ts';
 import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
 
@@ -11,8 +11,8 @@ const pexec = promisify(execFile);
 
 export const config = loadConfig();
 
-export async function labUp(count = 2): Promise<HostsFile> {
-  return new Lab(config).up(count);
+export async function labUp(count = 2, provider: LabProvider = 'local'): Promise<HostsFile> {
+  return new Lab(config).up(count, provider);
 }
 
 export async function labDown(): Promise<void> {
@@ -69,4 +69,20 @@ export async function ferry(args: string[]): Promise<{ stdout: string; stderr: s
 export async function runcState(host: string, name: string): Promise<string | null> {
   const out = await onHost(host, ['runc', '--root', '/run/ferry/runc', 'state', name], { allowFail: true });
   return out ? (JSON.parse(out) as { status: string }).status : null;
+}
+
+/** Leftovers a migration must not leave on a host. */
+export async function debris(host: string): Promise<string[]> {
+  const found: string[] = [];
+  const images = (await onHost(host, ['ls', '-A', '/var/lib/ferry/images'], { allowFail: true })).trim();
+  if (images) found.push(`images: ${images}`);
+  const procs = (await onHost(host, ['pgrep', '-af', 'criu (page-server|lazy-pages)'], { allowFail: true })).trim();
+  if (procs) found.push(`criu processes: ${procs}`);
+  const masters = (await onHost(host, ['pgrep', '-af', 'ControlPath=/run/ferry/[m]igrations'], { allowFail: true })).trim();
+  if (masters) found.push(`ssh masters: ${masters}`);
+  const keys = await onHost(host, ['cat', '/root/.ssh/authorized_keys']);
+  if (keys.includes('ferry-link-')) found.push('link key still authorized');
+  const mounts = (await onHost(host, ['cat', '/proc/self/mountinfo'])).split('\n').filter((l) => /criu-root|\.criu\.cgyard/.test(l));
+  if (mounts.length) found.push(`criu mounts: ${mounts.length}`);
+  return found;
 }

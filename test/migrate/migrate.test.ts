@@ -5,28 +5,12 @@ import { MigrationEvents, type MigrationEvent } from '../../src/migrate/events.t
 import { MigrationEngine } from '../../src/migrate/MigrationEngine.ts';
 import type { MigrationReport } from '../../src/migrate/report.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
-import { address, config, deploy, ferry, hostsFile, httpText, labDown, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
+import { address, config, debris, deploy, ferry, hostsFile, httpText, labDown, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
 
 const why = labUnavailable();
 skipNote(why, 'real migrations in the namespace lab');
 
 const redis = async (host: string, ...args: string[]) => execFileSync('redis-cli', ['-h', await address(host), ...args], { encoding: 'utf8' }).trim();
-
-/** Leftovers a migration must not leave on a host. */
-async function debris(host: string): Promise<string[]> {
-  const found: string[] = [];
-  const images = (await onHost(host, ['ls', '-A', '/var/lib/ferry/images'], { allowFail: true })).trim();
-  if (images) found.push(`images: ${images}`);
-  const procs = (await onHost(host, ['pgrep', '-af', 'criu (page-server|lazy-pages)'], { allowFail: true })).trim();
-  if (procs) found.push(`criu processes: ${procs}`);
-  const masters = (await onHost(host, ['pgrep', '-af', 'ControlPath=/run/ferry/[m]igrations'], { allowFail: true })).trim();
-  if (masters) found.push(`ssh masters: ${masters}`);
-  const keys = await onHost(host, ['cat', '/root/.ssh/authorized_keys']);
-  if (keys.includes('ferry-link-')) found.push('link key still authorized');
-  const mounts = (await onHost(host, ['cat', '/proc/self/mountinfo'])).split('\n').filter((l) => /criu-root|\.criu\.cgyard/.test(l));
-  if (mounts.length) found.push(`criu mounts: ${mounts.length}`);
-  return found;
-}
 
 async function migrateCli(name: string, from: string, to: string, method: string): Promise<MigrationReport> {
   const r = await ferry(['migrate', name, '--from', from, '--to', to, '--method', method, '--json']);
