@@ -29,18 +29,9 @@ INITRD_MODULES=(virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev v
 # --- packages ---------------------------------------------------------------------------------
 PKGS=(qemu-system-x86 kmod cpio busybox-static xz-utils)
 declare -A NEED=([qemu-system-x86]=qemu-system-x86_64 [kmod]=depmod [cpio]=cpio [busybox-static]=/bin/busybox [xz-utils]=xz)
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing apt packages: ${missing[*]}"
-  apt-get update -qq || die "apt-get update failed: Debian's package mirror is unreachable"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-    || die "apt-get install failed for: ${missing[*]}"
-else
-  say "apt packages present: ${PKGS[*]}"
-fi
+# shellcheck source=lib/apt.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/apt.sh"
+ensure_packages "${PKGS[@]}"
 for p in "${PKGS[@]}"; do
   command -v "${NEED[$p]}" >/dev/null || die "package $p is installed but ${NEED[$p]} is missing"
 done

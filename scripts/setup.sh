@@ -21,18 +21,9 @@ CRIU_BUILD_PKGS=(libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-d
   libprotobuf-c-dev libprotobuf-dev pkgconf protobuf-c-compiler protobuf-compiler python3-protobuf
   uuid-dev dpkg-dev debian-archive-keyring)
 
-missing=()
-for p in "${RUNTIME_PKGS[@]}" "${CRIU_BUILD_PKGS[@]}"; do
-  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = 'install ok installed' ] || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing apt packages: ${missing[*]}"
-  apt-get update -qq || die "apt-get update failed: Debian's package mirror is unreachable"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-    || die "apt-get install failed for: ${missing[*]}"
-else
-  say "apt packages present"
-fi
+# shellcheck source=lib/apt.sh
+. "$HERE/scripts/lib/apt.sh"
+ensure_packages "${RUNTIME_PKGS[@]}" "${CRIU_BUILD_PKGS[@]}"
 # The Debian services started by the packages are not Ferry's: the lab runs its own sshd per host,
 # and tests start their own Redis. Stop the system ones only if this script started them is not
 # knowable, so leave them alone.

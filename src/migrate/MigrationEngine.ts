@@ -233,12 +233,16 @@ export class MigrationEngine {
 
   private async rollback(ctx: MigrationContext, strategy: Strategy, pre: { health: HealthSpec }, dumped: boolean, cause: string): Promise<void> {
     const { source, target, name } = ctx;
+    // Before anything touches the target: a dump still in progress holds the source's container.
+    const released = await strategy.abortDump?.(ctx);
     // The target must not run it: remove any half-restored container and its debris.
     await removeContainer(target, name);
     const sourceStatus = await containerStatus(source, name);
     if (sourceStatus === 'running') {
-      // The dump failed and CRIU let the container run on: nothing to restore.
-      ctx.events.emitEvent({ type: 'info', message: `${name} kept running on ${source.name}: the dump failed before it stopped` });
+      // The dump failed (or was ended above) and CRIU let the container run on: nothing to restore.
+      ctx.events.emitEvent({ type: 'info', message: released ?? `${name} kept running on ${source.name}: the dump failed before it stopped` });
+      const ok = await waitHealthy(source.spec.address, pre.health, this.config.healthTimeoutS);
+      if (ok === null) throw new FerryError(ErrorCode.RollbackFailed, `${name} runs on ${source.name} again but fails its health check (${describeHealth(pre.health)})`);
     } else {
       if (!dumped && sourceStatus !== 'paused') {
         throw new FerryError(ErrorCode.RollbackFailed, `${name} is ${sourceStatus ?? 'gone'} on ${source.name} after a failed dump (${cause}); images are in ${ctx.dir} on both hosts`);

@@ -116,3 +116,22 @@ export function parseRestoreStats(image: Buffer): RestoreStats | null {
     pagesRestored: num(f, 5),
   };
 }
+
+/**
+ * Page counts from a dump log's "Pagemap generated: N pages (M lazy) H holes" lines (one per VMA
+ * batch). Needed for lazy dumps: CRIU 4.2's lazy page server re-initialises the dump statistics
+ * before they are written, so their stats-dump holds zeros.
+ */
+export function pagemapTotals(log: string): { pages: number; lazy: number; holes: number } | null {
+  let pages = 0;
+  let lazy = 0;
+  let holes = 0;
+  let seen = false;
+  for (const m of log.matchAll(/Pagemap generated: (\d+) pages \((\d+) lazy\) (\d+) holes/g)) {
+    seen = true;
+    pages += Number(m[1]);
+    lazy += Number(m[2]);
+    holes += Number(m[3]);
+  }
+  return seen ? { pages, lazy, holes } : null;
+}

@@ -12,29 +12,13 @@ set -euo pipefail
 
 say() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=../lib/bridge.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/bridge.sh"
 
 ns_of() { echo "ferry-$1"; }
 # Interface names are limited to 15 characters.
 veth_of() { echo "fv-${1:0:12}"; }
 state_of() { echo "$2/hosts/$1"; }
-
-bridge_up() {
-  local br=$1 gw=$2 subnet=$3
-  if ! ip link show "$br" >/dev/null 2>&1; then
-    say "creating bridge $br ($gw)"
-    ip link add "$br" type bridge
-  fi
-  ip addr replace "$gw" dev "$br"
-  ip link set "$br" up
-  # Without a bridge the lab's packets would leave by the default route: make them fail instead.
-  ip route replace unreachable "$subnet" metric 4096
-}
-
-bridge_down() {
-  local br=$1 subnet=$2
-  ip link del "$br" 2>/dev/null || true
-  ip route del unreachable "$subnet" metric 4096 2>/dev/null || true
-}
 
 kill_host_processes() {
   local ns=$1 state=$2 pids

@@ -6,7 +6,7 @@
 # /var/lib/ferry, /run/ferry/runc, cgroup v1 controllers), then hands PID 1 to busybox init,
 # which reaps orphans and respawns sshd.
 # Kernel command line (set by qemu-lab.sh): ferry.name= ferry.ip=ADDR/24 ferry.state=DIR
-#   ferry.labdir=DIR ferry.modules=DIR [ferry.msize=N]
+#   ferry.labdir=DIR ferry.modules=DIR
 set -euo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 exec </dev/console >/dev/console 2>&1
@@ -15,7 +15,7 @@ say() { echo "ferry-guest: [$(cut -d' ' -f1 /proc/uptime)] $*"; }
 fail() { echo "ferry-guest: ERROR: $*"; sleep 1; exit 1; }  # PID 1 exits: panic, and QEMU (-no-reboot) stops
 trap 'fail "line $LINENO: $BASH_COMMAND"' ERR
 
-name='' ip='' state='' labdir='' modules='' msize=262144
+name='' ip='' state='' labdir='' modules=''
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     ferry.name=*) name=${arg#*=} ;;
@@ -23,7 +23,6 @@ for arg in $(cat /proc/cmdline); do
     ferry.state=*) state=${arg#*=} ;;
     ferry.labdir=*) labdir=${arg#*=} ;;
     ferry.modules=*) modules=${arg#*=} ;;
-    ferry.msize=*) msize=${arg#*=} ;;
   esac
 done
 [ -n "$name" ] && [ -n "$ip" ] && [ -n "$state" ] && [ -n "$labdir" ] || fail "kernel command line lacks ferry.name/ip/state/labdir"
@@ -91,9 +90,10 @@ done <"$layout"
 [ -f /sys/fs/cgroup/freezer/tasks ] || [ -f /sys/fs/cgroup/cgroup.controllers ] \
   || fail "no cgroup freezer (v1 freezer or cgroup v2 at /sys/fs/cgroup): CRIU cannot freeze containers"
 
-# Ferry's state: the host's <state>/var-lib-ferry, read-write over 9p (images stay on the host).
+# Ferry's state on a local filesystem of the guest's own, like a real host's disk. (Not 9p: CRIU's
+# lazy-pages daemon binds a unix socket in its work dir, and 9p cannot hold one: ENXIO.)
 mkdir -p /var/lib/ferry
-mount -t 9p -o trans=virtio,version=9p2000.L,msize="$msize",cache=none ferrystate /var/lib/ferry
+mount -t tmpfs -o mode=0755,nosuid,nodev ferry-state /var/lib/ferry
 mkdir -p /run/ferry/runc /run/sshd /run/netns
 chmod 755 /run/sshd
 

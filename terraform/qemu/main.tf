@@ -2,8 +2,8 @@
 # Debian kernel, which has the soft-dirty tracking CRIU's pre-dumps need (the controller's own
 # kernel may not). Each VM's root is the controller's root over 9p (read-only, under a tmpfs
 # overlay), so the guest runs the controller's criu, runc, rsync, haproxy and sshd unchanged; its
-# /var/lib/ferry is <lab_dir>/hosts/<name>/var-lib-ferry over 9p (read-write); a tap puts it on the
-# lab bridge. Built with terraform_data and local-exec only, so it applies offline.
+# /var/lib/ferry is its own (tmpfs in the guest, as 9p cannot hold CRIU's unix sockets); a tap puts
+# it on the lab bridge. Built with terraform_data and local-exec only, so it applies offline.
 # Run scripts/qemu-setup.sh first (kernel + initramfs in the cache).
 # Outputs have the same shape for every environment (local, qemu, aws, gcp): Ferry renders
 # the Ansible inventory and its SSH settings from them.

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The QEMU lab's host plumbing, driven by Terraform's local-exec (terraform/qemu/main.tf).
 # Each host: a QEMU VM (TCG, no KVM needed) booting a stock Debian kernel with soft-dirty tracking,
-# its root the controller's own root over 9p (read-only, under a tmpfs overlay), its
-# /var/lib/ferry the controller's <lab>/hosts/<name>/var-lib-ferry over 9p (read-write), and a tap
-# on the lab bridge. The guest runs the controller's own criu, runc, rsync, haproxy and sshd.
+# its root the controller's own root over 9p (read-only, under a tmpfs overlay), its own
+# /var/lib/ferry (tmpfs in the guest), and a tap on the lab bridge. The guest runs the controller's own criu, runc, rsync, haproxy and sshd.
 #   qemu-lab.sh bridge-up   BRIDGE GATEWAY_CIDR SUBNET
 #   qemu-lab.sh bridge-down BRIDGE SUBNET
 #   qemu-lab.sh host-up     NAME ADDRESS_CIDR BRIDGE LAB_DIR [MEMORY_MB [BOOT_TIMEOUT_S [CACHE_DIR]]]
@@ -24,30 +23,14 @@ DEFAULT_CACHE="${FERRY_CACHE_DIR:-/var/cache/ferry}/qemu"
 
 say() { printf '[qemu-lab] %s\n' "$*" >&2; }
 die() { printf '[qemu-lab] ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=../lib/bridge.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/bridge.sh"
 
 # Interface names are limited to 15 characters.
 tap_of() { echo "fq-${1:0:12}"; }
 state_of() { echo "$2/hosts/$1"; }
 # A stable MAC from the address, so two labs' VMs never share one: 52:54:a:b:c:d.
 mac_of() { local IFS=.; set -- $1; printf '52:54:%02x:%02x:%02x:%02x' "$1" "$2" "$3" "$4"; }
-
-bridge_up() {
-  local br=$1 gw=$2 subnet=$3
-  if ! ip link show "$br" >/dev/null 2>&1; then
-    say "creating bridge $br ($gw)"
-    ip link add "$br" type bridge
-  fi
-  ip addr replace "$gw" dev "$br"
-  ip link set "$br" up
-  # Without a bridge the lab's packets would leave by the default route: make them fail instead.
-  ip route replace unreachable "$subnet" metric 4096
-}
-
-bridge_down() {
-  local br=$1 subnet=$2
-  ip link del "$br" 2>/dev/null || true
-  ip route del unreachable "$subnet" metric 4096 2>/dev/null || true
-}
 
 # The QEMU processes of one host, found by their pid-file argument (never by a broad name).
 qemu_pids_of_state() {
@@ -134,7 +117,7 @@ host_up() {
   kill_vm "$state"
   ip link del "$tap" 2>/dev/null || true
 
-  mkdir -p "$state"/{var-lib-ferry,etc-ssh,log}
+  mkdir -p "$state"/{etc-ssh,log}
   [ -f "$state/etc-ssh/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$state/etc-ssh/ssh_host_ed25519_key"
   cgroup_layout >"$state/cgroups.layout"
 
@@ -153,7 +136,6 @@ host_up() {
     -kernel "$KERNEL" -initrd "$INITRD" \
     -append "console=ttyS0 panic=-1 quiet mitigations=off ferry.name=$name ferry.ip=$cidr ferry.state=$state ferry.labdir=$labdir ferry.modules=$MODULES ferry.init=$GUEST_INIT" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap \
-    -virtfs "local,path=$state/var-lib-ferry,mount_tag=ferrystate,security_model=passthrough,multidevs=remap" \
     -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=$(mac_of "$addr"),romfile=" \
     -pidfile "$state/qemu.pid" \
     </dev/null >>"$state/log/console.log" 2>&1 &

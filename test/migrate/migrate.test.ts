@@ -119,14 +119,25 @@ describe.skipIf(why !== null)('live migration between lab hosts', () => {
   describe('faults after the freeze roll back to the source', () => {
     const engine = async () => new MigrationEngine(await hostsFile(), config);
 
-    /** After a rollback: the same process runs on lab-1 only, its counter went on, and neither host keeps debris. */
-    async function expectStillOnLab1(instance: string, before: number): Promise<void> {
-        expect(await runcState('lab-1', 'web1')).toBe('running');
-        expect(await runcState('lab-2', 'web1')).toBeNull();
-        expect(await httpText('lab-1', 8080, '/instance')).toBe(instance);
-        expect(Number(await httpText('lab-1', 8080, '/counter'))).toBeGreaterThanOrEqual(before);
-        expect(await debris('lab-1')).toEqual([]);
-        expect(await debris('lab-2')).toEqual([]);
+    /** After a rollback: the same process runs on the source only, its counter went on, and neither host keeps debris. */
+    async function expectStillOn(source: string, target: string, instance: string, before: number): Promise<void> {
+      expect(await runcState(source, 'web1')).toBe('running');
+      expect(await runcState(target, 'web1')).toBeNull();
+      expect(await httpText(source, 8080, '/instance')).toBe(instance);
+      expect(Number(await httpText(source, 8080, '/counter'))).toBeGreaterThanOrEqual(before);
+      expect(await debris(source)).toEqual([]);
+      expect(await debris(target)).toEqual([]);
+    }
+    const expectStillOnLab1 = (instance: string, before: number) => expectStillOn('lab-1', 'lab-2', instance, before);
+
+    /** A real fault: once frozen, something else takes web1's port on the target, so CRIU cannot restore its socket. */
+    function squatPortOnFreeze(events: MigrationEvents, target: string): () => void {
+      const squatter = `import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',8080))\ns.listen()\ntime.sleep(120)`;
+      let squat: ChildProcess | undefined;
+      events.on('event', (e) => {
+        if (e.type === 'frozen') squat = spawn('nsenter', [`--net=/run/netns/ferry-${target}`, 'python3', '-c', squatter], { stdio: 'ignore' });
+      });
+      return () => squat?.kill('SIGKILL');
     }
 
     it('the target page server killed mid-dump: web1 keeps running on lab-1 with its state', async () => {
@@ -156,26 +167,40 @@ describe.skipIf(why !== null)('live migration between lab hosts', () => {
       const instance = await httpText('lab-1', 8080, '/instance');
       const before = Number(await httpText('lab-1', 8080, '/counter'));
       const events = new MigrationEvents();
-      // A real fault: once frozen, something else takes web1's port on lab-2, so CRIU cannot restore its socket.
-      const squatter = `import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',8080))\ns.listen()\ntime.sleep(120)`;
-      let squat: ChildProcess | undefined;
-      events.on('event', (e) => {
-        if (e.type === 'frozen') {
-          squat = spawn('nsenter', ['--net=/run/netns/ferry-lab-2', 'python3', '-c', squatter], { stdio: 'ignore' });
-        }
-      });
+      const unsquat = squatPortOnFreeze(events, 'lab-2');
       try {
         const report = await (await engine()).migrate({ container: 'web1', from: 'lab-1', to: 'lab-2', method: 'page-server' }, events);
         expect(report.outcome).toBe('rolled-back');
         expect(report.error).toMatch(/restore failed on lab-2/);
         expect(report.runsOn).toBe('lab-1');
       } finally {
-        squat?.kill('SIGKILL');
+        unsquat();
       }
       await expectStillOnLab1(instance, before);
       // And the container still migrates afterwards: nothing was left to block it.
       const again = await migrateCli('web1', 'lab-1', 'lab-2', 'page-server');
       expect(again.outcome).toBe('migrated');
+    });
+
+    it('lazy restore failing on the target: the source CRIU, still serving pages, releases web1 on lab-2', async () => {
+      // The memory never left lab-2's frozen tasks: ending that CRIU (never just disconnecting its
+      // lazy page server, which it would take for success and kill them) lets them run on.
+      const instance = await httpText('lab-2', 8080, '/instance');
+      const before = Number(await httpText('lab-2', 8080, '/counter'));
+      const events = new MigrationEvents();
+      const seen: string[] = [];
+      events.on('event', (e) => e.type === 'info' && seen.push(e.message));
+      const unsquat = squatPortOnFreeze(events, 'lab-1');
+      try {
+        const report = await (await engine()).migrate({ container: 'web1', from: 'lab-2', to: 'lab-1', method: 'lazy' }, events);
+        expect(report.outcome).toBe('rolled-back');
+        expect(report.runsOn).toBe('lab-2');
+        expect(report.error).toMatch(/restore failed on lab-1/);
+      } finally {
+        unsquat();
+      }
+      expect(seen.join('\n')).toMatch(/the lazy dump was stopped before its last page was served: CRIU released web1 on lab-2/);
+      await expectStillOn('lab-2', 'lab-1', instance, before);
     });
   });
 });

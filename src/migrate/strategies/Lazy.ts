@@ -1,6 +1,7 @@
 import type { ExecResult } from '../../hosts/RemoteHost.ts';
 import { criuLazyPages, runcCheckpoint, type Endpoint } from '../commands.ts';
 import { PAGE_SIZE, randomPort, readDumpStats, type MigrationContext } from '../context.ts';
+import { pagemapTotals } from '../stats.ts';
 import { criuErrors, restoreOn } from './restore.ts';
 import { IMG, WORK, type Strategy } from './strategy.ts';
 
@@ -45,7 +46,13 @@ export class Lazy implements Strategy {
   private async startLazyDaemon(ctx: MigrationContext, where: 'source' | 'target'): Promise<void> {
     const host = ctx[where];
     const pidFile = `${WORK(ctx)}/lazy-pages-${where}.pid`;
-    await host.run(criuLazyPages({ imageDir: IMG(ctx), workDir: WORK(ctx), source: this.source!, pidFile, logFile: `${WORK(ctx)}/lazy-pages-${where}.log` }), { timeoutS: 60 });
+    const logFile = `${WORK(ctx)}/lazy-pages-${where}.log`;
+    const r = await host.exec(criuLazyPages({ imageDir: IMG(ctx), workDir: WORK(ctx), source: this.source!, pidFile, logFile }), { timeoutS: 60 });
+    if (r.code !== 0) {
+      // The daemon says why only in its log (-o), not on stderr.
+      const log = await host.exec(['tail', '-n', '300', logFile]);
+      throw new Error(`criu lazy-pages failed on ${host.name} (exit ${r.code}): ${criuErrors(log.stdout) || r.stderr.trim() || log.stdout.trim().split('\n').slice(-3).join('\n')}`);
+    }
     ctx.pidFiles.push({ host, file: pidFile });
   }
 
@@ -59,15 +66,37 @@ export class Lazy implements Strategy {
     const r = await this.dumpDone!;
     if (r.code !== 0) throw new Error(`the source's lazy page server ended with exit ${r.code}: ${r.stderr.trim()}`);
     ctx.dump = await readDumpStats(ctx.source, WORK(ctx));
-    if (ctx.dump) ctx.bytes.pages += (ctx.dump.pagesLazy || ctx.dump.pagesWritten) * PAGE_SIZE;
+    if (ctx.dump && ctx.dump.pagesScanned === 0) {
+      // CRIU zeroes a lazy dump's statistics (see pagemapTotals): count from its log instead.
+      const lines = await ctx.source.exec(['grep', '-h', 'Pagemap generated', `${WORK(ctx)}/dump.log`]);
+      const t = pagemapTotals(lines.stdout);
+      if (t) ctx.dump = { ...ctx.dump, pagesScanned: t.pages + t.holes, pagesWritten: t.pages - t.lazy, pagesLazy: t.lazy, pagesSkippedParent: t.holes };
+    }
+    if (ctx.dump) ctx.bytes.pages += ctx.dump.pagesLazy * PAGE_SIZE;
+  }
+
+  /**
+   * Rollback while the source's CRIU still serves pages. Its tasks are frozen under ptrace with all
+   * their memory (the target only ever received copies), so killing that CRIU lets them run on from
+   * the freeze (measured: the counter resumes). Never end it the other way: when the lazy page
+   * server's client simply disconnects, CRIU takes the transfer as complete and kills the tasks. So
+   * this runs before anything touches the target's lazy-pages daemon or its container.
+   */
+  async abortDump(ctx: MigrationContext): Promise<string | null> {
+    if (!this.dumpDone || this.dumpExited) return null;
+    // runc's own process (anchored: not the `timeout` wrapper) is CRIU's parent.
+    const runcPids = await ctx.source.exec(['pgrep', '-f', `^runc --root [^ ]+ checkpoint --image-path ${IMG(ctx)} `]);
+    for (const pid of runcPids.stdout.split('\n').filter((l) => /^\d+$/.test(l.trim()))) {
+      await ctx.source.exec(['pkill', '-KILL', '-P', pid.trim()]);
+    }
+    const ended = await Promise.race([this.dumpDone.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref())]);
+    if (!ended) throw new Error(`could not stop the lazy dump of ${ctx.name} on ${ctx.source.name}`);
+    return `the lazy dump was stopped before its last page was served: CRIU released ${ctx.name} on ${ctx.source.name}, which runs on from the freeze`;
   }
 
   async imagesForSourceRestore(ctx: MigrationContext): Promise<{ imageDir: string; lazy: boolean }> {
-    // The memory lives only in the source's lazy page server: restore there from it, if it still runs.
-    if (this.dumpExited) {
-      throw new Error(`the source's lazy page server has exited, so ${ctx.name}'s memory can no longer be restored on ${ctx.source.name}`);
-    }
-    await this.startLazyDaemon(ctx, 'source');
-    return { imageDir: IMG(ctx), lazy: true };
+    // abortDump runs first: when the source has no running container after it, the memory is gone
+    // from the source (every page was served, CRIU ended the tasks) and lives only on the target.
+    throw new Error(`the source's lazy page server has ${this.dumpExited ? 'served every page and exited' : 'not released the container'}, so ${ctx.name}'s memory can no longer be restored on ${ctx.source.name}`);
   }
 }

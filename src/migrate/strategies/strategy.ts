@@ -17,6 +17,12 @@ export interface Strategy {
    * (e.g. bring pages back from the target's page server directory). Returns its directory.
    */
   imagesForSourceRestore(ctx: MigrationContext): Promise<{ imageDir: string; lazy: boolean }>;
+  /**
+   * First step of a rollback: if the final dump still holds the source's container (lazy: its page
+   * server still serves), end it so CRIU lets the container run on. Returns what happened, or null
+   * when there was nothing to end.
+   */
+  abortDump?(ctx: MigrationContext): Promise<string | null>;
 }
 
 export const IMG = (ctx: MigrationContext, sub = 'final') => `${ctx.dir}/img/${sub}`;

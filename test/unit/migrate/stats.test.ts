@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFields, parseDumpStats, parseRestoreStats } from '../../../src/migrate/stats.ts';
+import { decodeFields, pagemapTotals, parseDumpStats, parseRestoreStats } from '../../../src/migrate/stats.ts';
 
 // ---- a tiny protobuf encoder, independent of the decoder under test ----
 
@@ -143,5 +143,20 @@ describe('decodeFields', () => {
 
   it('throws on an unsupported wire type', () => {
     expect(() => decodeFields(Buffer.from([0x0b]))).toThrow(/unsupported protobuf wire type 3/);
+  });
+});
+
+describe('pagemapTotals (lazy dumps, whose stats CRIU zeroes)', () => {
+  it('sums every "Pagemap generated" line of a dump log', () => {
+    const log = [
+      '(00.185065) Pagemap generated: 0 pages (0 lazy) 0 holes',
+      '(00.185247) Pagemap generated: 16 pages (0 lazy) 2 holes',
+      '(00.185300) Dumping path for 3 fd via self 10 [/]',
+      '(00.185588) Pagemap generated: 8208 pages (8208 lazy) 1 holes',
+    ].join('\n');
+    expect(pagemapTotals(log)).toEqual({ pages: 8224, lazy: 8208, holes: 3 });
+  });
+  it('says null when the log has no such line (not zero pages)', () => {
+    expect(pagemapTotals('(00.1) Dumping finished successfully\n')).toBeNull();
   });
 });

@@ -1,0 +1,20 @@
+# The lab bridge, shared by terraform/local/lab.sh and terraform/qemu/qemu-lab.sh (sourced; the
+# caller defines say()).
+
+bridge_up() {
+  local br=$1 gw=$2 subnet=$3
+  if ! ip link show "$br" >/dev/null 2>&1; then
+    say "creating bridge $br ($gw)"
+    ip link add "$br" type bridge
+  fi
+  ip addr replace "$gw" dev "$br"
+  ip link set "$br" up
+  # Without a bridge the lab's packets would leave by the default route: make them fail instead.
+  ip route replace unreachable "$subnet" metric 4096
+}
+
+bridge_down() {
+  local br=$1 subnet=$2
+  ip link del "$br" 2>/dev/null || true
+  ip route del unreachable "$subnet" metric 4096 2>/dev/null || true
+}
