@@ -4,7 +4,7 @@ import { summary } from '../../src/chat/core/render-summary.ts';
 import type { HostCapabilities } from '../../src/hosts/probe.ts';
 import { renderReport, type MigrationReport } from '../../src/migrate/report.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
-import { debris, deploy, ferry, httpText, labDown, labUp, provision, runcState } from '../helpers/lab.ts';
+import { address, debris, deploy, ferry, httpText, labDown, labUp, provision, runcState } from '../helpers/lab.ts';
 
 // Pre-copy for real: the namespace lab's kernel has no soft-dirty tracking, so these hosts are QEMU
 // VMs booting a stock Debian kernel (TCG software emulation, `ferry lab up --provider qemu`). The
@@ -24,8 +24,8 @@ const MIB = 32;
 const PAGES = (MIB * 1024 * 1024) / 4096;
 const started = Date.now();
 
-async function migrate(name: string, from: string, to: string, method: string): Promise<{ report: MigrationReport; progress: string }> {
-  const r = await ferry(['migrate', name, '--from', from, '--to', to, '--method', method, '--json']);
+async function migrate(name: string, from: string, to: string, method: string, extra: string[] = []): Promise<{ report: MigrationReport; progress: string }> {
+  const r = await ferry(['migrate', name, '--from', from, '--to', to, '--method', method, '--json', ...extra]);
   expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
   return { report: JSON.parse(r.stdout) as MigrationReport, progress: r.stderr };
 }
@@ -67,7 +67,7 @@ describe.skipIf(why !== null)('pre-copy in the QEMU lab (stock kernel, soft-dirt
     console.log(`QEMU lab part: ${((Date.now() - started) / 1000).toFixed(0)} s`);
   });
 
-  it('reports soft-dirty tracking on both VMs, so auto picks pre-copy there', async () => {
+  it('reports soft-dirty tracking on both VMs', async () => {
     const r = await ferry(['hosts', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const caps = JSON.parse(r.stdout) as HostCapabilities[];
@@ -77,32 +77,51 @@ describe.skipIf(why !== null)('pre-copy in the QEMU lab (stock kernel, soft-dirt
     ]);
   });
 
+  /** Round 1 copies all the memory; later rounds only what changed since; the final dump is small. */
+  function expectPrecopy(report: MigrationReport, progress: string): void {
+    expect(report.times.preDump).toBeGreaterThan(0);
+    expect(report.times.preCopy).toBeGreaterThan(0);
+    expect(report.rounds.length).toBeGreaterThanOrEqual(2);
+    expect(report.rounds[0]!.pagesWritten).toBeGreaterThan(PAGES);
+    expect(report.rounds[0]!.pagesSkipped).toBe(0);
+    for (const r of report.rounds.slice(1)) expect(r.pagesSkipped).toBeGreaterThan(PAGES / 2);
+    expect(report.criu!.pagesWritten).toBeLessThan(report.rounds[0]!.pagesWritten / 4);
+    expect(report.criu!.pagesSkipped).toBeGreaterThan(PAGES / 2);
+    if (report.method !== 'precopy') expect(report.bytes.pages).toBeGreaterThan(MIB * 1024 * 1024); // through the page server
+    expectRoundsShown(report, progress);
+  }
+
   for (const [method, from, to] of [
     ['precopy', 'lab-1', 'lab-2'],
     ['pc-ps', 'lab-2', 'lab-1'],
-    ['auto', 'lab-1', 'lab-2'],
   ] as const) {
     it(`moves web1 ${from} → ${to} with ${method}: rounds shrink, the final dump is far smaller than round 1`, async () => {
       const instance = await httpText(from, 8080, '/instance');
       const before = Number(await httpText(from, 8080, '/counter'));
       const { report, progress } = await migrate('web1', from, to, method);
-      const used = method === 'auto' ? 'pc-ps-rsync' : method;
-      expect(report).toMatchObject({ outcome: 'migrated', method: used, runsOn: to });
-      if (method === 'auto') expect(report.reason).toMatch(/both hosts track dirty memory/);
-      expect(report.times.preDump).toBeGreaterThan(0);
-      expect(report.times.preCopy).toBeGreaterThan(0);
-      // Round 1 copies all the memory; later rounds only what changed since.
-      expect(report.rounds.length).toBeGreaterThanOrEqual(2);
-      expect(report.rounds[0]!.pagesWritten).toBeGreaterThan(PAGES);
-      expect(report.rounds[0]!.pagesSkipped).toBe(0);
-      for (const r of report.rounds.slice(1)) expect(r.pagesSkipped).toBeGreaterThan(PAGES / 2);
-      expect(report.criu!.pagesWritten).toBeLessThan(report.rounds[0]!.pagesWritten / 4);
-      expect(report.criu!.pagesSkipped).toBeGreaterThan(PAGES / 2);
-      if (method !== 'precopy') expect(report.bytes.pages).toBeGreaterThan(MIB * 1024 * 1024); // through the page server
-      expectRoundsShown(report, progress);
+      expect(report).toMatchObject({ outcome: 'migrated', method, runsOn: to });
+      expectPrecopy(report, progress);
       await expectMoved('web1', 8080, from, to, instance, before);
     });
   }
+
+  it('auto picks pc-ps-rsync and, with HAProxy and the hold server in front, 10 clients see no failure', async () => {
+    const front = await ferry(['front', 'web1', '--on', 'lab-1']);
+    expect(front.code, front.stderr).toBe(0);
+    const instance = await httpText('lab-1', 8080, '/instance');
+    const before = Number(await httpText('lab-1', 8080, '/counter'));
+    const { report, progress } = await migrate('web1', 'lab-1', 'lab-2', 'auto', ['--hold', '--probe', '10']);
+    expect(report).toMatchObject({ outcome: 'migrated', method: 'pc-ps-rsync', runsOn: 'lab-2' });
+    expect(report.reason).toMatch(/both hosts track dirty memory/);
+    expectPrecopy(report, progress);
+    expect(report.traffic).toMatch(/^HAProxy on lab-1 with the hold server: \d+ requests held and forwarded, 0 expired, 0 rejected/);
+    expect(report.probe!.requests).toBeGreaterThan(100);
+    expect(report.probe!.failures).toBe(0);
+    // HAProxy on lab-1 now sends its clients to lab-2.
+    const r = await fetch(`http://${await address('lab-1')}:80/instance`, { signal: AbortSignal.timeout(10_000) });
+    expect((await r.text()).trim()).toBe(instance);
+    await expectMoved('web1', 8080, 'lab-1', 'lab-2', instance, before);
+  });
 
   it('moves web1 lab-2 → lab-1 with lazy (post-copy) on these hosts too', async () => {
     const instance = await httpText('lab-2', 8080, '/instance');
