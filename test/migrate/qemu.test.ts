@@ -61,7 +61,7 @@ describe.skipIf(why !== null)('pre-copy in the QEMU lab (stock kernel, soft-dirt
     await provision();
     // Slow dirtying (0.25 MiB/s): rounds shrink, so the final dump is small.
     await deploy('lab-1', { workload: 'web', name: 'web1', ballast_mib: MIB, dirty_mib_per_s: 0.25, port: 8080 });
-  });
+  }, 900_000); // on a fresh machine this also installs QEMU and fetches the kernel (scripts/qemu-setup.sh)
   afterAll(async () => {
     await labDown();
     console.log(`QEMU lab part: ${((Date.now() - started) / 1000).toFixed(0)} s`);
