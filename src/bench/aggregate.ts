@@ -38,8 +38,8 @@ export function aggregate(reports: readonly MigrationReport[]): MethodSummary[] 
       failures: all.length - ok.length,
       columns: Object.fromEntries(PHASE_COLUMNS.map((c) => [c, col(c)])) as Record<keyof PhaseTimes, Stat | null>,
       bytes: stat(ok.map((r) => r.bytes.total)) ?? { mean: 0, sd: 0, n: 0 },
-      pagesWritten: method === 'lazy' ? null : stat(ok.map((r) => r.criu?.pagesWritten ?? 0)),
-      frozenMs: method === 'lazy' ? null : stat(ok.map((r) => r.criu?.frozenMs ?? 0)),
+      pagesWritten: METHOD_INFO[method].lazy ? null : stat(ok.map((r) => r.criu?.pagesWritten ?? 0)),
+      frozenMs: METHOD_INFO[method].lazy ? null : stat(ok.map((r) => r.criu?.frozenMs ?? 0)),
     };
   });
 }

@@ -27,7 +27,7 @@ Usage:
                                   put HAProxy in front of a container (playbooks/haproxy.yml)
   ferry migrate NAME --from HOST --to HOST [--method M] [--json] [--hold|--no-hold] [--probe N [--probe-post]]
                                   move a running container; methods: auto normal page-server
-                                  precopy pc-ps pc-ps-rsync lazy (default auto)
+                                  precopy pc-ps pc-ps-rsync lazy pc-lazy (default auto)
   ferry bench [--runs N] [--mib N] [--methods a,b]
                                   reproduce Table II: every method the hosts support, side by side
   ferry help

@@ -14,12 +14,13 @@ import { removeContainer, umountUnder } from './debris.ts';
 import { MigrationEvents } from './events.ts';
 import { describeHealth, healthSpecFromConfig, waitHealthy, type HealthSpec } from './health.ts';
 import { HostLink } from './HostLink.ts';
-import { chooseMethod, type Method, type MethodRequest } from './methods.ts';
+import { chooseMethod, METHOD_INFO, type Method, type MethodRequest } from './methods.ts';
 import type { MigrationReport } from './report.ts';
 import type { TrafficHooks } from '../traffic/TrafficSwitch.ts';
 import { DumpCopy } from './strategies/DumpCopy.ts';
 import { Lazy } from './strategies/Lazy.ts';
 import { PreCopy } from './strategies/PreCopy.ts';
+import { PreCopyLazy } from './strategies/PreCopyLazy.ts';
 import { restoreOn } from './strategies/restore.ts';
 import { WORK, type Strategy } from './strategies/strategy.ts';
 
@@ -54,11 +55,13 @@ export function strategyFor(method: Method): Strategy {
       return new PreCopy(true);
     case 'lazy':
       return new Lazy();
+    case 'pc-lazy':
+      return new PreCopyLazy();
   }
 }
 
 /** Methods whose rootfs is synced while the container still runs (the paper's rsync optimization). */
-const PRESYNC_BUNDLE: readonly Method[] = ['pc-ps-rsync', 'lazy'];
+const PRESYNC_BUNDLE: readonly Method[] = ['pc-ps-rsync', 'lazy', 'pc-lazy'];
 
 /**
  * Moves one running container between two hosts over SSH. Invariants: nothing is frozen before
@@ -284,7 +287,7 @@ export class MigrationEngine {
       runsOn,
       times: ctx.clock.times(),
       // A lazy dump's frozen time runs until the last page is served: not comparable, left out.
-      criu: d ? { frozenMs: ctx.method === 'lazy' ? 0 : d.frozenTimeUs / 1000, pagesWritten: d.pagesWritten, pagesSkipped: d.pagesSkippedParent, pagesLazy: d.pagesLazy } : null,
+      criu: d ? { frozenMs: METHOD_INFO[ctx.method].lazy ? 0 : d.frozenTimeUs / 1000, pagesWritten: d.pagesWritten, pagesSkipped: d.pagesSkippedParent, pagesLazy: d.pagesLazy } : null,
       bytes: { total: ctx.bytes.rsync + ctx.bytes.pages, ...ctx.bytes },
       rounds: ctx.rounds,
       precopyStop: ctx.precopyStop,

@@ -1,8 +1,8 @@
 import { ErrorCode, FerryError } from '../errors.ts';
 import { compareVersions, type HostCapabilities } from '../hosts/probe.ts';
 
-/** The paper's Table II methods (Normal, Page Server, Pre-copy, PC&PS, +Rsync) and post-copy. */
-export const METHODS = ['normal', 'page-server', 'precopy', 'pc-ps', 'pc-ps-rsync', 'lazy'] as const;
+/** The paper's Table II methods (Normal, Page Server, Pre-copy, PC&PS, +Rsync), post-copy, and both. */
+export const METHODS = ['normal', 'page-server', 'precopy', 'pc-ps', 'pc-ps-rsync', 'lazy', 'pc-lazy'] as const;
 export type Method = (typeof METHODS)[number];
 export type MethodRequest = Method | 'auto';
 
@@ -15,6 +15,7 @@ export const METHOD_INFO: Record<Method, { title: string; preCopy: boolean; page
   'pc-ps': { title: 'PC & PS', preCopy: true, pageServer: true, lazy: false },
   'pc-ps-rsync': { title: 'PC & PS + Rsync', preCopy: true, pageServer: true, lazy: false },
   lazy: { title: 'Post-copy (lazy pages)', preCopy: false, pageServer: false, lazy: true },
+  'pc-lazy': { title: 'Pre-copy + post-copy', preCopy: true, pageServer: false, lazy: true },
 };
 
 export function parseMethod(s: string): MethodRequest {

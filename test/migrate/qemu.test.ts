@@ -132,6 +132,21 @@ describe.skipIf(why !== null)('pre-copy in the QEMU lab (stock kernel, soft-dirt
     await expectMoved('web1', 8080, 'lab-2', 'lab-1', instance, before);
   });
 
+  it('moves web1 lab-1 → lab-2 with pc-lazy: pre-copy rounds, then only the pages dirtied since travel lazily', async () => {
+    const instance = await httpText('lab-1', 8080, '/instance');
+    const before = Number(await httpText('lab-1', 8080, '/counter'));
+    const { report, progress } = await migrate('web1', 'lab-1', 'lab-2', 'pc-lazy');
+    expect(report).toMatchObject({ outcome: 'migrated', method: 'pc-lazy', runsOn: 'lab-2' });
+    expect(report.rounds.length).toBeGreaterThanOrEqual(2);
+    expect(report.rounds[0]!.pagesWritten).toBeGreaterThan(PAGES);
+    // The final dump names the last round as its parent: most pages are there already.
+    expect(report.criu!.pagesSkipped).toBeGreaterThan(PAGES / 2);
+    expect(report.criu!.pagesLazy).toBeGreaterThan(0);
+    expect(report.criu!.pagesLazy).toBeLessThan(report.rounds[0]!.pagesWritten / 4);
+    expectRoundsShown(report, progress);
+    await expectMoved('web1', 8080, 'lab-1', 'lab-2', instance, before);
+  });
+
   it('stops pre-copy by its convergence rule when memory is dirtied faster than the link copies it', async () => {
     // 16 MiB/s of dirtying over a ~3 MB/s link: every round rewrites about all of the ballast.
     await deploy('lab-1', { workload: 'web', name: 'fast1', ballast_mib: MIB, dirty_mib_per_s: 16, port: 8082 });

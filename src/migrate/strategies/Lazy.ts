@@ -15,6 +15,8 @@ export class Lazy implements Strategy {
   private source?: Endpoint;
   private dumpDone?: Promise<ExecResult>;
   private dumpExited = false;
+  /** Images of a last pre-copy round, already on the target (relative to the final images dir). */
+  parentPath?: string;
 
   async beforeFreeze(): Promise<void> {}
 
@@ -24,7 +26,7 @@ export class Lazy implements Strategy {
     const readyP = new Promise<void>((r) => (ready = r));
     // CRIU writes one byte to the status fd (our stdout) when its lazy page server is ready;
     // the command itself lasts until every page has been served.
-    this.dumpDone = ctx.source.exec(runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx), workDir: WORK(ctx), lazyPages: this.source, statusFd: 1 }), {
+    this.dumpDone = ctx.source.exec(runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx), workDir: WORK(ctx), lazyPages: this.source, statusFd: 1, parentPath: this.parentPath }), {
       timeoutS: 3600,
       onStdout: () => ready(),
     });

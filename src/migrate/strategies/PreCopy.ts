@@ -42,7 +42,18 @@ export class PreCopy implements Strategy {
     return stats;
   }
 
+  /** The round whose images the final dump names as its parent (0 before any round). */
+  get lastRound(): number {
+    return this.roundsDone;
+  }
+
   async beforeFreeze(ctx: MigrationContext): Promise<void> {
+    await this.runRounds(ctx);
+    this.endpoint = await this.targetRoundDir(ctx, 'final', `pre-${this.roundsDone}`);
+  }
+
+  /** Pre-dump rounds, each copied to the target, until the policy stops them (and says which rule). */
+  async runRounds(ctx: MigrationContext): Promise<void> {
     for (;;) {
       const round = this.roundsDone + 1;
       const sub = `pre-${round}`;
@@ -68,7 +79,6 @@ export class PreCopy implements Strategy {
         break;
       }
     }
-    this.endpoint = await this.targetRoundDir(ctx, 'final', `pre-${this.roundsDone}`);
   }
 
   async checkpoint(ctx: MigrationContext): Promise<void> {

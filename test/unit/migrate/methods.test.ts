@@ -17,7 +17,7 @@ const caps = (host: string, over: Partial<HostCapabilities> = {}): HostCapabilit
 
 const src = caps('lab-1');
 const dst = caps('lab-2');
-const PRECOPY_METHODS: Method[] = ['precopy', 'pc-ps', 'pc-ps-rsync'];
+const PRECOPY_METHODS: Method[] = ['precopy', 'pc-ps', 'pc-ps-rsync', 'pc-lazy'];
 
 describe('parseMethod', () => {
   it.each(['auto', ...METHODS])('accepts %s', (m) => {
@@ -27,7 +27,7 @@ describe('parseMethod', () => {
   it('rejects an unknown method, listing the choices', () => {
     const e = catchFerry(() => parseMethod('teleport'), ErrorCode.UnknownMethod);
     expect(e.message).toContain("unknown method 'teleport'");
-    expect(e.message).toContain('auto, normal, page-server, precopy, pc-ps, pc-ps-rsync, lazy');
+    expect(e.message).toContain('auto, normal, page-server, precopy, pc-ps, pc-ps-rsync, lazy, pc-lazy');
   });
 
   it('is case-sensitive', () => {
@@ -40,6 +40,7 @@ describe('METHOD_INFO', () => {
     expect(Object.keys(METHOD_INFO).sort()).toEqual([...METHODS].sort());
     expect(METHOD_INFO['pc-ps-rsync']).toMatchObject({ preCopy: true, pageServer: true, lazy: false });
     expect(METHOD_INFO.lazy).toMatchObject({ preCopy: false, lazy: true });
+    expect(METHOD_INFO['pc-lazy']).toMatchObject({ preCopy: true, pageServer: false, lazy: true });
   });
 });
 
@@ -72,8 +73,8 @@ describe('methodBlocker', () => {
   describe('without userfaultfd on the target', () => {
     const noUffd = caps('lab-2', { uffd: false });
 
-    it('blocks lazy, naming userfaultfd and the target', () => {
-      const why = methodBlocker('lazy', src, noUffd);
+    it.each(['lazy', 'pc-lazy'] as Method[])('blocks %s, naming userfaultfd and the target', (m) => {
+      const why = methodBlocker(m, src, noUffd);
       expect(why).toContain('userfaultfd');
       expect(why).toContain('lab-2');
     });

@@ -15,7 +15,7 @@ const move = (over: Partial<Extract<ChatCommand, { kind: 'migrate' }>> = {}): Ch
   ...over,
 });
 
-const CHOICES = 'auto, normal, page-server, precopy, pc-ps, pc-ps-rsync, lazy';
+const CHOICES = 'auto, normal, page-server, precopy, pc-ps, pc-ps-rsync, lazy, pc-lazy';
 const NAME_RULE = "use 1-31 characters, lowercase letters, digits and '-', starting with a letter";
 
 describe('parseCommand: migrate', () => {
