@@ -4,7 +4,7 @@
 # under software emulation, every Python module costs ~7 s: one run here replaces ~25 of them.)
 #
 #   workload-host.sh --workload web|kv --name N --port P --config-b64 B64 [--replace 0|1]
-#                    [--ballast-mib M] [--kv-keys K] [--kv-value-bytes B] [--wait S]
+#                    [--kv-keys K] [--kv-value-bytes B] [--wait S]
 #                    [--service-host ADDR] [--cgroups-path PATH] [--host NAME]
 #
 # Layout (as before): bundle /var/lib/ferry/containers/<name>/ (config.json, rootfs/), runc --root
@@ -49,7 +49,6 @@ while [ $# -gt 0 ]; do
     --port) port=$2 ;;
     --config-b64) config_b64=$2 ;;
     --replace) replace=$2 ;;
-    --ballast-mib) : ;; # rendered into config.json; accepted for the log line only
     --kv-keys) kv_keys=$2 ;;
     --kv-value-bytes) kv_value_bytes=$2 ;;
     --wait) wait_s=$2 ;;
