@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
-import { config, deploy, ferry, hostsFile, httpText, labDown, labUp, onHost, provision } from '../helpers/lab.ts';
+import { config, deploy, ferry, hostsFile, httpText, labDown, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
 
 const why = labUnavailable();
 skipNote(why, 'namespace lab tests');
@@ -103,6 +103,20 @@ describe.skipIf(why !== null)('namespace lab', () => {
     expect(list.find((c) => c.name === 'kv1')).toMatchObject({ host: 'lab-1', status: 'running' });
     const keys = Number(sh('redis-cli', ['-h', (await hostsFile()).hosts[0]!.address, 'dbsize']).trim());
     expect(keys).toBeGreaterThanOrEqual(16 * 1024);
+  });
+
+  it('leaves a running container alone unless told to replace it, and names a port already taken', async () => {
+    const instance = await httpText('lab-1', 8080, '/instance');
+    const again = await ferry(['deploy', 'web', 'web1', '--on', 'lab-1', '--mib', '256']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/web container web1 kept on lab-1: pid \d+.*It was already running: left alone \(its variables are not re-applied; pass -e replace=true to recreate it\)/);
+    expect(await httpText('lab-1', 8080, '/instance')).toBe(instance);
+    // Another container on web1's port: refused with the reason, and web1 untouched.
+    const clash = await ferry(['deploy', 'web', 'web9', '--on', 'lab-1', '--mib', '8', '--port', '8080']);
+    expect(clash.code).not.toBe(0);
+    expect(clash.stderr).toMatch(/port 8080 on [0-9.]+ is already in use \(by another container or service\): pick another -e port/);
+    expect(await runcState('lab-1', 'web9')).toBeNull();
+    expect(await httpText('lab-1', 8080, '/instance')).toBe(instance);
   });
 
   it('recovers hosts whose sshd was killed with SIGKILL', async () => {
