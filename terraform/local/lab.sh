@@ -14,6 +14,8 @@ say() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=../lib/bridge.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/bridge.sh"
+# shellcheck source=../lib/sshd.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../lib/sshd.sh"
 
 ns_of() { echo "ferry-$1"; }
 # Interface names are limited to 15 characters.
@@ -110,23 +112,7 @@ start_sshd() {
   install -m 600 "$labdir/id_ed25519.pub" "$state/root/.ssh/authorized_keys"
   # A bare profile: root's real .bashrc runs pyenv init, which costs seconds per SSH command.
   printf '# ferry lab host %s\n' "$name" >"$state/root/.bashrc"
-  cat >"$state/etc-ssh/sshd_config" <<CFG
-ListenAddress $addr
-Port 22
-HostKey $state/etc-ssh/ssh_host_ed25519_key
-PidFile none
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-AuthorizedKeysFile /root/.ssh/authorized_keys
-Subsystem sftp internal-sftp
-MaxSessions 64
-MaxStartups 64:30:128
-ClientAliveInterval 15
-ClientAliveCountMax 4
-AcceptEnv LANG LC_*
-CFG
+  lab_sshd_config "$addr" "$state/etc-ssh/ssh_host_ed25519_key" none >"$state/etc-ssh/sshd_config"
   mkdir -p /var/lib/ferry /run/ferry
   # The mount namespace is private, so these binds never reach the controller's view.
   setsid nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private -- /bin/sh -c '

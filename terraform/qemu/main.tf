@@ -69,6 +69,7 @@ locals {
   boot_inputs = sha256(join("\n", [
     try(file("${var.cache_dir}/current.env"), "no-kernel"),
     filesha256("${path.module}/guest-init.sh"),
+    filesha256("${path.module}/../lib/sshd.sh"),
   ]))
   hosts = { for i, h in var.hosts : h => {
     name    = h
