@@ -8,10 +8,8 @@ import type { Decision } from './policy.ts';
 export type AuditAction = 'request' | 'approve' | 'reject' | 'cancel' | 'deny';
 export type AuditOutcome = 'ok' | 'denied' | 'error';
 
-/** One line of the audit log: a plain, JSON-ready object. Absent fields are left out, not undefined. */
-export interface AuditEvent {
-  /** ISO 8601 time. */
-  at: string;
+/** Who did what to which migration. */
+interface AuditSubject {
   /** Slack user ID of who acted (or 'ferry'). */
   actor: string;
   action: AuditAction;
@@ -19,19 +17,16 @@ export interface AuditEvent {
   container?: string;
   from?: string;
   to?: string;
+}
+
+/** One line of the audit log: a plain, JSON-ready object. Absent fields are left out, not undefined. */
+export interface AuditEvent extends AuditSubject {
+  /** ISO 8601 time. */
+  at: string;
   outcome: AuditOutcome;
   reason?: string;
   /** The policy's DenyCode when a decision denied the action. */
   code?: string;
-}
-
-interface AuditSubject {
-  actor: string;
-  action: AuditAction;
-  migrationId?: string;
-  container?: string;
-  from?: string;
-  to?: string;
 }
 
 /** Either an explicit outcome, or the policy decision it follows from (allowed → ok, denied → denied with its reason). */
