@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { REPO_ROOT } from '../config.ts';
-import { runLocal, type LocalRunOptions } from './run-local.ts';
+import { runLocal, type LocalRunOptions } from '../util/run-local.ts';
 
 export interface PlaybookOptions extends LocalRunOptions {
   limit?: string;

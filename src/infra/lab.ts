@@ -6,7 +6,7 @@ import { ErrorCode, FerryError } from '../errors.ts';
 import type { HostSpec, HostsFile } from '../hosts/inventory.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { labHostNames, renderInventory, renderKnownHosts, type TerraformHost } from './inventory.ts';
-import { runLocal } from './run-local.ts';
+import { runLocal } from '../util/run-local.ts';
 import { Terraform } from './terraform.ts';
 
 export type LabProvider = 'local' | 'qemu';

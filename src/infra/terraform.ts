@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runLocal, type LocalRunOptions } from './run-local.ts';
+import { runLocal, type LocalRunOptions } from '../util/run-local.ts';
 
 /** Terraform CLI for one root module with its state kept outside the repository. */
 export class Terraform {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RemoteHost } from '../hosts/RemoteHost.ts';
 import { HOST_PATHS } from '../hosts/paths.ts';
-import { runLocal } from '../infra/run-local.ts';
+import { runLocal } from '../util/run-local.ts';
 import { parseRsyncSent, rsyncPush } from './commands.ts';
 
 /**
