@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, FerryError, errorMessage, isFerryError } from '../../src/errors.ts';
+import { ErrorCode, FerryError, decodeError, encodeError, errorMessage, isFerryError } from '../../src/errors.ts';
 
 describe('isFerryError', () => {
   const e = new FerryError(ErrorCode.UnknownHost, 'unknown host');
@@ -39,5 +39,30 @@ describe('errorMessage', () => {
     expect(errorMessage(new Error('boom'))).toBe('boom');
     expect(errorMessage('plain')).toBe('plain');
     expect(errorMessage(42)).toBe('42');
+  });
+});
+
+describe('errors through the queue', () => {
+  it('keeps code, message and details across encode and decode', () => {
+    const e = new FerryError(ErrorCode.CriuDumpFailed, 'checkpoint of web1 failed on lab-1: Error (criu/x.c): boom', { details: { host: 'lab-1', criuLog: 'Error (criu/x.c): boom' } });
+    const back = decodeError(encodeError(e));
+    expect(back).toBeInstanceOf(FerryError);
+    expect(back.code).toBe(ErrorCode.CriuDumpFailed);
+    expect(back.message).toBe(e.message);
+    expect(back.details).toEqual({ host: 'lab-1', criuLog: 'Error (criu/x.c): boom' });
+  });
+
+  it('turns a foreign error into Internal, keeping its words', () => {
+    expect(decodeError(encodeError(new TypeError('x is undefined')))).toMatchObject({ code: ErrorCode.Internal, message: 'x is undefined' });
+  });
+
+  it('reads plain text (an older worker, BullMQ itself) under the fallback code', () => {
+    expect(decodeError('job stalled more than allowable limit')).toMatchObject({ code: ErrorCode.MigrationFailed, message: 'job stalled more than allowable limit' });
+    expect(decodeError('ferry-error:{not json')).toMatchObject({ code: ErrorCode.MigrationFailed });
+    expect(decodeError('ferry-error:{"code":"made_up","message":"m"}').code).toBe(ErrorCode.MigrationFailed);
+  });
+
+  it('serializes to JSON without the original', () => {
+    expect(JSON.parse(JSON.stringify(new FerryError(ErrorCode.Cancelled, 'stop', { original: new Error('x') })))).toEqual({ code: 'ferry_cancelled', message: 'stop' });
   });
 });
