@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { FerryConfig } from '../config.ts';
 import { ErrorCode, FerryError, errorMessage } from '../errors.ts';
 import { containerStatus, listContainers } from '../hosts/containers.ts';
@@ -7,61 +6,48 @@ import { HOST_PATHS, cgroupPath } from '../hosts/paths.ts';
 import { probeHost } from '../hosts/probe.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { logger } from '../log.ts';
-import { validateName } from '../util/names.ts';
 import { PhaseClock, type Phase } from './clock.ts';
 import { newContextPaths, stopHelpers, type MigrationContext } from './context.ts';
 import { removeContainer, umountUnder } from './debris.ts';
 import { MigrationEvents } from './events.ts';
 import { describeHealth, healthSpecFromConfig, waitHealthy, type HealthSpec } from './health.ts';
 import { HostLink } from './HostLink.ts';
-import { chooseMethod, METHOD_INFO, type Method, type MethodRequest } from './methods.ts';
+import { methods as builtinMethods } from './methods/builtin.ts';
+import type { MethodRecord, MethodRegistry } from './methods/registry.ts';
 import type { MigrationReport } from './report.ts';
-import type { TrafficHooks } from '../traffic/TrafficSwitch.ts';
-import { DumpCopy } from './strategies/DumpCopy.ts';
-import { Lazy } from './strategies/Lazy.ts';
-import { PreCopy } from './strategies/PreCopy.ts';
-import { PreCopyLazy } from './strategies/PreCopyLazy.ts';
+import { validateRequest, type MigrationRequest } from './request.ts';
+import type { RoundReport } from './context.ts';
+import type { DumpStats } from './stats.ts';
 import { restoreOn } from './strategies/restore.ts';
-import { WORK, type Strategy } from './strategies/strategy.ts';
+import { addBytes, NO_BYTES, NO_PRESYNC, WORK, type Bytes, type DumpResult, type Presync, type Strategy } from './strategies/strategy.ts';
+import type { TrafficHooks } from './traffic-hooks.ts';
 
-export interface MigrateRequest {
-  container: string;
-  from: string;
-  to: string;
-  method: MethodRequest;
-  /** Migration id (queue job id); generated when absent. */
-  id?: string;
+/** How one run of the engine reaches the world beyond the two hosts. */
+export interface MigrateOptions {
   /** Cancels the migration up to the freeze; after it, the migration runs to its end or rolls back. */
   signal?: AbortSignal;
   /** Traffic switching around the freeze (HAProxy, hold server); none when absent. */
   traffic?: TrafficHooks;
+  events?: MigrationEvents;
 }
 
-export function newMigrationId(now = new Date()): string {
-  const ts = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  return `m-${ts}-${randomBytes(3).toString('hex')}`;
+/** What a migration gathered for its report, added up from what each step returned. */
+interface Tally {
+  bytes: Bytes;
+  dump?: DumpStats;
+  rounds: RoundReport[];
+  precopyStop?: string;
 }
 
-export function strategyFor(method: Method): Strategy {
-  switch (method) {
-    case 'normal':
-      return new DumpCopy(false);
-    case 'page-server':
-      return new DumpCopy(true);
-    case 'precopy':
-      return new PreCopy(false);
-    case 'pc-ps':
-    case 'pc-ps-rsync':
-      return new PreCopy(true);
-    case 'lazy':
-      return new Lazy();
-    case 'pc-lazy':
-      return new PreCopyLazy();
-  }
+function addDump(t: Tally, r: DumpResult | null): Tally {
+  if (!r) return t;
+  return { ...t, bytes: addBytes(t.bytes, r.bytes), dump: r.dump ?? t.dump };
 }
 
-/** Methods whose rootfs is synced while the container still runs (the paper's rsync optimization). */
-const PRESYNC_BUNDLE: readonly Method[] = ['pc-ps-rsync', 'lazy', 'pc-lazy'];
+export interface EngineOptions {
+  /** The methods this engine knows. @defaultValue the built-in registry (methods/builtin.ts) */
+  registry?: MethodRegistry;
+}
 
 /**
  * Moves one running container between two hosts over SSH. Invariants: nothing is frozen before
@@ -69,24 +55,26 @@ const PRESYNC_BUNDLE: readonly Method[] = ['pc-ps-rsync', 'lazy', 'pc-lazy'];
  * back on the source; at the end it runs on exactly one host.
  */
 export class MigrationEngine {
+  private readonly registry: MethodRegistry;
+
   constructor(
     private readonly hosts: HostsFile,
     private readonly config: FerryConfig,
-  ) {}
+    opts: EngineOptions = {},
+  ) {
+    this.registry = opts.registry ?? builtinMethods;
+  }
 
-  async migrate(req: MigrateRequest, events = new MigrationEvents()): Promise<MigrationReport> {
-    const name = validateName('container', req.container);
-    validateName('host', req.from);
-    validateName('host', req.to);
-    if (req.from === req.to) throw new FerryError(ErrorCode.UsageError, `source and target are both ${req.from}: nothing to move`);
-    const id = req.id ?? newMigrationId();
-    if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) throw new FerryError(ErrorCode.UsageError, `invalid migration id '${id}'`);
+  async migrate(req: MigrationRequest, opts: MigrateOptions = {}): Promise<MigrationReport> {
+    validateRequest(req);
+    const { id, container: name } = req;
+    const events = opts.events ?? new MigrationEvents();
     const source = new RemoteHost(findHost(this.hosts, req.from), { defaultTimeoutS: this.config.commandTimeoutS });
     const target = new RemoteHost(findHost(this.hosts, req.to), { defaultTimeoutS: this.config.commandTimeoutS });
     const clock = new PhaseClock();
     const log = logger().child({ migration: id, container: name });
     try {
-      return await this.run(req, { id, name, source, target, clock, events, log });
+      return await this.run(req, opts, { id, name, source, target, clock, events, log });
     } finally {
       source.dispose();
       target.dispose();
@@ -105,33 +93,38 @@ export class MigrationEngine {
   }
 
   private async run(
-    req: MigrateRequest,
+    req: MigrationRequest,
+    opts: MigrateOptions,
     base: { id: string; name: string; source: RemoteHost; target: RemoteHost; clock: PhaseClock; events: MigrationEvents; log: ReturnType<typeof logger> },
   ): Promise<MigrationReport> {
     const { id, name, source, target, clock, events, log } = base;
     const pre = await this.phase(base, 'preflight', () => this.preflight(req, base));
-    const strategy = strategyFor(pre.method);
+    const record = this.registry.get(pre.method);
+    const strategy = record.create();
     const link = await HostLink.open(id, source, target).catch((e) => {
       throw new FerryError(ErrorCode.PreflightFailed, `could not set up the transfer link between ${source.name} and ${target.name}: ${errorMessage(e)}`, { original: e });
     });
-    const ctx: MigrationContext = { id, name, method: pre.method, source, target, link, clock, events, ...newContextPaths(id, name), bytes: { rsync: 0, pages: 0 }, rounds: [], pidFiles: [] };
+    const ctx: MigrationContext = { id, name, method: pre.method, source, target, link, clock, events, ...newContextPaths(id, name), pidFiles: [] };
+    let tally: Tally = { bytes: NO_BYTES, rounds: [] };
+    let presync: Presync = NO_PRESYNC;
     let frozen = false;
     let dumped = false;
     let diverted = false;
-    const traffic = req.traffic;
+    const traffic = opts.traffic;
     try {
       await this.phase(ctx, 'prepare', async () => {
         for (const h of [source, target]) await h.run(['mkdir', '-p', `${ctx.dir}/img/final`, `${ctx.dir}/work`, HOST_PATHS.containers]);
         await link.warm(source);
         await traffic?.prepare?.();
-        if (PRESYNC_BUNDLE.includes(pre.method)) {
+        if (record.bundle !== 'freeze') {
           const sync = () => this.pushBundle(ctx);
-          if (pre.method === 'pc-ps-rsync') await clock.time('pre-copy', sync);
-          else await sync();
+          const sent = record.bundle === 'presync-timed' ? await clock.time('pre-copy', sync) : await sync();
+          tally = { ...tally, bytes: addBytes(tally.bytes, { rsync: sent, pages: 0 }) };
         }
       });
-      await strategy.beforeFreeze(ctx);
-      if (req.signal?.aborted) throw new FerryError(ErrorCode.Cancelled, `migration ${id} cancelled before the freeze: ${name} keeps running on ${source.name}`);
+      presync = await strategy.beforeFreeze(ctx);
+      tally = { ...tally, bytes: addBytes(tally.bytes, presync.bytes), rounds: presync.rounds, precopyStop: presync.precopyStop };
+      if (opts.signal?.aborted) throw new FerryError(ErrorCode.Cancelled, `migration ${id} cancelled before the freeze: ${name} keeps running on ${source.name}`);
 
       if (traffic) {
         diverted = true;
@@ -141,11 +134,12 @@ export class MigrationEngine {
       frozen = true;
       clock.mark('freeze');
       events.emitEvent({ type: 'frozen' });
-      await this.phase(ctx, 'checkpoint', () => strategy.checkpoint(ctx));
+      tally = addDump(tally, await this.phase(ctx, 'checkpoint', () => strategy.checkpoint(ctx, presync)));
       dumped = true;
       await this.phase(ctx, 'transfer', async () => {
-        await strategy.transferImages(ctx);
-        await this.pushBundle(ctx);
+        const images = await strategy.transferImages(ctx);
+        const bundle = await this.pushBundle(ctx);
+        tally = { ...tally, bytes: addBytes(tally.bytes, addBytes(images, { rsync: bundle, pages: 0 })) };
         await this.retargetConfig(ctx, pre.config);
       });
       await this.phase(ctx, 'restore', () => strategy.restore(ctx));
@@ -155,7 +149,7 @@ export class MigrationEngine {
       });
       clock.mark('healthy');
       if (traffic) await this.phase(ctx, 'switch', () => traffic.switchTo({ address: target.spec.address, port: portOf(pre.health) }), `traffic to ${target.name}`);
-      await strategy.complete(ctx);
+      tally = addDump(tally, await strategy.complete(ctx));
       await this.phase(ctx, 'cleanup', async () => {
         await stopHelpers(ctx);
         await source.exec(['rm', '-rf', ctx.dir, ctx.bundle, `${HOST_PATHS.work}/${name}.pid`, `${HOST_PATHS.work}/${name}.runc.log`]);
@@ -166,13 +160,13 @@ export class MigrationEngine {
       });
       clock.mark('done');
       await traffic?.close();
-      return { ...this.report(ctx, pre, 'migrated', target.name), traffic: traffic?.describe() };
+      return { ...this.report(ctx, record, pre, tally, 'migrated', target.name), traffic: traffic?.describe() };
     } catch (e) {
       log.warn({ err: errorMessage(e), frozen, dumped }, 'migration failed');
       if (!frozen) {
         if (diverted) await traffic!.restore({ address: source.spec.address, port: portOf(pre.health) }).catch(() => undefined);
         await traffic?.close().catch(() => undefined);
-        await this.abandon(ctx);
+        await this.abandon(ctx, record);
         throw e;
       }
       const cause = errorMessage(e);
@@ -181,15 +175,15 @@ export class MigrationEngine {
       if (traffic) await traffic.restore({ address: source.spec.address, port: portOf(pre.health) }).catch(() => undefined);
       await traffic?.close().catch(() => undefined);
       clock.mark('done');
-      return { ...this.report(ctx, pre, 'rolled-back', source.name), error: cause, traffic: traffic?.describe() };
+      return { ...this.report(ctx, record, pre, tally, 'rolled-back', source.name), error: cause, traffic: traffic?.describe() };
     }
   }
 
-  private async preflight(req: MigrateRequest, ctx: { name: string; source: RemoteHost; target: RemoteHost; events: MigrationEvents }) {
+  private async preflight(req: MigrationRequest, ctx: { name: string; source: RemoteHost; target: RemoteHost; events: MigrationEvents }) {
     const { name, source, target } = ctx;
     await Promise.all([source.connect(), target.connect()]);
     const [capS, capT] = await Promise.all([probeHost(source), probeHost(target)]);
-    const choice = chooseMethod(req.method, capS, capT);
+    const choice = this.registry.choose(req.method, capS, capT);
     ctx.events.emitEvent({ type: 'method', method: choice.method, reason: choice.reason });
     const status = await containerStatus(source, name);
     if (status === null) {
@@ -215,8 +209,8 @@ export class MigrationEngine {
     return { ...choice, config, health };
   }
 
-  private async pushBundle(ctx: MigrationContext): Promise<void> {
-    ctx.bytes.rsync += await ctx.link.push(ctx.source, ctx.bundle, ctx.bundle, { delete: true });
+  private pushBundle(ctx: MigrationContext): Promise<number> {
+    return ctx.link.push(ctx.source, ctx.bundle, ctx.bundle, { delete: true });
   }
 
   /** The bundle's cgroup path names its host (one kernel, many emulated hosts): give the target its own. */
@@ -226,11 +220,11 @@ export class MigrationEngine {
   }
 
   /** Failure before the freeze: nothing was stopped; remove what this migration put anywhere. */
-  private async abandon(ctx: MigrationContext): Promise<void> {
+  private async abandon(ctx: MigrationContext, record: MethodRecord): Promise<void> {
     await stopHelpers(ctx).catch(() => undefined);
     await ctx.source.exec(['rm', '-rf', ctx.dir]).catch(() => undefined);
     await ctx.target.exec(['rm', '-rf', ctx.dir]).catch(() => undefined);
-    if (PRESYNC_BUNDLE.includes(ctx.method)) await ctx.target.exec(['rm', '-rf', ctx.bundle]).catch(() => undefined);
+    if (record.bundle !== 'freeze') await ctx.target.exec(['rm', '-rf', ctx.bundle]).catch(() => undefined);
     await ctx.link.close().catch(() => undefined);
   }
 
@@ -274,23 +268,24 @@ export class MigrationEngine {
     await ctx.link.close();
   }
 
-  private report(ctx: MigrationContext, pre: { method: Method; reason: string; health: HealthSpec }, outcome: MigrationReport['outcome'], runsOn: string): MigrationReport {
-    const d = ctx.dump;
+  private report(ctx: MigrationContext, record: MethodRecord, pre: { reason: string; health: HealthSpec }, t: Tally, outcome: MigrationReport['outcome'], runsOn: string): MigrationReport {
+    const d = t.dump;
     return {
       id: ctx.id,
       container: ctx.name,
       from: ctx.source.name,
       to: ctx.target.name,
-      method: pre.method,
+      method: record.name,
+      methodTitle: record.title,
       reason: pre.reason,
       outcome,
       runsOn,
       times: ctx.clock.times(),
       // A lazy dump's frozen time runs until the last page is served: not comparable, left out.
-      criu: d ? { frozenMs: METHOD_INFO[ctx.method].lazy ? 0 : d.frozenTimeUs / 1000, pagesWritten: d.pagesWritten, pagesSkipped: d.pagesSkippedParent, pagesLazy: d.pagesLazy } : null,
-      bytes: { total: ctx.bytes.rsync + ctx.bytes.pages, ...ctx.bytes },
-      rounds: ctx.rounds,
-      precopyStop: ctx.precopyStop,
+      criu: d ? { frozenMs: record.traits.lazy ? 0 : d.frozenTimeUs / 1000, pagesWritten: d.pagesWritten, pagesSkipped: d.pagesSkippedParent, pagesLazy: d.pagesLazy } : null,
+      bytes: { total: t.bytes.rsync + t.bytes.pages, ...t.bytes },
+      rounds: t.rounds,
+      precopyStop: t.precopyStop,
       health: describeHealth(pre.health),
     };
   }

@@ -2,9 +2,9 @@ import type { RemoteHost } from '../hosts/RemoteHost.ts';
 import { HOST_PATHS, bundleDir } from '../hosts/paths.ts';
 import type { PhaseClock } from './clock.ts';
 import { criuPageServer, type Endpoint } from './commands.ts';
+import { ErrorCode, FerryError } from '../errors.ts';
 import type { MigrationEvents } from './events.ts';
 import type { HostLink } from './HostLink.ts';
-import type { Method } from './methods.ts';
 import { parseDumpStats, type DumpStats } from './stats.ts';
 
 export interface RoundReport {
@@ -18,7 +18,8 @@ export interface RoundReport {
 export interface MigrationContext {
   id: string;
   name: string;
-  method: Method;
+  /** The method's name (a registry key). */
+  method: string;
   source: RemoteHost;
   target: RemoteHost;
   link: HostLink;
@@ -27,12 +28,6 @@ export interface MigrationContext {
   /** Same path on both hosts: images under img/, CRIU logs under work/. */
   dir: string;
   bundle: string;
-  /** Bytes sent host to host (rsync and page server). */
-  bytes: { rsync: number; pages: number };
-  dump?: DumpStats;
-  rounds: RoundReport[];
-  /** Why pre-copy stopped. */
-  precopyStop?: string;
   /** Processes started on hosts for this migration, stopped on every exit path. */
   pidFiles: { host: RemoteHost; file: string }[];
 }
@@ -76,7 +71,7 @@ export async function startPageServer(ctx: MigrationContext, imageDir: string, t
     }
     lastErr = (await ctx.target.exec(['tail', '-n', '3', `${ctx.dir}/work/page-server-${tag}.log`])).stdout.trim();
   }
-  throw new Error(`could not start a CRIU page server on ${ctx.target.name}: ${lastErr}`);
+  throw new FerryError(ErrorCode.CriuPageServerFailed, `could not start a CRIU page server on ${ctx.target.name}: ${lastErr}`, { details: { host: ctx.target.name } });
 }
 
 /** Kills a process recorded in a pid file, if it still runs. */

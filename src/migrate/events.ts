@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Phase } from './clock.ts';
-import type { Method } from './methods.ts';
 
 /** What the engine tells the outside world while it works: chat and queue render these, knowing nothing of CRIU. */
 export type MigrationEvent =
-  | { type: 'method'; method: Method; reason: string }
+  | { type: 'method'; method: string; reason: string }
   | { type: 'phase-start'; phase: Phase; detail?: string }
   | { type: 'phase-end'; phase: Phase; seconds: number; detail?: string }
   | { type: 'round'; round: number; pagesWritten: number; pagesSkipped: number; seconds: number }

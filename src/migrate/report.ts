@@ -1,14 +1,16 @@
 import { formatBytes, renderTable } from '../util/table.ts';
 import { PHASE_COLUMNS, type PhaseTimes } from './clock.ts';
 import type { RoundReport } from './context.ts';
-import { METHOD_INFO, type Method } from './methods.ts';
+import { methodTitle } from './methods.ts';
 
 export interface MigrationReport {
   id: string;
   container: string;
   from: string;
   to: string;
-  method: Method;
+  method: string;
+  /** The method's title (Table II's row name): a report carries it, so a method registered elsewhere still reads right. */
+  methodTitle?: string;
   /** Why this method: explicit request, or auto's reasoning. */
   reason: string;
   outcome: 'migrated' | 'rolled-back';
@@ -43,12 +45,13 @@ export const fmtS = (s: number | null) => (s === null ? '-' : s.toFixed(2));
 /** The paper's Table II row for one migration, plus what Ferry adds. */
 export function renderReport(r: MigrationReport): string {
   const lines: string[] = [];
+  const title = r.methodTitle ?? methodTitle(r.method);
   const head = r.outcome === 'migrated' ? `${r.container} moved from ${r.from} to ${r.to}` : `${r.container} was NOT moved: rolled back, it runs on ${r.runsOn}`;
   lines.push(`${head} (migration ${r.id})`);
-  lines.push(`method: ${r.method} (${METHOD_INFO[r.method].title}): ${r.reason}`);
+  lines.push(`method: ${r.method} (${title}): ${r.reason}`);
   if (r.error) lines.push(`failure: ${r.error}`);
   lines.push('');
-  lines.push(renderTable(['Method', ...PHASE_COLUMNS.map((c) => `${COLUMN_TITLES[c]} (s)`)], [[METHOD_INFO[r.method].title, ...PHASE_COLUMNS.map((c) => fmtS(r.times[c]))]]));
+  lines.push(renderTable(['Method', ...PHASE_COLUMNS.map((c) => `${COLUMN_TITLES[c]} (s)`)], [[title, ...PHASE_COLUMNS.map((c) => fmtS(r.times[c]))]]));
   lines.push('');
   const c = r.criu;
   lines.push(

@@ -1,22 +1,7 @@
 import type { RemoteHost } from '../hosts/RemoteHost.ts';
+import type { TrafficHooks } from '../migrate/traffic-hooks.ts';
 import { HoldServer, type HoldServerOptions } from './HoldServer.ts';
 import { SHOW_STAT, currentSessions, setAddr, setState, socketOf } from './haproxy-commands.ts';
-
-/** What the engine calls around the freeze; implemented by HAProxy with or without the hold server. */
-export interface TrafficHooks {
-  /** Before anything freezes: check the front and start helpers. */
-  prepare?(): Promise<void>;
-  /** Before the freeze: stop sending requests to the source, drain what is in flight. */
-  beforeFreeze(): Promise<void>;
-  /** The target passed its health check: send traffic there. */
-  switchTo(target: { address: string; port: number }): Promise<void>;
-  /** Rolled back: send traffic to the source again. */
-  restore(source: { address: string; port: number }): Promise<void>;
-  /** Stop whatever this switch started (the hold server). */
-  close(): Promise<void>;
-  /** A line for the report. */
-  describe(): string;
-}
 
 export interface TrafficSwitchOptions {
   container: string;

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MigrationEvents } from '../../src/migrate/events.ts';
+import { newMigrationId } from '../../src/migrate/request.ts';
 import { MigrationEngine } from '../../src/migrate/MigrationEngine.ts';
 import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
 import type { MigrationReport } from '../../src/migrate/report.ts';
@@ -7,7 +8,7 @@ import { trafficFor, type HoldMode } from '../../src/traffic/detect.ts';
 import { isPng } from '../../src/traffic/plot.ts';
 import { startProbe } from '../../src/traffic/probe-run.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
-import { config, ferry, hostsFile, labDown, labUp, onHost, provision, deploy } from '../helpers/lab.ts';
+import { config, ferry, hostsFile, labDown, labUp, onHost, provision, deploy, runcState } from '../helpers/lab.ts';
 
 const why = labUnavailable();
 skipNote(why, 'HAProxy + hold server under load');
@@ -32,7 +33,7 @@ async function migrateUnderLoad(hold: HoldMode, post = false): Promise<{ report:
   const probe = startProbe(`http://${file.hosts[0]!.address}:80/${post ? 'cgi-bin/post' : 'counter'}`, events, { concurrency: 50, post });
   await new Promise((r) => setTimeout(r, 1000)); // load before the migration starts, as in the paper's runs
   try {
-    const report = await new MigrationEngine(file, config).migrate({ container: 'web1', from: 'lab-1', to: 'lab-2', method: 'page-server', traffic: traffic!.sw }, events);
+    const report = await new MigrationEngine(file, config).migrate({ id: newMigrationId(), container: 'web1', from: 'lab-1', to: 'lab-2', method: 'page-server' }, { traffic: traffic!.sw, events });
     await new Promise((r) => setTimeout(r, 1000));
     return { report, probe: await probe.stop() };
   } finally {
@@ -40,9 +41,13 @@ async function migrateUnderLoad(hold: HoldMode, post = false): Promise<{ report:
   }
 }
 
-async function moveBack(): Promise<void> {
-  const r = await ferry(['migrate', 'web1', '--from', 'lab-2', '--to', 'lab-1', '--method', 'page-server', '--quiet', '--json']);
-  expect(r.code, r.stderr).toBe(0);
+/** Each test starts with web1 on lab-1 behind its HAProxy, whatever the previous test left. */
+async function web1OnLab1(): Promise<void> {
+  if ((await runcState('lab-2', 'web1')) === 'running') {
+    const r = await ferry(['migrate', 'web1', '--from', 'lab-2', '--to', 'lab-1', '--method', 'page-server', '--quiet', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+  }
+  expect(await runcState('lab-1', 'web1')).toBe('running');
   await resetFront();
 }
 
@@ -56,21 +61,22 @@ describe.skipIf(why !== null)('HAProxy switch-over with the hold server, 50 clie
     expect(r.code, r.stderr).toBe(0);
     await resetFront();
   });
+  beforeEach(web1OnLab1);
   afterAll(async () => {
     await labDown();
   });
 
-  it('with --hold: no request fails and p99 stays within the downtime plus 1 s', async () => {
+  // Latency figures are printed, not asserted: speed is the benchmark's job.
+  it('with --hold: no request fails, every held request is forwarded', async () => {
     const { report, probe } = await migrateUnderLoad('on');
     expect(report.outcome).toBe('migrated');
     expect(report.traffic).toMatch(/hold server/);
     console.log(`hold: ${probe.summary.requests} requests, ${probe.summary.failures} failed, p99 ${probe.summary.p99Ms.toFixed(0)} ms, downtime ${report.times.downtime!.toFixed(2)} s`);
     expect(probe.summary.requests).toBeGreaterThan(100);
     expect(probe.summary.failures).toBe(0);
-    expect(probe.summary.p99Ms).toBeLessThanOrEqual(report.times.downtime! * 1000 + 1000);
+    expect(report.traffic).toMatch(/, 0 expired, 0 rejected/);
     // The plot comes from this real run.
     expect(isPng(probe.png)).toBe(true);
-    await moveBack();
   });
 
   it('without the hold server the same run shows failed requests', async () => {
@@ -78,7 +84,6 @@ describe.skipIf(why !== null)('HAProxy switch-over with the hold server, 50 clie
     expect(report.outcome).toBe('migrated');
     console.log(`no hold: ${probe.summary.requests} requests, ${probe.summary.failures} failed`);
     expect(probe.summary.failures).toBeGreaterThan(0);
-    await moveBack();
   });
 
   it('POST bodies sent during the freeze arrive intact at the restored container', async () => {

@@ -4,6 +4,7 @@ import { PHASE_COLUMNS } from '../../src/migrate/clock.ts';
 import { MigrationEvents, type MigrationEvent } from '../../src/migrate/events.ts';
 import { MigrationEngine } from '../../src/migrate/MigrationEngine.ts';
 import type { MigrationReport } from '../../src/migrate/report.ts';
+import { newMigrationId } from '../../src/migrate/request.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
 import { address, config, debris, deploy, ferry, hostsFile, httpText, labDown, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
 
@@ -154,7 +155,7 @@ describe.skipIf(why !== null)('live migration between lab hosts', () => {
           void onHost('lab-2', ['pkill', '-9', '-f', `criu page-server --images-dir /var/lib/ferry/images/${id}/`], { allowFail: true }).then((o) => (killed = o || 'sent'));
         }
       });
-      const report = await (await engine()).migrate({ container: 'web1', from: 'lab-1', to: 'lab-2', method: 'page-server', id }, events);
+      const report = await (await engine()).migrate({ container: 'web1', from: 'lab-1', to: 'lab-2', method: 'page-server', id }, { events });
       expect(killed).not.toBe('');
       expect(report.outcome).toBe('rolled-back');
       expect(report.runsOn).toBe('lab-1');
@@ -169,7 +170,7 @@ describe.skipIf(why !== null)('live migration between lab hosts', () => {
       const events = new MigrationEvents();
       const unsquat = squatPortOnFreeze(events, 'lab-2');
       try {
-        const report = await (await engine()).migrate({ container: 'web1', from: 'lab-1', to: 'lab-2', method: 'page-server' }, events);
+        const report = await (await engine()).migrate({ id: newMigrationId(), container: 'web1', from: 'lab-1', to: 'lab-2', method: 'page-server' }, { events });
         expect(report.outcome).toBe('rolled-back');
         expect(report.error).toMatch(/restore failed on lab-2/);
         expect(report.runsOn).toBe('lab-1');
@@ -192,7 +193,7 @@ describe.skipIf(why !== null)('live migration between lab hosts', () => {
       events.on('event', (e) => e.type === 'info' && seen.push(e.message));
       const unsquat = squatPortOnFreeze(events, 'lab-1');
       try {
-        const report = await (await engine()).migrate({ container: 'web1', from: 'lab-2', to: 'lab-1', method: 'lazy' }, events);
+        const report = await (await engine()).migrate({ id: newMigrationId(), container: 'web1', from: 'lab-2', to: 'lab-1', method: 'lazy' }, { events });
         expect(report.outcome).toBe('rolled-back');
         expect(report.runsOn).toBe('lab-2');
         expect(report.error).toMatch(/restore failed on lab-1/);

@@ -1,7 +1,8 @@
+import { ErrorCode } from '../../errors.ts';
 import { runcCheckpoint, type Endpoint } from '../commands.ts';
 import { PAGE_SIZE, readDumpStats, startPageServer, type MigrationContext } from '../context.ts';
-import { criuErrors, restoreOn } from './restore.ts';
-import { IMG, WORK, type Strategy } from './strategy.ts';
+import { criuLogFailure, restoreOn } from './restore.ts';
+import { IMG, NO_BYTES, NO_PRESYNC, WORK, type Bytes, type DumpResult, type Presync, type Strategy } from './strategy.ts';
 
 /**
  * The paper's Normal and Page Server methods: one dump while frozen.
@@ -13,33 +14,33 @@ export class DumpCopy implements Strategy {
 
   constructor(private readonly pageServer: boolean) {}
 
-  async beforeFreeze(ctx: MigrationContext): Promise<void> {
-    if (!this.pageServer) return;
+  async beforeFreeze(ctx: MigrationContext): Promise<Presync> {
+    if (!this.pageServer) return NO_PRESYNC;
     // Started before the freeze, so its start-up is not downtime; it serves exactly one dump.
     this.endpoint = await startPageServer(ctx, IMG(ctx), 'final');
     ctx.events.emitEvent({ type: 'info', message: `page server listening on ${ctx.target.name} port ${this.endpoint.port}` });
+    return NO_PRESYNC;
   }
 
-  async checkpoint(ctx: MigrationContext): Promise<void> {
+  async checkpoint(ctx: MigrationContext): Promise<DumpResult> {
     const r = await ctx.source.exec(runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx), workDir: WORK(ctx), pageServer: this.endpoint }), { timeoutS: 600 });
-    if (r.code !== 0) {
-      const log = await ctx.source.exec(['tail', '-n', '300', `${WORK(ctx)}/dump.log`]);
-      throw new Error(`checkpoint of ${ctx.name} failed on ${ctx.source.name}: ${criuErrors(log.stdout) || r.stderr.trim()}`);
-    }
-    ctx.dump = await readDumpStats(ctx.source, WORK(ctx));
-    if (this.pageServer && ctx.dump) ctx.bytes.pages += ctx.dump.pagesWritten * PAGE_SIZE;
+    if (r.code !== 0) throw await criuLogFailure(ctx.source, ErrorCode.CriuDumpFailed, `checkpoint of ${ctx.name} failed on ${ctx.source.name}`, `${WORK(ctx)}/dump.log`, r.stderr);
+    const dump = await readDumpStats(ctx.source, WORK(ctx));
+    return { dump, bytes: { rsync: 0, pages: this.pageServer && dump ? dump.pagesWritten * PAGE_SIZE : 0 } };
   }
 
-  async transferImages(ctx: MigrationContext): Promise<void> {
+  async transferImages(ctx: MigrationContext): Promise<Bytes> {
     // Never --delete: with a page server the target already holds the pages.
-    ctx.bytes.rsync += await ctx.link.push(ctx.source, IMG(ctx), IMG(ctx));
+    return { ...NO_BYTES, rsync: await ctx.link.push(ctx.source, IMG(ctx), IMG(ctx)) };
   }
 
   async restore(ctx: MigrationContext): Promise<void> {
     await restoreOn(ctx.target, { name: ctx.name, bundle: ctx.bundle, imageDir: IMG(ctx), workDir: WORK(ctx), lazy: false });
   }
 
-  async complete(): Promise<void> {}
+  async complete(): Promise<null> {
+    return null;
+  }
 
   async imagesForSourceRestore(ctx: MigrationContext): Promise<{ imageDir: string; lazy: boolean }> {
     if (this.pageServer) {

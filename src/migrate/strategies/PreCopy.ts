@@ -1,8 +1,10 @@
+import { ErrorCode } from '../../errors.ts';
 import { runcCheckpoint, type Endpoint } from '../commands.ts';
-import { PAGE_SIZE, readDumpStats, startPageServer, type MigrationContext } from '../context.ts';
+import { PAGE_SIZE, readDumpStats, startPageServer, type MigrationContext, type RoundReport } from '../context.ts';
 import { DEFAULT_PRECOPY_POLICY, precopyStop, type PrecopyPolicy } from '../precopy-policy.ts';
-import { criuErrors, restoreOn } from './restore.ts';
-import { IMG, WORK, type Strategy } from './strategy.ts';
+import type { DumpStats } from '../stats.ts';
+import { criuLogFailure, restoreOn } from './restore.ts';
+import { IMG, NO_BYTES, WORK, type Bytes, type DumpResult, type Presync, type Strategy } from './strategy.ts';
 
 /**
  * Pre-copy (the paper's Pre-copy, PC&PS and +Rsync): memory is pre-dumped while the container
@@ -11,7 +13,6 @@ import { IMG, WORK, type Strategy } from './strategy.ts';
  * straight into the target's directories.
  */
 export class PreCopy implements Strategy {
-  private roundsDone = 0;
   private endpoint?: Endpoint;
 
   constructor(
@@ -27,73 +28,55 @@ export class PreCopy implements Strategy {
     return startPageServer(ctx, IMG(ctx, sub), sub);
   }
 
-  private async dump(ctx: MigrationContext, sub: string, workDir: string, preDump: boolean, parent: string | undefined, endpoint?: Endpoint) {
+  private async dump(ctx: MigrationContext, sub: string, workDir: string, preDump: boolean, parentPath: string | undefined, endpoint?: Endpoint): Promise<DumpResult> {
     await ctx.source.run(['mkdir', '-p', IMG(ctx, sub), workDir]);
-    const r = await ctx.source.exec(
-      runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx, sub), workDir, preDump, parentPath: parent ? `../${parent}` : undefined, pageServer: endpoint }),
-      { timeoutS: 900 },
-    );
+    const r = await ctx.source.exec(runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx, sub), workDir, preDump, parentPath, pageServer: endpoint }), { timeoutS: 900 });
     if (r.code !== 0) {
-      const log = await ctx.source.exec(['tail', '-n', '300', `${workDir}/dump.log`]);
-      throw new Error(`${preDump ? 'pre-dump' : 'checkpoint'} of ${ctx.name} failed on ${ctx.source.name}: ${criuErrors(log.stdout) || r.stderr.trim()}`);
+      throw await criuLogFailure(ctx.source, ErrorCode.CriuDumpFailed, `${preDump ? 'pre-dump' : 'checkpoint'} of ${ctx.name} failed on ${ctx.source.name}`, `${workDir}/dump.log`, r.stderr);
     }
-    const stats = await readDumpStats(ctx.source, workDir);
-    if (this.pageServer && stats) ctx.bytes.pages += stats.pagesWritten * PAGE_SIZE;
-    return stats;
-  }
-
-  /** The round whose images the final dump names as its parent (0 before any round). */
-  get lastRound(): number {
-    return this.roundsDone;
-  }
-
-  async beforeFreeze(ctx: MigrationContext): Promise<void> {
-    await this.runRounds(ctx);
-    this.endpoint = await this.targetRoundDir(ctx, 'final', `pre-${this.roundsDone}`);
+    const dump = await readDumpStats(ctx.source, workDir);
+    return { dump, bytes: { rsync: 0, pages: this.pageServer && dump ? dump.pagesWritten * PAGE_SIZE : 0 } };
   }
 
   /** Pre-dump rounds, each copied to the target, until the policy stops them (and says which rule). */
-  async runRounds(ctx: MigrationContext): Promise<void> {
-    for (;;) {
-      const round = this.roundsDone + 1;
+  async beforeFreeze(ctx: MigrationContext): Promise<Presync> {
+    const rounds: RoundReport[] = [];
+    let bytes: Bytes = NO_BYTES;
+    let stop: string | null = null;
+    while (!stop) {
+      const round = rounds.length + 1;
       const sub = `pre-${round}`;
       const parent = round > 1 ? `pre-${round - 1}` : undefined;
-      ctx.clock.start('pre-dump');
-      ctx.events.emitEvent({ type: 'phase-start', phase: 'pre-dump', detail: `round ${round}` });
       const endpoint = await this.targetRoundDir(ctx, sub, parent);
-      const stats = await this.dump(ctx, sub, `${WORK(ctx)}/${sub}`, true, parent, endpoint);
-      const dumpS = ctx.clock.end('pre-dump');
-      ctx.events.emitEvent({ type: 'phase-end', phase: 'pre-dump', seconds: dumpS, detail: `round ${round}` });
+      const { value: dumped, seconds: dumpS } = await timed(ctx, 'pre-dump', `round ${round}`, () => this.dump(ctx, sub, `${WORK(ctx)}/${sub}`, true, parent ? `../${parent}` : undefined, endpoint));
       // Pre-copy: the round's images (all of them without a page server, the rest with one).
-      const copyS = await timed(ctx, 'pre-copy', async () => {
-        ctx.bytes.rsync += await ctx.link.push(ctx.source, IMG(ctx, sub), IMG(ctx, sub));
-      });
-      this.roundsDone = round;
-      const rep = { round, pagesWritten: stats?.pagesWritten ?? 0, pagesSkipped: stats?.pagesSkippedParent ?? 0, seconds: dumpS + copyS };
-      ctx.rounds.push(rep);
+      const { value: copied, seconds: copyS } = await timed(ctx, 'pre-copy', undefined, () => ctx.link.push(ctx.source, IMG(ctx, sub), IMG(ctx, sub)));
+      bytes = { rsync: bytes.rsync + copied, pages: bytes.pages + dumped.bytes.pages };
+      const rep = roundReport(round, dumped.dump, dumpS + copyS);
+      rounds.push(rep);
       ctx.events.emitEvent({ type: 'round', ...rep });
-      const stop = precopyStop(ctx.rounds, this.policy);
-      if (stop) {
-        ctx.precopyStop = stop;
-        ctx.events.emitEvent({ type: 'info', message: `pre-copy stops after round ${round}: ${stop}` });
-        break;
-      }
+      stop = precopyStop(rounds, this.policy);
     }
+    ctx.events.emitEvent({ type: 'info', message: `pre-copy stops after round ${rounds.length}: ${stop}` });
+    this.endpoint = await this.targetRoundDir(ctx, 'final', `pre-${rounds.length}`);
+    return { rounds, precopyStop: stop, parent: `../pre-${rounds.length}`, bytes };
   }
 
-  async checkpoint(ctx: MigrationContext): Promise<void> {
-    ctx.dump = await this.dump(ctx, 'final', WORK(ctx), false, `pre-${this.roundsDone}`, this.endpoint);
+  checkpoint(ctx: MigrationContext, presync: Presync): Promise<DumpResult> {
+    return this.dump(ctx, 'final', WORK(ctx), false, presync.parent, this.endpoint);
   }
 
-  async transferImages(ctx: MigrationContext): Promise<void> {
-    ctx.bytes.rsync += await ctx.link.push(ctx.source, `${ctx.dir}/img`, `${ctx.dir}/img`);
+  async transferImages(ctx: MigrationContext): Promise<Bytes> {
+    return { ...NO_BYTES, rsync: await ctx.link.push(ctx.source, `${ctx.dir}/img`, `${ctx.dir}/img`) };
   }
 
   async restore(ctx: MigrationContext): Promise<void> {
     await restoreOn(ctx.target, { name: ctx.name, bundle: ctx.bundle, imageDir: IMG(ctx), workDir: WORK(ctx), lazy: false });
   }
 
-  async complete(): Promise<void> {}
+  async complete(): Promise<null> {
+    return null;
+  }
 
   async imagesForSourceRestore(ctx: MigrationContext): Promise<{ imageDir: string; lazy: boolean }> {
     if (this.pageServer) await ctx.link.push(ctx.target, `${ctx.dir}/img`, `${ctx.dir}/img`);
@@ -101,11 +84,20 @@ export class PreCopy implements Strategy {
   }
 }
 
-async function timed(ctx: MigrationContext, phase: 'pre-copy', fn: () => Promise<void>): Promise<number> {
-  ctx.events.emitEvent({ type: 'phase-start', phase });
+function roundReport(round: number, d: DumpStats | undefined, seconds: number): RoundReport {
+  return { round, pagesWritten: d?.pagesWritten ?? 0, pagesSkipped: d?.pagesSkippedParent ?? 0, seconds };
+}
+
+async function timed<T>(ctx: MigrationContext, phase: 'pre-dump' | 'pre-copy', detail: string | undefined, fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
+  ctx.events.emitEvent({ type: 'phase-start', phase, detail });
   ctx.clock.start(phase);
-  await fn();
-  const s = ctx.clock.end(phase);
-  ctx.events.emitEvent({ type: 'phase-end', phase, seconds: s });
-  return s;
+  let seconds = 0;
+  let value!: T;
+  try {
+    value = await fn();
+  } finally {
+    seconds = ctx.clock.end(phase);
+    ctx.events.emitEvent({ type: 'phase-end', phase, seconds, detail });
+  }
+  return { value, seconds };
 }

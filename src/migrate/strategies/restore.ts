@@ -1,3 +1,4 @@
+import { ErrorCode, FerryError } from '../../errors.ts';
 import type { RemoteHost } from '../../hosts/RemoteHost.ts';
 import { HOST_PATHS } from '../../hosts/paths.ts';
 import { runcRestore } from '../commands.ts';
@@ -15,8 +16,20 @@ export async function restoreOn(host: RemoteHost, opts: { name: string; bundle: 
   if (r.code !== 0) {
     const criu = await host.exec(['tail', '-n', '300', `${opts.workDir}/restore.log`]);
     const runcLog = await host.exec(['tail', '-n', '2', log]);
-    throw new Error(`runc restore failed on ${host.name} (exit ${r.code}): ${criuErrors(criu.stdout) || runcLog.stdout.trim()}`);
+    throw criuFailure(ErrorCode.CriuRestoreFailed, `runc restore failed on ${host.name} (exit ${r.code})`, criuErrors(criu.stdout) || runcLog.stdout.trim(), host.name);
   }
+}
+
+/** A CRIU failure: the message ends with CRIU's own words, which also travel in `details.criuLog`. */
+export function criuFailure(code: ErrorCode, what: string, criuLog: string, host: string): FerryError {
+  const excerpt = criuLog.trim();
+  return new FerryError(code, excerpt ? `${what}: ${excerpt}` : what, { details: { host, criuLog: excerpt } });
+}
+
+/** Reads the tail of a CRIU log and raises the failure with its error lines. */
+export async function criuLogFailure(host: RemoteHost, code: ErrorCode, what: string, logFile: string, fallback = ''): Promise<FerryError> {
+  const log = await host.exec(['tail', '-n', '300', logFile]);
+  return criuFailure(code, what, criuErrors(log.stdout) || fallback.trim() || log.stdout.trim().split('\n').slice(-3).join('\n'), host.name);
 }
 
 /** The last few error lines of a CRIU log, the harmless RLIMIT_NOFILE complaint left out. */
