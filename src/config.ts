@@ -42,6 +42,10 @@ export interface FerryConfig {
   };
   /** Port of the worker's /healthz (FERRY_HEALTH_PORT); none when unset. */
   workerHealthPort?: number;
+  /** Download and build cache (CRIU source, the qemu lab's kernel). @defaultValue /var/cache/ferry (FERRY_CACHE_DIR) */
+  cacheDir: string;
+  /** Memory of each qemu-lab VM, in MiB. @defaultValue 1536 (FERRY_QEMU_MEMORY_MB) */
+  qemuMemoryMb: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
@@ -74,6 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
       port: positiveInt('FERRY_HTTP_PORT', env.FERRY_HTTP_PORT, 3000),
     },
     workerHealthPort: env.FERRY_HEALTH_PORT ? positiveInt('FERRY_HEALTH_PORT', env.FERRY_HEALTH_PORT, 3001) : undefined,
+    cacheDir: absolute('FERRY_CACHE_DIR', env.FERRY_CACHE_DIR ?? '/var/cache/ferry'),
+    qemuMemoryMb: positiveInt('FERRY_QEMU_MEMORY_MB', env.FERRY_QEMU_MEMORY_MB, 1536),
   };
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, REPO_ROOT } from '../../src/config.ts';
 import { runPlaybook } from '../../src/infra/ansible.ts';
-import { Lab, type LabProvider } from '../../src/infra/lab.ts';
+import { Lab } from '../../src/infra/lab.ts';
 import { findHost, loadHostsFile, type HostsFile } from '../../src/hosts/inventory.ts';
 import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
 
@@ -11,7 +11,7 @@ const pexec = promisify(execFile);
 
 export const config = loadConfig();
 
-export async function labUp(count = 2, provider: LabProvider = 'local'): Promise<HostsFile> {
+export async function labUp(count = 2, provider = 'local'): Promise<HostsFile> {
   return new Lab(config).up(count, provider);
 }
 

@@ -22,6 +22,8 @@ describe('loadConfig', () => {
       policyFile: undefined,
       slack: { botToken: undefined, signingSecret: undefined, appToken: undefined, apiUrl: undefined, port: 3000 },
       workerHealthPort: undefined,
+      cacheDir: '/var/cache/ferry',
+      qemuMemoryMb: 1536,
     });
   });
 
@@ -48,6 +50,8 @@ describe('loadConfig', () => {
       SLACK_API_URL: 'http://127.0.0.1:9/api/',
       FERRY_HTTP_PORT: '3100',
       FERRY_HEALTH_PORT: '3101',
+      FERRY_CACHE_DIR: '/srv/cache',
+      FERRY_QEMU_MEMORY_MB: '2048',
     });
     expect(c).toEqual({
       labDir: '/srv/lab',
@@ -63,6 +67,8 @@ describe('loadConfig', () => {
       policyFile: '/etc/ferry/policy.json',
       slack: { botToken: 'xoxb-1', signingSecret: 'sec', appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:9/api/', port: 3100 },
       workerHealthPort: 3101,
+      cacheDir: '/srv/cache',
+      qemuMemoryMb: 2048,
     });
   });
 
