@@ -5,7 +5,7 @@ import { findHost, type HostsFile } from '../hosts/inventory.ts';
 import { listContainers } from '../hosts/containers.ts';
 import { probeHost } from '../hosts/probe.ts';
 import { withHosts } from '../hosts/session.ts';
-import { newMigrationId } from '../migrate/MigrationEngine.ts';
+import { newMigrationId } from '../migrate/request.ts';
 import type { MethodRequest } from '../migrate/methods.ts';
 import { keys, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
 import { AlreadyMigratingError, type MigrationQueue } from '../queue/MigrationQueue.ts';

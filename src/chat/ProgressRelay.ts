@@ -1,7 +1,7 @@
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { errorMessage } from '../errors.ts';
+import { ErrorCode, decodeError, errorMessage } from '../errors.ts';
 import { QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
 import type { MigrationQueue } from '../queue/MigrationQueue.ts';
 import type { ChatTransport } from './ChatTransport.ts';
@@ -119,11 +119,12 @@ export class ProgressRelay {
     const s = await this.state(jobId);
     if (!s || !(await this.claim(jobId, 'end'))) return;
     const frozen = this.frozen.has(jobId) || s.st.frozen === true;
-    const cancelled = /cancelled before/.test(reason);
-    const st: StatusView = { ...s.st, status: cancelled ? 'cancelled' : 'failed', error: reason };
+    const err = decodeError(reason);
+    const cancelled = err.code === ErrorCode.Cancelled;
+    const st: StatusView = { ...s.st, status: cancelled ? 'cancelled' : 'failed', error: err.message };
     await this.publish(jobId, s.data, st);
     // Before the freeze nothing moved; after it, only the engine's report could say where it runs.
-    const msg = failure(new Error(reason), { container: s.data.container, from: s.data.from, to: s.data.to, runsOn: frozen ? null : 'wherever it ran before (nothing was frozen)', id: jobId });
+    const msg = failure(err, { container: s.data.container, from: s.data.from, to: s.data.to, runsOn: frozen ? null : 'wherever it ran before (nothing was frozen)', id: jobId });
     if (s.data.thread) await this.transport.post(s.data.thread.channel, msg, s.data.thread.statusTs);
     this.states.delete(jobId);
   }

@@ -1,6 +1,9 @@
+import type { RequestResult } from '../app/execute.ts';
+import type { StepEvent } from '../app/migrate.ts';
 import type { MigrationEvent } from '../migrate/events.ts';
-import type { MethodRequest } from '../migrate/methods.ts';
-import type { MigrationReport } from '../migrate/report.ts';
+import type { MigrationRequest } from '../migrate/request.ts';
+
+export type { DryRunResult } from '../app/plan.ts';
 
 export const QUEUE_NAME = 'migrations';
 
@@ -11,34 +14,18 @@ export interface ChatThread {
   statusTs?: string;
 }
 
-export interface MigrationJobData {
-  id: string;
-  container: string;
-  from: string;
-  to: string;
-  method: MethodRequest;
+/** A queued migration: the request itself, plus where chat shows it. */
+export interface MigrationJobData extends MigrationRequest {
   dryRun: boolean;
   requestedBy: string;
-  approvedBy: string;
   requestedAt: string;
   thread?: ChatThread;
 }
 
-/** Progress as the queue carries it: the engine's events, plus the worker's own steps. */
-export type JobProgress =
-  | { seq: number; event: MigrationEvent }
-  | { seq: number; step: 'provision' | 'migrate' | 'report'; state: 'start' | 'end'; detail?: string };
+/** Progress as the queue carries it: the engine's events, plus the use case's own steps. */
+export type JobProgress = { seq: number; event: MigrationEvent } | ({ seq: number } & StepEvent);
 
-export interface DryRunResult {
-  dryRun: true;
-  method: string;
-  reason: string;
-  plan: string;
-  provisionCheck: Record<string, { changed: number; failed: number }>;
-  blockers: string[];
-}
-
-export type JobResult = { dryRun: false; report: MigrationReport } | DryRunResult;
+export type JobResult = RequestResult;
 
 /** Redis keys besides BullMQ's own. */
 export const keys = {

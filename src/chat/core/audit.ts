@@ -1,4 +1,4 @@
-import type { Decision } from './policy.ts';
+import type { Decision } from './policy-types.ts';
 
 /**
  * What the actor did. `deny` is Ferry refusing something on its own account (a command from a user

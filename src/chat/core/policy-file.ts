@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { ChatError, ChatErrorCode } from './errors.ts';
-import type { Policy } from './policy.ts';
+import type { Policy } from './policy-types.ts';
 import { loadPolicy } from './policy-load.ts';
 
 /**

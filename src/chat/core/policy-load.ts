@@ -1,6 +1,6 @@
 import { NAME_PATTERN } from '../../util/names.ts';
 import { ChatError, ChatErrorCode } from './errors.ts';
-import type { EnvironmentRules, Policy } from './policy.ts';
+import type { EnvironmentRules, Policy } from './policy-types.ts';
 
 /** A Slack user ID (`U…`, `W…`), a user-group ID (`S…`), or `group:<name>`. */
 export const PRINCIPAL_PATTERN = /^(?:[UWS][A-Z0-9]{2,20}|group:[a-z0-9][a-z0-9._-]{0,79})$/;

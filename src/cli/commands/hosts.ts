@@ -1,35 +1,60 @@
+import { loadConfig } from '../../config.ts';
+import { loadHosts } from '../../app/hosts.ts';
 import { listContainers } from '../../hosts/containers.ts';
 import { probeHost } from '../../hosts/probe.ts';
-import { withHosts } from '../../hosts/session.ts';
+import { RemoteHost } from '../../hosts/RemoteHost.ts';
+import type { HostsFile } from '../../hosts/inventory.ts';
 import { formatBytes, renderTable } from '../../util/table.ts';
-import { parseFlags, type Output } from '../main.ts';
+import { parseFlags, type Command } from '../command.ts';
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
-export async function hostsCommand(args: string[], io: Output): Promise<number> {
-  const { values } = parseFlags(args, { json: { type: 'boolean' } });
-  return withHosts('all', async (hosts) => {
-    const caps = await Promise.all(hosts.map((h) => probeHost(h)));
+async function eachHost<T>(file: HostsFile, timeoutS: number, fn: (h: RemoteHost) => Promise<T>): Promise<T[]> {
+  return Promise.all(
+    file.hosts.map(async (spec) => {
+      const h = new RemoteHost(spec, { defaultTimeoutS: timeoutS });
+      try {
+        return await fn(h);
+      } finally {
+        h.dispose();
+      }
+    }),
+  );
+}
+
+export const hostsCommand: Command = {
+  name: 'hosts',
+  synopsis: 'ferry hosts [--json]',
+  summary: 'the inventory\'s hosts with kernel, CRIU, runc, soft-dirty and userfaultfd (probed over SSH)',
+  async run(args, io) {
+    const { values } = parseFlags(args, { json: { type: 'boolean' } }, this.synopsis);
+    const config = loadConfig();
+    const file = await loadHosts(config);
+    const caps = await eachHost(file, 60, (h) => probeHost(h));
     if (values.json) {
-      io.out(JSON.stringify(caps.map((c, i) => ({ ...c, address: hosts[i]!.spec.address })), null, 2));
+      io.out(JSON.stringify(caps.map((c, i) => ({ ...c, address: file.hosts[i]!.address, environment: file.hosts[i]!.environment })), null, 2));
     } else {
       io.out(
         renderTable(
-          ['host', 'address', 'kernel', 'criu', 'runc', 'soft-dirty', 'userfaultfd'],
-          caps.map((c, i) => [c.host, hosts[i]!.spec.address, c.kernel, c.criuVersion ?? 'missing', c.runcVersion ?? 'missing', yesNo(c.softDirty), yesNo(c.uffd)]),
+          ['host', 'environment', 'address', 'kernel', 'criu', 'runc', 'soft-dirty', 'userfaultfd'],
+          caps.map((c, i) => [c.host, file.hosts[i]!.environment, file.hosts[i]!.address, c.kernel, c.criuVersion ?? 'missing', c.runcVersion ?? 'missing', yesNo(c.softDirty), yesNo(c.uffd)]),
         ),
       );
     }
     return 0;
-  });
-}
+  },
+};
 
-export async function psCommand(args: string[], io: Output): Promise<number> {
-  const { values } = parseFlags(args, { json: { type: 'boolean' } });
-  return withHosts('all', async (hosts) => {
-    const all = (await Promise.all(hosts.map((h) => listContainers(h)))).flat();
+export const psCommand: Command = {
+  name: 'ps',
+  synopsis: 'ferry ps [--json]',
+  summary: 'containers on every host, with their memory',
+  async run(args, io) {
+    const { values } = parseFlags(args, { json: { type: 'boolean' } }, this.synopsis);
+    const config = loadConfig();
+    const all = (await eachHost(await loadHosts(config), 60, (h) => listContainers(h))).flat();
     if (values.json) io.out(JSON.stringify(all, null, 2));
     else io.out(renderTable(['host', 'container', 'status', 'pid', 'memory'], all.map((c) => [c.host, c.name, c.status, c.pid, formatBytes(c.memoryBytes)])));
     return 0;
-  });
-}
+  },
+};

@@ -1,67 +1,94 @@
+import { deployWorkload, hostsRunning } from '../../app/lab.ts';
+import { loadHosts } from '../../app/hosts.ts';
 import { loadConfig } from '../../config.ts';
 import { ErrorCode, FerryError } from '../../errors.ts';
+import { findHost } from '../../hosts/inventory.ts';
 import { runPlaybook } from '../../infra/ansible.ts';
-import { findHost, loadHostsFile } from '../../hosts/inventory.ts';
 import { validateName } from '../../util/names.ts';
-import { parseFlags, type Output } from '../main.ts';
+import { numberFlag, parseFlags, usageError, type Command } from '../command.ts';
 
-export async function provisionCommand(args: string[], io: Output): Promise<number> {
-  const { values } = parseFlags(args, { limit: { type: 'string' } });
-  const config = loadConfig();
-  const file = await loadHostsFile(config.hostsFile);
-  if (values.limit) findHost(file, validateName('host', values.limit));
-  const r = await runPlaybook('provision.yml', file.inventoryFile, { limit: values.limit, onLine: (l) => io.err(l) });
-  for (const [h, rc] of Object.entries(r.recap)) io.out(`${h}: ok=${rc.ok} changed=${rc.changed} failed=${rc.failed}`);
-  return 0;
-}
+export const provisionCommand: Command = {
+  name: 'provision',
+  synopsis: 'ferry provision [--limit HOST] [--json]',
+  summary: 'run playbooks/provision.yml on the inventory (CRIU >= 4.2, runc, rsync, haproxy, Ferry\'s directories)',
+  async run(args, io) {
+    const { values } = parseFlags(args, { limit: { type: 'string' }, json: { type: 'boolean' } }, this.synopsis);
+    const config = loadConfig();
+    const file = await loadHosts(config);
+    if (values.limit) findHost(file, validateName('host', values.limit));
+    const r = await runPlaybook('provision.yml', file.inventoryFile, { limit: values.limit, onLine: values.json ? undefined : (l) => io.err(l) });
+    if (values.json) io.out(JSON.stringify(r.recap, null, 2));
+    else for (const [h, rc] of Object.entries(r.recap)) io.out(`${h}: ok=${rc.ok} changed=${rc.changed} failed=${rc.failed}`);
+    return 0;
+  },
+};
 
 const WORKLOADS = ['web', 'kv'] as const;
+const DEPLOY = 'ferry deploy web|kv NAME --on HOST [--mib N] [--dirty-mib-per-s R] [--port P] [--replace] [--json]';
 
-export async function deployCommand(args: string[], io: Output): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
-    on: { type: 'string' },
-    mib: { type: 'string' },
-    'dirty-mib-per-s': { type: 'string' },
-    port: { type: 'string' },
-    replace: { type: 'boolean' },
-  });
-  const [workload, name] = positionals;
-  if (!WORKLOADS.includes(workload as (typeof WORKLOADS)[number]) || !name || !values.on) {
-    throw new FerryError(ErrorCode.UsageError, 'usage: ferry deploy web|kv NAME --on HOST [--mib N] [--dirty-mib-per-s R] [--port P] [--replace]');
-  }
-  validateName('container', name);
-  const config = loadConfig();
-  const file = await loadHostsFile(config.hostsFile);
-  findHost(file, validateName('host', values.on));
-  const num = (flag: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new FerryError(ErrorCode.UsageError, `--${flag} must be a non-negative number (got '${v}')`);
-    return n;
-  };
-  const extraVars: Record<string, string | number | boolean> = { workload: workload!, name };
-  const mib = num('mib', values.mib);
-  if (mib !== undefined) extraVars[workload === 'kv' ? 'kv_mib' : 'ballast_mib'] = mib;
-  const rate = num('dirty-mib-per-s', values['dirty-mib-per-s']);
-  if (rate !== undefined) extraVars.dirty_mib_per_s = rate;
-  const port = num('port', values.port);
-  if (port !== undefined) extraVars.port = port;
-  if (values.replace) extraVars.replace = true;
-  await runPlaybook('workload.yml', file.inventoryFile, { limit: values.on, extraVars, onLine: (l) => io.err(l) });
-  io.out(`${workload} container ${name} runs on ${values.on}`);
-  return 0;
-}
+export const deployCommand: Command = {
+  name: 'deploy',
+  synopsis: DEPLOY,
+  summary: "deploy one of Ferry's workload containers (playbooks/workload.yml)",
+  details: [
+    'web   busybox httpd serving /counter and /instance, with a memory ballast (--mib, incompressible) dirtied at --dirty-mib-per-s',
+    'kv    Redis with --mib of keys',
+    '--replace   recreate the container when it already runs on that host',
+    'A container runs on one host only: a NAME that runs on another host is refused, naming it.',
+  ].join('\n'),
+  async run(args, io) {
+    const { values, positionals } = parseFlags(
+      args,
+      { on: { type: 'string' }, mib: { type: 'string' }, 'dirty-mib-per-s': { type: 'string' }, port: { type: 'string' }, replace: { type: 'boolean' }, json: { type: 'boolean' } },
+      DEPLOY,
+    );
+    const [workload, name] = positionals;
+    if (!WORKLOADS.includes(workload as (typeof WORKLOADS)[number]) || !name || !values.on) throw usageError(DEPLOY);
+    validateName('container', name);
+    validateName('host', values.on);
+    const extraVars: Record<string, string | number | boolean> = { workload: workload!, name };
+    const mib = numberFlag('mib', values.mib, { min: 1 });
+    if (mib !== undefined) extraVars[workload === 'kv' ? 'kv_mib' : 'ballast_mib'] = mib;
+    const rate = numberFlag('dirty-mib-per-s', values['dirty-mib-per-s'], { min: 0 });
+    if (rate !== undefined) extraVars.dirty_mib_per_s = rate;
+    const port = numberFlag('port', values.port, { min: 1, max: 65535, integer: true });
+    if (port !== undefined) extraVars.port = port;
+    if (values.replace) extraVars.replace = true;
+    const config = loadConfig();
+    const file = await loadHosts(config);
+    findHost(file, values.on);
+    // One host per container: a copy elsewhere would make two live containers of one name.
+    const elsewhere = (await hostsRunning(config, file, name)).filter((c) => c.host !== values.on);
+    if (elsewhere.length) {
+      throw new FerryError(ErrorCode.ContainerExists, `${name} already exists on ${elsewhere.map((c) => `${c.host} (${c.status})`).join(', ')}: a container runs on one host only; migrate it, or remove it there first`);
+    }
+    await deployWorkload(file, values.on, extraVars, values.json ? undefined : (l) => io.err(l));
+    if (values.json) io.out(JSON.stringify({ container: name, workload, host: values.on }));
+    else io.out(`${workload} container ${name} runs on ${values.on}`);
+    return 0;
+  },
+};
 
-/** `ferry front NAME --on HOST`: HAProxy in front of a container (playbooks/haproxy.yml). */
-export async function frontCommand(args: string[], io: Output): Promise<number> {
-  const { values, positionals } = parseFlags(args, { on: { type: 'string' }, port: { type: 'string', default: '8080' }, 'frontend-port': { type: 'string', default: '80' } });
-  const [name] = positionals;
-  if (!name || !values.on) throw new FerryError(ErrorCode.UsageError, 'usage: ferry front NAME --on HOST [--port 8080] [--frontend-port 80]');
-  validateName('container', name);
-  const config = loadConfig();
-  const file = await loadHostsFile(config.hostsFile);
-  findHost(file, validateName('host', values.on));
-  await runPlaybook('haproxy.yml', file.inventoryFile, { limit: values.on, extraVars: { name, port: Number(values.port), frontend_port: Number(values['frontend-port']) }, onLine: (l) => io.err(l) });
-  io.out(`HAProxy fronts ${name} on ${values.on}:${values['frontend-port']}`);
-  return 0;
-}
+const FRONT = 'ferry front NAME --on HOST [--port P] [--frontend-port F] [--json]';
+
+export const frontCommand: Command = {
+  name: 'front',
+  synopsis: FRONT,
+  summary: 'put HAProxy in front of a container (playbooks/haproxy.yml); migrations then hold clients through the freeze',
+  async run(args, io) {
+    const { values, positionals } = parseFlags(args, { on: { type: 'string' }, port: { type: 'string', default: '8080' }, 'frontend-port': { type: 'string', default: '80' }, json: { type: 'boolean' } }, FRONT);
+    const [name] = positionals;
+    if (!name || !values.on) throw usageError(FRONT);
+    validateName('container', name);
+    validateName('host', values.on);
+    const port = numberFlag('port', values.port, { min: 1, max: 65535, integer: true })!;
+    const frontend = numberFlag('frontend-port', values['frontend-port'], { min: 1, max: 65535, integer: true })!;
+    const config = loadConfig();
+    const file = await loadHosts(config);
+    findHost(file, values.on);
+    await runPlaybook('haproxy.yml', file.inventoryFile, { limit: values.on, extraVars: { name, port, frontend_port: frontend }, onLine: values.json ? undefined : (l) => io.err(l) });
+    if (values.json) io.out(JSON.stringify({ container: name, host: values.on, frontendPort: frontend }));
+    else io.out(`HAProxy fronts ${name} on ${values.on}:${frontend}`);
+    return 0;
+  },
+};

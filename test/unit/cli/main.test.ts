@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USAGE, main, type Output } from '../../../src/cli/main.ts';
+import { COMMANDS, USAGE, main, type Output } from '../../../src/cli/main.ts';
 
 function collect(): Output & { stdout: () => string; stderr: () => string } {
   const out: string[] = [];
@@ -60,10 +60,27 @@ describe('main', () => {
     }
   });
 
-  it('no command prints the usage and returns 2', async () => {
+  it('no command prints the usage and returns 0', async () => {
     const io = collect();
-    expect(await main([], io)).toBe(2);
+    expect(await main([], io)).toBe(0);
     expect(io.stdout()).toContain('Usage:');
+  });
+
+  it('--version prints the package version', async () => {
+    const io = collect();
+    expect(await main(['--version'], io)).toBe(0);
+    expect(io.stdout()).toMatch(/^ferry \d+\.\d+\.\d+/);
+  });
+
+  it.each(COMMANDS.map((c) => c.name))('%s --help prints its own usage and returns 0, touching nothing', async (name) => {
+    const io = collect();
+    expect(await main([name, '--help'], io)).toBe(0);
+    expect(io.stdout()).toContain(`usage: ferry ${name}`);
+    expect(io.stderr()).toBe('');
+  });
+
+  it('every command is listed in the usage', () => {
+    for (const c of COMMANDS) expect(USAGE).toContain(`  ${c.name} `);
   });
 
   it('an unknown command returns 2 with a message and the usage', async () => {
@@ -115,9 +132,9 @@ describe('main', () => {
     expect(io.stderr()).toContain('[ferry_unknown_host]');
   });
 
-  it('migrate with an unknown method is refused before any host is reached', async () => {
+  it('migrate with an unknown method is a usage error (2), refused before any host is reached', async () => {
     const io = collect();
-    expect(await main(['migrate', 'web1', '--from', 'lab-1', '--to', 'lab-2', '--method', 'warp'], io)).toBe(1);
+    expect(await main(['migrate', 'web1', '--from', 'lab-1', '--to', 'lab-2', '--method', 'warp'], io)).toBe(2);
     expect(io.stderr()).toContain("unknown method 'warp'");
     expect(io.stderr()).toContain('[ferry_unknown_method]');
   });

@@ -118,7 +118,7 @@ describe('failure', () => {
     const e = new FerryError(ErrorCode.MethodUnsupported, 'method precopy cannot run from aws-1 to gcp-1: no soft-dirty');
     const m = failure(e, { container: 'web1', from: 'aws-1', to: 'gcp-1', runsOn: 'aws-1', id: ID });
     expectValidMessage(m);
-    expect(sectionTexts(m)).toEqual([':x: Migration of *web1* from *aws-1* to *gcp-1* failed: method precopy cannot run from aws-1 to gcp-1: no soft-dirty\n*web1* runs on *aws-1*.']);
+    expect(sectionTexts(m)).toEqual([":x: Migration of *web1* from *aws-1* to *gcp-1* failed: method precopy cannot run from aws-1 to gcp-1: no soft-dirty\n*web1* runs on *aws-1*.\n_pick another method, or 'auto' to let Ferry choose_"]);
     expect((m.blocks[1] as ContextBlock).elements[0]!.text).toBe(`migration \`${ID}\` · code \`ferry_method_unsupported\``);
     expect(m.text).toBe('Migration of web1 failed: method precopy cannot run from aws-1 to gcp-1: no soft-dirty (runs on aws-1)');
   });

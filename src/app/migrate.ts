@@ -1,0 +1,91 @@
+import type { FerryConfig } from '../config.ts';
+import { ErrorCode, FerryError } from '../errors.ts';
+import { findHost, type HostsFile } from '../hosts/inventory.ts';
+import { runPlaybook } from '../infra/ansible.ts';
+import { MigrationEvents } from '../migrate/events.ts';
+import { MigrationEngine } from '../migrate/MigrationEngine.ts';
+import type { MethodRegistry } from '../migrate/methods/registry.ts';
+import type { MigrationReport } from '../migrate/report.ts';
+import { validateRequest, type MigrationRequest } from '../migrate/request.ts';
+import { trafficFor, type HoldMode } from '../traffic/detect.ts';
+import { startProbe, writeProbeOutput } from '../traffic/probe-run.ts';
+import { loadHosts } from './hosts.ts';
+
+/** A step of the use case around the engine, for progress displays (the engine's own phases come as events). */
+export interface StepEvent {
+  step: 'provision' | 'migrate';
+  state: 'start' | 'end';
+  detail?: string;
+}
+
+/** A load probe run through the migration: `clients` concurrent clients against the service on the source's address. */
+export interface ProbeOptions {
+  clients: number;
+  /** @defaultValue 80 (HAProxy's front) */
+  port?: number;
+  /** @defaultValue /counter (or /cgi-bin/post with `post`) */
+  path?: string;
+  /** POST a body with each request (checks bodies survive the hold server). @defaultValue false */
+  post?: boolean;
+}
+
+export interface MigrationRun {
+  config: FerryConfig;
+  /** The hosts. @defaultValue loaded from the configuration */
+  hosts?: HostsFile;
+  events?: MigrationEvents;
+  /** Cancels up to the freeze. */
+  signal?: AbortSignal;
+  /** Run the provision playbook on both hosts first. @defaultValue config.provisionBeforeMigrate */
+  provision?: boolean;
+  /** Hold clients through the freeze where HAProxy fronts the container. @defaultValue 'auto' (where HAProxy fronts it) */
+  hold?: HoldMode;
+  probe?: ProbeOptions;
+  /** @defaultValue the built-in methods */
+  registry?: MethodRegistry;
+  onStep?: (s: StepEvent) => void;
+}
+
+/**
+ * The one way a migration runs, for the worker, the CLI, the console and the benchmark:
+ * provision → traffic front → (load probe) → engine → report.
+ */
+export async function runMigration(req: MigrationRequest, run: MigrationRun): Promise<MigrationReport> {
+  validateRequest(req);
+  const { config } = run;
+  const hosts = run.hosts ?? (await loadHosts(config));
+  const source = findHost(hosts, req.from);
+  findHost(hosts, req.to);
+  const events = run.events ?? new MigrationEvents();
+  const step = (s: StepEvent) => run.onStep?.(s);
+
+  if (run.provision ?? config.provisionBeforeMigrate) {
+    step({ step: 'provision', state: 'start' });
+    if (run.signal?.aborted) throw new FerryError(ErrorCode.Cancelled, `migration ${req.id} cancelled before it started`);
+    const r = await runPlaybook('provision.yml', hosts.inventoryFile, { limit: `${req.from},${req.to}`, cancelSignal: run.signal }).catch((e: unknown) => {
+      throw new FerryError(ErrorCode.ProvisionFailed, `provisioning ${req.from} and ${req.to} failed before anything was frozen: ${(e as Error).message}`, { original: e });
+    });
+    const changed = Object.values(r.recap).reduce((n, h) => n + h.changed, 0);
+    step({ step: 'provision', state: 'end', detail: changed ? `${changed} ${changed === 1 ? 'change' : 'changes'}` : 'no changes' });
+  }
+
+  step({ step: 'migrate', state: 'start' });
+  // Where HAProxy fronts the container, clients are held through the freeze (on by default).
+  const traffic = await trafficFor(hosts, req.container, req.from, run.hold ?? 'auto');
+  const p = run.probe;
+  const probe = p ? startProbe(`http://${source.address}:${p.port ?? 80}${p.path ?? (p.post ? '/cgi-bin/post' : '/counter')}`, events, { concurrency: p.clients, post: p.post }) : undefined;
+  let report: MigrationReport;
+  try {
+    report = await new MigrationEngine(hosts, config, { registry: run.registry }).migrate(req, { signal: run.signal, traffic: traffic?.sw, events });
+  } finally {
+    traffic?.front.dispose();
+    if (probe && !report!) await probe.stop().catch(() => undefined);
+  }
+  if (probe) {
+    const r = await probe.stop();
+    const files = await writeProbeOutput(config.benchDir, req.id, r);
+    report = { ...report, probe: { ...r.summary, csv: files.csv, png: files.png } };
+  }
+  step({ step: 'migrate', state: 'end', detail: report.outcome });
+  return report;
+}

@@ -1,0 +1,53 @@
+import type { FerryConfig } from '../config.ts';
+import type { HostsFile } from '../hosts/inventory.ts';
+import { probeHost } from '../hosts/probe.ts';
+import { RemoteHost } from '../hosts/RemoteHost.ts';
+import { findHost } from '../hosts/inventory.ts';
+import { runPlaybook } from '../infra/ansible.ts';
+import { labProvider } from '../infra/providers/labs.ts';
+import { methods as builtinMethods } from '../migrate/methods/builtin.ts';
+import type { MethodRegistry } from '../migrate/methods/registry.ts';
+import { validateRequest, type MigrationRequest } from '../migrate/request.ts';
+import { loadHosts } from './hosts.ts';
+import type { StepEvent } from './migrate.ts';
+
+export interface DryRunResult {
+  dryRun: true;
+  method: string;
+  reason: string;
+  plan: string;
+  provisionCheck: Record<string, { changed: number; failed: number }>;
+  /** Why each method these hosts cannot run is out. */
+  blockers: string[];
+}
+
+/**
+ * What a migration would do, changing nothing: the provision playbook in check mode, Terraform's
+ * plan of the hosts' environment, both hosts probed and the method chosen exactly as the engine
+ * would choose it.
+ */
+export async function planMigration(req: MigrationRequest, run: { config: FerryConfig; hosts?: HostsFile; registry?: MethodRegistry; onStep?: (s: StepEvent) => void }): Promise<DryRunResult> {
+  validateRequest(req);
+  const hosts = run.hosts ?? (await loadHosts(run.config));
+  const registry = run.registry ?? builtinMethods;
+  const specs = [findHost(hosts, req.from), findHost(hosts, req.to)];
+  run.onStep?.({ step: 'provision', state: 'start', detail: 'ansible-playbook --check' });
+  const check = await runPlaybook('provision.yml', hosts.inventoryFile, { limit: `${req.from},${req.to}`, check: true });
+  run.onStep?.({ step: 'provision', state: 'end' });
+  // Terraform's view of the environment the hosts belong to, whichever provider made it.
+  const provider = labProvider(hosts.environment, run.config);
+  const plan = provider ? await provider.plan({ hosts: hosts.hosts.map((h) => h.name) }) : null;
+  const hs = specs.map((s) => new RemoteHost(s, { defaultTimeoutS: run.config.commandTimeoutS }));
+  try {
+    const [src, dst] = await Promise.all(hs.map((h) => probeHost(h)));
+    const blockers = registry
+      .names()
+      .map((m) => registry.blocker(m, src!, dst!))
+      .filter((b): b is string => b !== null);
+    const choice = registry.choose(req.method, src!, dst!);
+    const tf = plan ? `terraform plan (${hosts.environment}): ${plan.changes ? 'changes pending' : 'no changes'}` : `no Terraform module for environment ${hosts.environment} on this controller`;
+    return { dryRun: true, method: choice.method, reason: choice.reason, plan: `move ${req.container} from ${req.from} to ${req.to} with ${choice.method}; ${tf}`, provisionCheck: check.recap, blockers };
+  } finally {
+    for (const h of hs) h.dispose();
+  }
+}
