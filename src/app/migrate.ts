@@ -1,9 +1,11 @@
+import path from 'node:path';
 import type { FerryConfig } from '../config.ts';
 import { ErrorCode, FerryError } from '../errors.ts';
 import { findHost, type HostsFile } from '../hosts/inventory.ts';
 import { runPlaybook } from '../infra/ansible.ts';
 import { MigrationEvents } from '../migrate/events.ts';
 import { MigrationEngine } from '../migrate/MigrationEngine.ts';
+import { FileJournalStore, type JournalStore } from '../migrate/journal/stores.ts';
 import type { MethodRegistry } from '../migrate/methods/registry.ts';
 import type { MigrationReport } from '../migrate/report.ts';
 import { validateRequest, type MigrationRequest } from '../migrate/request.ts';
@@ -44,6 +46,13 @@ export interface MigrationRun {
   /** @defaultValue the built-in methods */
   registry?: MethodRegistry;
   onStep?: (s: StepEvent) => void;
+  /** Where the journal is kept besides the source host (see MigrateOptions.journalStores). @defaultValue a directory under the lab directory */
+  journalStores?: JournalStore[];
+}
+
+/** The controller-side journal of processes without Redis (the CLI). */
+export function localJournal(config: FerryConfig): FileJournalStore {
+  return new FileJournalStore(path.join(config.labDir, 'journal'));
 }
 
 /**
@@ -76,7 +85,7 @@ export async function runMigration(req: MigrationRequest, run: MigrationRun): Pr
   const probe = p ? startProbe(`http://${source.address}:${p.port ?? 80}${p.path ?? (p.post ? '/cgi-bin/post' : '/counter')}`, events, { concurrency: p.clients, post: p.post }) : undefined;
   let report: MigrationReport;
   try {
-    report = await new MigrationEngine(hosts, config, { registry: run.registry }).migrate(req, { signal: run.signal, traffic: traffic?.sw, events });
+    report = await new MigrationEngine(hosts, config, { registry: run.registry }).migrate(req, { signal: run.signal, traffic: traffic?.sw, events, journalStores: run.journalStores ?? [localJournal(config)] });
   } finally {
     traffic?.front.dispose();
     if (probe && !report!) await probe.stop().catch(() => undefined);

@@ -1,7 +1,9 @@
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ErrorCode, decodeError, errorMessage } from '../errors.ts';
+import { ErrorCode, FerryError, decodeError, errorMessage } from '../errors.ts';
+import type { RecoveryReport } from '../app/recover.ts';
+import { recoveredKey } from '../queue/recovery.ts';
 import { QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
 import type { MigrationQueue } from '../queue/MigrationQueue.ts';
 import type { ChatTransport } from './ChatTransport.ts';
@@ -115,10 +117,24 @@ export class ProgressRelay {
     this.states.delete(jobId);
   }
 
+  private async onRecovered(jobId: string, s: { st: StatusView; data: MigrationJobData }, r: RecoveryReport): Promise<void> {
+    const where = r.runsOn ?? null;
+    const what = r.outcome === 'migrated' ? `finished by recovery: ${r.container} runs on ${r.runsOn}` : r.outcome === 'rolled-back' ? `rolled back by recovery: ${r.container} runs on ${r.runsOn}` : `recovery failed: ${r.error ?? 'unknown'}`;
+    const st: StatusView = { ...s.st, status: r.outcome === 'migrated' ? 'done' : r.outcome === 'rolled-back' ? 'rolled-back' : 'failed', runsOn: where ?? undefined, error: `its worker died during the migration (${r.phase}); ${what}` };
+    await this.publish(jobId, s.data, st);
+    const err = new FerryError(r.outcome === 'failed' ? ErrorCode.RollbackFailed : ErrorCode.MigrationFailed, st.error!);
+    const msg = failure(err, { container: s.data.container, from: s.data.from, to: s.data.to, runsOn: where, id: jobId });
+    if (s.data.thread) await this.transport.post(s.data.thread.channel, msg, s.data.thread.statusTs);
+    this.states.delete(jobId);
+  }
+
   private async onFailed(jobId: string, reason: string): Promise<void> {
     const s = await this.state(jobId);
     if (!s || !(await this.claim(jobId, 'end'))) return;
     const frozen = this.frozen.has(jobId) || s.st.frozen === true;
+    // A worker that died mid-migration: recovery (queue/recovery.ts) may already say how it ended.
+    const recovered = await this.redis.get(recoveredKey(jobId)).then((v) => (v ? (JSON.parse(v) as RecoveryReport) : null)).catch(() => null);
+    if (recovered && recovered.outcome !== 'skipped') return this.onRecovered(jobId, s, recovered);
     const err = decodeError(reason);
     const cancelled = err.code === ErrorCode.Cancelled;
     const st: StatusView = { ...s.st, status: cancelled ? 'cancelled' : 'failed', error: err.message };

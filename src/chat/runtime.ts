@@ -6,6 +6,7 @@ import { loadHostsFile } from '../hosts/inventory.ts';
 import { logger } from '../log.ts';
 import { MigrationQueue } from '../queue/MigrationQueue.ts';
 import { createMigrationWorker } from '../queue/MigrationWorker.ts';
+import { startRecovery } from '../queue/recovery.ts';
 import { startLocalRedis, type LocalRedis } from '../queue/local-redis.ts';
 import { ChatService } from './ChatService.ts';
 import type { ChatTransport } from './ChatTransport.ts';
@@ -40,6 +41,8 @@ export async function startRuntime(config: FerryConfig, transport: ChatTransport
   await relay.start();
   const service = new ChatService({ redis, queue, policy, transport, hosts: () => loadHostsFile(config.hostsFile), log: log.child({ part: 'chat' }) });
   const worker = opts.worker ? createMigrationWorker(redis, config, { concurrency: config.workerConcurrency, provision: config.provisionBeforeMigrate }) : undefined;
+  // A worker first finishes or undoes what dead processes left (see queue/recovery.ts).
+  const recovery = opts.worker ? startRecovery(redis, config) : undefined;
   const idle = async () => {
     for (;;) {
       const counts = await queue.queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
@@ -59,6 +62,7 @@ export async function startRuntime(config: FerryConfig, transport: ChatTransport
     worker,
     idle,
     close: async () => {
+      recovery?.stop();
       await worker?.close();
       await relay.stop();
       await queue.close();

@@ -39,7 +39,8 @@ export class HostLink {
         const dir = HostLink.dir(id);
         await self.writeFile(`${dir}/key`, priv, '0600');
         await self.writeFile(`${dir}/known_hosts`, `${knownHostsTarget(peer)} ${peer.spec.hostKey}\n`, '0644');
-        await self.run(['tee', '-a', authorizedKeys(self)], { stdin: `restrict ${pub}\n` });
+        // Only the peer may use it, and only for a day at most, even if cleanup never runs.
+        await self.run(['tee', '-a', authorizedKeys(self)], { stdin: `${keyOptions(peer, new Date(Date.now() + 24 * 3600_000))} ${pub}\n`, idempotent: true });
       }
       return link;
     } finally {
@@ -72,8 +73,15 @@ export class HostLink {
         excludes: opts.excludes,
         controlPath: `${dir}/cm-${to.name}`,
       }),
+      // rsync converges: after a dropped connection it is simply run again.
+      { idempotent: true },
     );
     return parseRsyncSent(out);
+  }
+
+  /** The link of a migration whose process is gone (recovery): enough to close it, or to push. */
+  static forId(id: string, a: RemoteHost, b: RemoteHost): HostLink {
+    return new HostLink(id, [a, b]);
   }
 
   async close(): Promise<void> {
@@ -81,9 +89,9 @@ export class HostLink {
       this.hosts.map(async (h) => {
         const peer = this.hosts[0] === h ? this.hosts[1] : this.hosts[0];
         // Stop the shared connection's master process, so nothing of this migration keeps running.
-        await h.exec(['ssh', '-o', `ControlPath=${HostLink.dir(this.id)}/cm-${peer.name}`, '-O', 'exit', `${peer.spec.user}@${peer.spec.address}`]).catch(() => undefined);
-        await h.exec(['sed', '-i', `/ ${HostLink.tag(this.id)}$/d`, authorizedKeys(h)]).catch(() => undefined);
-        await h.exec(['rm', '-rf', HostLink.dir(this.id)]).catch(() => undefined);
+        await h.exec(['ssh', '-o', `ControlPath=${HostLink.dir(this.id)}/cm-${peer.name}`, '-O', 'exit', `${peer.spec.user}@${peer.spec.address}`], { idempotent: true }).catch(() => undefined);
+        await h.exec(['sed', '-i', `/ ${HostLink.tag(this.id)}$/d`, authorizedKeys(h)], { idempotent: true }).catch(() => undefined);
+        await h.exec(['rm', '-rf', HostLink.dir(this.id)], { idempotent: true }).catch(() => undefined);
       }),
     );
   }
@@ -91,6 +99,12 @@ export class HostLink {
 
 function authorizedKeys(h: RemoteHost): string {
   return h.spec.user === 'root' ? '/root/.ssh/authorized_keys' : `/home/${h.spec.user}/.ssh/authorized_keys`;
+}
+
+/** authorized_keys options: no forwarding or pty (restrict), from the peer only, expiring. */
+export function keyOptions(peer: RemoteHost, expires: Date): string {
+  const stamp = expires.toISOString().replace(/[-:T]/g, '').slice(0, 12); // YYYYMMDDHHMM, UTC
+  return `restrict,from="${peer.spec.address}",expiry-time="${stamp}Z"`;
 }
 
 function knownHostsTarget(h: RemoteHost): string {

@@ -1,5 +1,5 @@
 import type { FerryConfig } from '../config.ts';
-import { ErrorCode, FerryError, errorMessage } from '../errors.ts';
+import { ErrorCode, FerryError, errorMessage, toFerryError } from '../errors.ts';
 import { containerStatus, listContainers } from '../hosts/containers.ts';
 import { findHost, type HostsFile } from '../hosts/inventory.ts';
 import { HOST_PATHS, cgroupPath } from '../hosts/paths.ts';
@@ -7,19 +7,20 @@ import { probeHost } from '../hosts/probe.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { logger } from '../log.ts';
 import { PhaseClock, type Phase } from './clock.ts';
-import { newContextPaths, stopHelpers, type MigrationContext } from './context.ts';
-import { removeContainer, umountUnder } from './debris.ts';
+import { newContextPaths, type MigrationContext, type RoundReport } from './context.ts';
 import { MigrationEvents } from './events.ts';
 import { describeHealth, healthSpecFromConfig, waitHealthy, type HealthSpec } from './health.ts';
 import { HostLink } from './HostLink.ts';
+import { containerState } from './host-state.ts';
+import { Journal } from './journal/Journal.ts';
+import { HostJournalStore, type JournalStore } from './journal/stores.ts';
 import { methods as builtinMethods } from './methods/builtin.ts';
 import type { MethodRecord, MethodRegistry } from './methods/registry.ts';
+import { cleanup, portOf, reconcile } from './reconcile.ts';
 import type { MigrationReport } from './report.ts';
 import { validateRequest, type MigrationRequest } from './request.ts';
-import type { RoundReport } from './context.ts';
 import type { DumpStats } from './stats.ts';
-import { restoreOn } from './strategies/restore.ts';
-import { addBytes, NO_BYTES, NO_PRESYNC, WORK, type Bytes, type DumpResult, type Presync, type Strategy } from './strategies/strategy.ts';
+import { addBytes, NO_BYTES, NO_PRESYNC, type Bytes, type DumpResult, type Presync } from './strategies/strategy.ts';
 import type { TrafficHooks } from './traffic-hooks.ts';
 
 /** How one run of the engine reaches the world beyond the two hosts. */
@@ -29,6 +30,11 @@ export interface MigrateOptions {
   /** Traffic switching around the freeze (HAProxy, hold server); none when absent. */
   traffic?: TrafficHooks;
   events?: MigrationEvents;
+  /**
+   * Where the journal is kept besides the source host: Redis for the worker, a directory on the
+   * controller for the CLI. They also carry the heartbeat. @defaultValue none (the source host only)
+   */
+  journalStores?: JournalStore[];
 }
 
 /** What a migration gathered for its report, added up from what each step returned. */
@@ -49,10 +55,14 @@ export interface EngineOptions {
   registry?: MethodRegistry;
 }
 
+type Base = { id: string; name: string; source: RemoteHost; target: RemoteHost; clock: PhaseClock; events: MigrationEvents; log: ReturnType<typeof logger> };
+
 /**
  * Moves one running container between two hosts over SSH. Invariants: nothing is frozen before
- * every check that can fail early has passed; after the freeze, any failure brings the container
- * back on the source; at the end it runs on exactly one host.
+ * every check that can fail early has passed; every step that changes a host is journaled first;
+ * after the freeze, a failure is handed to the reconciler, which brings the container back on the
+ * source unless traffic already switched to a healthy target (then it finishes); at the end the
+ * container runs on exactly one host.
  */
 export class MigrationEngine {
   private readonly registry: MethodRegistry;
@@ -92,91 +102,135 @@ export class MigrationEngine {
     }
   }
 
-  private async run(
-    req: MigrationRequest,
-    opts: MigrateOptions,
-    base: { id: string; name: string; source: RemoteHost; target: RemoteHost; clock: PhaseClock; events: MigrationEvents; log: ReturnType<typeof logger> },
-  ): Promise<MigrationReport> {
+  private async run(req: MigrationRequest, opts: MigrateOptions, base: Base): Promise<MigrationReport> {
     const { id, name, source, target, clock, events, log } = base;
     const pre = await this.phase(base, 'preflight', () => this.preflight(req, base));
     const record = this.registry.get(pre.method);
     const strategy = record.create();
-    const link = await HostLink.open(id, source, target).catch((e) => {
-      throw new FerryError(ErrorCode.PreflightFailed, `could not set up the transfer link between ${source.name} and ${target.name}: ${errorMessage(e)}`, { original: e });
+    const traffic = opts.traffic;
+    const port = portOf(pre.health);
+    const stores = opts.journalStores ?? [];
+    const journal = new Journal([new HostJournalStore(source), ...stores], stores, {
+      id,
+      container: name,
+      from: source.name,
+      to: target.name,
+      method: record.name,
+      traits: record.traits,
+      phase: 'preparing',
+      traffic: traffic ? { front: traffic.frontHost, port, state: 'normal' } : undefined,
     });
-    const ctx: MigrationContext = { id, name, method: pre.method, source, target, link, clock, events, ...newContextPaths(id, name), pidFiles: [] };
+    // Before anything changes on a host, the journal must hold the migration, everywhere.
+    await journal.advance('preparing', {}, { strict: true });
+    journal.startHeartbeat();
+    const paths = newContextPaths(id, name);
     let tally: Tally = { bytes: NO_BYTES, rounds: [] };
     let presync: Presync = NO_PRESYNC;
     let frozen = false;
-    let dumped = false;
     let diverted = false;
-    const traffic = opts.traffic;
+    let switched = false;
+    let ctx: MigrationContext | undefined;
     try {
-      await this.phase(ctx, 'prepare', async () => {
-        for (const h of [source, target]) await h.run(['mkdir', '-p', `${ctx.dir}/img/final`, `${ctx.dir}/work`, HOST_PATHS.containers]);
+      const link = await HostLink.open(id, source, target).catch((e) => {
+        throw new FerryError(ErrorCode.PreflightFailed, `could not set up the transfer link between ${source.name} and ${target.name}: ${errorMessage(e)}`, { original: e });
+      });
+      ctx = { id, name, method: record.name, source, target, link, clock, events, ...paths, pidFiles: [] };
+      const c = ctx;
+      await this.phase(c, 'prepare', async () => {
+        for (const h of [source, target]) await h.run(['mkdir', '-p', `${c.dir}/img/final`, `${c.dir}/work`, HOST_PATHS.containers], { idempotent: true });
         await link.warm(source);
         await traffic?.prepare?.();
         if (record.bundle !== 'freeze') {
-          const sync = () => this.pushBundle(ctx);
+          const sync = () => this.pushBundle(c);
           const sent = record.bundle === 'presync-timed' ? await clock.time('pre-copy', sync) : await sync();
           tally = { ...tally, bytes: addBytes(tally.bytes, { rsync: sent, pages: 0 }) };
         }
       });
-      presync = await strategy.beforeFreeze(ctx);
+      if (record.traits.preCopy) await journal.advance('precopy', {}, { strict: true });
+      presync = await strategy.beforeFreeze(c);
       tally = { ...tally, bytes: addBytes(tally.bytes, presync.bytes), rounds: presync.rounds, precopyStop: presync.precopyStop };
       if (opts.signal?.aborted) throw new FerryError(ErrorCode.Cancelled, `migration ${id} cancelled before the freeze: ${name} keeps running on ${source.name}`);
 
       if (traffic) {
+        await journal.advance('diverting', { traffic: { front: traffic.frontHost, port, state: 'diverted' } }, { strict: true });
         diverted = true;
-        await this.phase(ctx, 'switch', () => traffic.beforeFreeze(), 'divert traffic from the source');
+        await this.phase(c, 'switch', () => traffic.beforeFreeze(), 'divert traffic from the source');
       }
-      // ---- the freeze: from here on, failure means rollback ----
+      await journal.advance('freezing', {}, { strict: true });
+      // ---- the freeze: from here on, a failure goes to the reconciler ----
       frozen = true;
       clock.mark('freeze');
       events.emitEvent({ type: 'frozen' });
-      tally = addDump(tally, await this.phase(ctx, 'checkpoint', () => strategy.checkpoint(ctx, presync)));
-      dumped = true;
-      await this.phase(ctx, 'transfer', async () => {
-        const images = await strategy.transferImages(ctx);
-        const bundle = await this.pushBundle(ctx);
+      tally = addDump(tally, await this.phase(c, 'checkpoint', () => strategy.checkpoint(c, presync)));
+      await journal.advance('dumped');
+      await this.phase(c, 'transfer', async () => {
+        const images = await strategy.transferImages(c);
+        const bundle = await this.pushBundle(c);
         tally = { ...tally, bytes: addBytes(tally.bytes, addBytes(images, { rsync: bundle, pages: 0 })) };
-        await this.retargetConfig(ctx, pre.config);
+        await this.retargetConfig(c, pre.config);
       });
-      await this.phase(ctx, 'restore', () => strategy.restore(ctx));
-      await this.phase(ctx, 'health', async () => {
+      await journal.advance('restoring');
+      await this.phase(c, 'restore', () => strategy.restore(c));
+      await this.phase(c, 'health', async () => {
         const waited = await waitHealthy(target.spec.address, pre.health, this.config.healthTimeoutS);
         if (waited === null) throw new FerryError(ErrorCode.HealthCheckFailed, `${name} restored on ${target.name} but did not pass its health check (${describeHealth(pre.health)}) within ${this.config.healthTimeoutS} s`);
       });
       clock.mark('healthy');
-      if (traffic) await this.phase(ctx, 'switch', () => traffic.switchTo({ address: target.spec.address, port: portOf(pre.health) }), `traffic to ${target.name}`);
-      tally = addDump(tally, await strategy.complete(ctx));
-      await this.phase(ctx, 'cleanup', async () => {
-        await stopHelpers(ctx);
-        await source.exec(['rm', '-rf', ctx.dir, ctx.bundle, `${HOST_PATHS.work}/${name}.pid`, `${HOST_PATHS.work}/${name}.runc.log`]);
-        await removeContainer(source, name); // runc already destroyed it; this clears any state left
-        await umountUnder(target, ctx.dir);
-        await target.exec(['rm', '-rf', ctx.dir]);
-        await link.close();
-      });
-      clock.mark('done');
-      await traffic?.close();
-      return { ...this.report(ctx, record, pre, tally, 'migrated', target.name), traffic: traffic?.describe() };
+      await journal.advance('healthy');
+      if (traffic) await this.phase(c, 'switch', () => traffic.switchTo({ address: target.spec.address, port }), `traffic to ${target.name}`);
+      // The point of no return: from here on nothing is rolled back.
+      await journal.advance('switched', traffic ? { traffic: { front: traffic.frontHost, port, state: 'switched' } } : {});
+      switched = true;
     } catch (e) {
-      log.warn({ err: errorMessage(e), frozen, dumped }, 'migration failed');
+      const err = toFerryError(e);
+      log.warn({ err: err.toJSON(), frozen }, 'migration failed');
       if (!frozen) {
-        if (diverted) await traffic!.restore({ address: source.spec.address, port: portOf(pre.health) }).catch(() => undefined);
+        // Nothing was stopped: put traffic back, remove what this migration put anywhere.
+        if (diverted) await traffic!.restore({ address: source.spec.address, port }).catch(() => undefined);
         await traffic?.close().catch(() => undefined);
-        await this.abandon(ctx, record);
+        await cleanup(journal.record, { source, target }, 'rolled-back');
+        await journal.finish('failed', source.name, err.message);
         throw e;
       }
-      const cause = errorMessage(e);
-      events.emitEvent({ type: 'rollback', reason: cause });
-      await this.phase(ctx, 'rollback', () => this.rollback(ctx, strategy, pre, dumped, cause));
-      if (traffic) await traffic.restore({ address: source.spec.address, port: portOf(pre.health) }).catch(() => undefined);
-      await traffic?.close().catch(() => undefined);
-      clock.mark('done');
-      return { ...this.report(ctx, record, pre, tally, 'rolled-back', source.name), error: cause, traffic: traffic?.describe() };
+      events.emitEvent({ type: 'rollback', reason: err.message });
+      try {
+        const r = await this.phase(base, 'rollback', () => reconcile(journal.record, 'rollback', { config: this.config, source, target, journal, events, traffic, health: pre.health }));
+        clock.mark('done');
+        if (r.outcome === 'migrated') {
+          // Past the point of no return after all (should not happen before 'switched'): report it as moved.
+          return { ...this.report(base, record, pre, tally, 'migrated', target.name), warnings: r.steps, traffic: traffic?.describe() };
+        }
+        if (r.outcome === 'failed') {
+          throw new FerryError(ErrorCode.RollbackFailed, `${err.message}; then: ${r.error}`, { details: { runsOn: r.runsOn, steps: r.steps } });
+        }
+        return { ...this.report(base, record, pre, tally, 'rolled-back', source.name), error: err.message, errorCode: err.code, traffic: traffic?.describe() };
+      } catch (re) {
+        const rf = toFerryError(re, ErrorCode.RollbackFailed);
+        await journal.finish('failed', null, rf.message);
+        throw rf.code === ErrorCode.RollbackFailed ? rf : new FerryError(ErrorCode.RollbackFailed, `${err.message}; rollback failed: ${rf.message}`, { original: re });
+      } finally {
+        await traffic?.close().catch(() => undefined);
+      }
+    } finally {
+      journal.stop();
     }
+    // ---- switched: finish whatever happens ----
+    const warnings: string[] = [];
+    try {
+      tally = addDump(tally, await strategy.complete(ctx!));
+    } catch (e) {
+      warnings.push(`${name} runs on ${target.name}, but its transfer did not complete cleanly: ${errorMessage(e)}`);
+    }
+    await this.phase(ctx!, 'cleanup', async () => {
+      await journal.advance('cleaning');
+      warnings.push(...(await cleanup(journal.record, { source, target }, 'migrated')));
+    });
+    clock.mark('done');
+    await traffic?.close().catch(() => undefined);
+    await journal.finish('migrated', target.name);
+    if (!switched) throw new FerryError(ErrorCode.Internal, 'finished a migration that never switched');
+    for (const w of warnings) events.emitEvent({ type: 'info', message: w });
+    return { ...this.report(base, record, pre, tally, 'migrated', target.name), traffic: traffic?.describe(), ...(warnings.length ? { warnings } : {}) };
   }
 
   private async preflight(req: MigrationRequest, ctx: { name: string; source: RemoteHost; target: RemoteHost; events: MigrationEvents }) {
@@ -185,28 +239,56 @@ export class MigrationEngine {
     const [capS, capT] = await Promise.all([probeHost(source), probeHost(target)]);
     const choice = this.registry.choose(req.method, capS, capT);
     ctx.events.emitEvent({ type: 'method', method: choice.method, reason: choice.reason });
+    for (const h of [source, target]) {
+      if ((await h.exec(['test', '-x', `${HOST_PATHS.libexec}/job`], { idempotent: true })).code !== 0) {
+        throw new FerryError(ErrorCode.PreflightFailed, `${h.name} lacks Ferry's helpers (${HOST_PATHS.libexec}/job): run 'ferry provision' first`);
+      }
+    }
+    const unfinished = (await new HostJournalStore(source).list()).filter((r) => r.container === name && !r.outcome);
+    if (unfinished.length) {
+      throw new FerryError(ErrorCode.PreflightFailed, `an earlier migration of ${name} (${unfinished.map((r) => r.id).join(', ')}) is unfinished: run 'ferry recover' first`);
+    }
     const status = await containerStatus(source, name);
     if (status === null) {
       const there = (await listContainers(source)).map((c) => c.name);
       throw new FerryError(ErrorCode.ContainerNotFound, `no container '${name}' on ${source.name} (it has: ${there.join(', ') || 'none'})`);
     }
     if (status !== 'running') throw new FerryError(ErrorCode.PreflightFailed, `container ${name} on ${source.name} is ${status}, not running`);
-    if ((await containerStatus(target, name)) !== null) {
-      throw new FerryError(ErrorCode.ContainerExists, `${target.name} already has a container named ${name}: remove it first, or pick another target`);
-    }
+    await this.checkOneHost(name, source, target, ctx.events);
     const config = JSON.parse(await source.readFile(`${newContextPaths('x', name).bundle}/config.json`)) as Record<string, unknown>;
     const health = healthSpecFromConfig(config);
     if (health.kind !== 'none') {
-      const busy = await target.exec(['ss', '-Hltn', `sport = :${health.port}`]);
+      const busy = await target.exec(['ss', '-Hltn', `sport = :${health.port}`], { idempotent: true });
       if (busy.stdout.trim()) throw new FerryError(ErrorCode.PreflightFailed, `port ${health.port} is already in use on ${target.name}: ${name} could not listen there after the restore`);
     }
-    const df = await target.exec(['df', '--output=avail', '-B1', '/var/lib/ferry']);
+    const df = await target.exec(['df', '--output=avail', '-B1', '/var/lib/ferry'], { idempotent: true });
     const avail = Number(df.stdout.trim().split('\n').at(-1));
     const mem = (await listContainers(source)).find((c) => c.name === name)?.memoryBytes ?? 0;
     if (Number.isFinite(avail) && mem > 0 && avail < mem * 1.2) {
       throw new FerryError(ErrorCode.PreflightFailed, `${target.name} has ${avail} bytes free under /var/lib/ferry, less than ${name}'s memory (${mem} bytes) plus margin`);
     }
     return { ...choice, config, health };
+  }
+
+  /** One host per container, across the whole inventory: any other copy (the target included) is refused, naming where. */
+  private async checkOneHost(name: string, source: RemoteHost, target: RemoteHost, events: MigrationEvents): Promise<void> {
+    const others = this.hosts.hosts.filter((h) => h.name !== source.name);
+    const found: string[] = [];
+    await Promise.all(
+      others.map(async (spec) => {
+        const h = spec.name === target.name ? target : new RemoteHost(spec, { defaultTimeoutS: 30, reconnectS: 5 });
+        try {
+          const st = await containerState(h, name);
+          if (st === 'unknown') events.emitEvent({ type: 'info', message: `${spec.name} cannot be reached: could not check that it has no copy of ${name}` });
+          else if (st !== 'absent') found.push(`${spec.name} (${st})`);
+        } finally {
+          if (h !== target) h.dispose();
+        }
+      }),
+    );
+    if (found.length) {
+      throw new FerryError(ErrorCode.ContainerExists, `${name} also exists on ${found.join(', ')}: a container runs on one host only; remove that copy first, or pick another target`);
+    }
   }
 
   private pushBundle(ctx: MigrationContext): Promise<number> {
@@ -219,68 +301,19 @@ export class MigrationEngine {
     await ctx.target.writeFile(`${ctx.bundle}/config.json`, JSON.stringify({ ...config, linux }, null, 2));
   }
 
-  /** Failure before the freeze: nothing was stopped; remove what this migration put anywhere. */
-  private async abandon(ctx: MigrationContext, record: MethodRecord): Promise<void> {
-    await stopHelpers(ctx).catch(() => undefined);
-    await ctx.source.exec(['rm', '-rf', ctx.dir]).catch(() => undefined);
-    await ctx.target.exec(['rm', '-rf', ctx.dir]).catch(() => undefined);
-    if (record.bundle !== 'freeze') await ctx.target.exec(['rm', '-rf', ctx.bundle]).catch(() => undefined);
-    await ctx.link.close().catch(() => undefined);
-  }
-
-  private async rollback(ctx: MigrationContext, strategy: Strategy, pre: { health: HealthSpec }, dumped: boolean, cause: string): Promise<void> {
-    const { source, target, name } = ctx;
-    // Before anything touches the target: a dump still in progress holds the source's container.
-    const released = await strategy.abortDump?.(ctx);
-    // The target must not run it: remove any half-restored container and its debris.
-    await removeContainer(target, name);
-    const sourceStatus = await containerStatus(source, name);
-    if (sourceStatus === 'running') {
-      // The dump failed (or was ended above) and CRIU let the container run on: nothing to restore.
-      ctx.events.emitEvent({ type: 'info', message: released ?? `${name} kept running on ${source.name}: the dump failed before it stopped` });
-      const ok = await waitHealthy(source.spec.address, pre.health, this.config.healthTimeoutS);
-      if (ok === null) throw new FerryError(ErrorCode.RollbackFailed, `${name} runs on ${source.name} again but fails its health check (${describeHealth(pre.health)})`);
-    } else {
-      if (!dumped && sourceStatus !== 'paused') {
-        throw new FerryError(ErrorCode.RollbackFailed, `${name} is ${sourceStatus ?? 'gone'} on ${source.name} after a failed dump (${cause}); images are in ${ctx.dir} on both hosts`);
-      }
-      if (sourceStatus === 'paused') {
-        await source.run(['runc', '--root', '/run/ferry/runc', 'resume', name]);
-      } else {
-        try {
-          const imgs = await strategy.imagesForSourceRestore(ctx);
-          await removeContainer(source, name);
-          await umountUnder(source, ctx.dir);
-          await source.exec(['rm', '-f', `${WORK(ctx)}/restore.log`]);
-          await restoreOn(source, { name, bundle: ctx.bundle, imageDir: imgs.imageDir, workDir: WORK(ctx), lazy: imgs.lazy });
-        } catch (e) {
-          throw new FerryError(ErrorCode.RollbackFailed, `rollback of ${name} on ${source.name} failed: ${errorMessage(e)} (after: ${cause}); images kept in ${ctx.dir} on both hosts`, { original: e });
-        }
-      }
-      const ok = await waitHealthy(source.spec.address, pre.health, this.config.healthTimeoutS);
-      if (ok === null) throw new FerryError(ErrorCode.RollbackFailed, `${name} was restored on ${source.name} but fails its health check (${describeHealth(pre.health)})`);
-    }
-    await stopHelpers(ctx);
-    await umountUnder(target, ctx.dir);
-    await target.exec(['rm', '-rf', ctx.dir, ctx.bundle]);
-    await umountUnder(source, ctx.dir);
-    await source.exec(['rm', '-rf', ctx.dir]);
-    await ctx.link.close();
-  }
-
-  private report(ctx: MigrationContext, record: MethodRecord, pre: { reason: string; health: HealthSpec }, t: Tally, outcome: MigrationReport['outcome'], runsOn: string): MigrationReport {
+  private report(b: Base, record: MethodRecord, pre: { reason: string; health: HealthSpec }, t: Tally, outcome: MigrationReport['outcome'], runsOn: string): MigrationReport {
     const d = t.dump;
     return {
-      id: ctx.id,
-      container: ctx.name,
-      from: ctx.source.name,
-      to: ctx.target.name,
+      id: b.id,
+      container: b.name,
+      from: b.source.name,
+      to: b.target.name,
       method: record.name,
       methodTitle: record.title,
       reason: pre.reason,
       outcome,
       runsOn,
-      times: ctx.clock.times(),
+      times: b.clock.times(),
       // A lazy dump's frozen time runs until the last page is served: not comparable, left out.
       criu: d ? { frozenMs: record.traits.lazy ? 0 : d.frozenTimeUs / 1000, pagesWritten: d.pagesWritten, pagesSkipped: d.pagesSkippedParent, pagesLazy: d.pagesLazy } : null,
       bytes: { total: t.bytes.rsync + t.bytes.pages, ...t.bytes },
@@ -289,8 +322,4 @@ export class MigrationEngine {
       health: describeHealth(pre.health),
     };
   }
-}
-
-function portOf(h: HealthSpec): number {
-  return h.kind === 'none' ? 0 : h.port;
 }

@@ -17,6 +17,10 @@ export interface MigrationReport {
   /** Host the container runs on at the end. */
   runsOn: string;
   error?: string;
+  /** The failure's code (a rolled-back migration). */
+  errorCode?: string;
+  /** What did not go cleanly after the move (cleanup steps, a lazy transfer that ended badly). */
+  warnings?: string[];
   times: PhaseTimes;
   criu: { frozenMs: number; pagesWritten: number; pagesSkipped: number; pagesLazy: number } | null;
   bytes: { total: number; rsync: number; pages: number };
@@ -49,7 +53,8 @@ export function renderReport(r: MigrationReport): string {
   const head = r.outcome === 'migrated' ? `${r.container} moved from ${r.from} to ${r.to}` : `${r.container} was NOT moved: rolled back, it runs on ${r.runsOn}`;
   lines.push(`${head} (migration ${r.id})`);
   lines.push(`method: ${r.method} (${title}): ${r.reason}`);
-  if (r.error) lines.push(`failure: ${r.error}`);
+  if (r.error) lines.push(`failure: ${r.error}${r.errorCode ? ` [${r.errorCode}]` : ''}`);
+  for (const w of r.warnings ?? []) lines.push(`warning: ${w}`);
   lines.push('');
   lines.push(renderTable(['Method', ...PHASE_COLUMNS.map((c) => `${COLUMN_TITLES[c]} (s)`)], [[title, ...PHASE_COLUMNS.map((c) => fmtS(r.times[c]))]]));
   lines.push('');

@@ -3,6 +3,8 @@
  * knows nothing of HAProxy; src/traffic implements it (HAProxy's runtime API, the hold server).
  */
 export interface TrafficHooks {
+  /** The host whose front (HAProxy) this drives: recorded in the journal, so recovery can set it right. */
+  readonly frontHost: string;
   /** Before anything freezes: check the front and start helpers. */
   prepare?(): Promise<void>;
   /** Before the freeze: stop sending requests to the source, drain what is in flight. */

@@ -8,6 +8,7 @@ import { MigrationEvents, type MigrationEvent } from '../migrate/events.ts';
 import type { StepEvent } from '../app/migrate.ts';
 import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from './jobs.ts';
 import { MigrationQueue } from './MigrationQueue.ts';
+import { RedisJournalStore } from './RedisJournalStore.ts';
 
 type ProgressBody = { event: MigrationEvent } | StepEvent;
 
@@ -25,6 +26,7 @@ export interface WorkerOptions {
  */
 export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: WorkerOptions = {}): Worker<MigrationJobData, JobResult> {
   const queue = new MigrationQueue(redis);
+  const journal = new RedisJournalStore(redis);
   const log = logger().child({ part: 'worker' });
   // BullMQ does not close a connection it was given: this one is ours to close.
   const connection = redis.duplicate({ maxRetriesPerRequest: null });
@@ -57,7 +59,7 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
           if (event.type === 'frozen') void redis.set(keys.frozen(job.data.id), '1', 'EX', 3600);
           void progress({ event });
         });
-        return await executeRequest(job.data, { config, provision: opts.provision, signal: abort.signal, events, onStep: (s) => void progress(s) });
+        return await executeRequest(job.data, { config, provision: opts.provision, signal: abort.signal, events, onStep: (s) => void progress(s), journalStores: [journal] });
       } catch (e) {
         // No retry, ever: the engine has already rolled back whatever needed it. The code travels
         // with the job (failedReason), so chat renders it without reading the text.
@@ -68,7 +70,9 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
         await redis.del(keys.cancel(job.data.id), keys.frozen(job.data.id));
       }
     },
-    { connection, concurrency: opts.concurrency ?? 2, maxStalledCount: 0, maxStartedAttempts: 1, lockDuration: 60_000 },
+    // A dead worker's job is failed (never retried) within about lockDuration; its migration is
+    // finished or undone by recovery (recovery.ts) from the journal.
+    { connection, concurrency: opts.concurrency ?? 2, maxStalledCount: 0, maxStartedAttempts: 1, lockDuration: 30_000, stalledInterval: 15_000 },
   );
   worker.on('failed', (job, err) => log.warn({ job: job?.id, err: decodeError(err.message).toJSON() }, 'migration job failed'));
   worker.on('closed', () => {

@@ -26,6 +26,10 @@ export class TrafficSwitch implements TrafficHooks {
 
   constructor(private readonly o: TrafficSwitchOptions) {}
 
+  get frontHost(): string {
+    return this.o.front.name;
+  }
+
   private async api(...commands: string[]): Promise<string> {
     let out = '';
     for (const c of commands) {

@@ -9,6 +9,7 @@ import { loadConfig } from '../../config.ts';
 import { ErrorCode, FerryError } from '../../errors.ts';
 import { logger } from '../../log.ts';
 import { createMigrationWorker } from '../../queue/MigrationWorker.ts';
+import { startRecovery } from '../../queue/recovery.ts';
 import { parseFlags, type Command } from '../command.ts';
 
 /**
@@ -78,10 +79,12 @@ export const workerCommand: Command = {
     if (!config.redisUrl) throw new FerryError(ErrorCode.ConfigInvalid, 'REDIS_URL is not set: a standalone worker needs the Redis its bot uses');
     const { redis } = await connectRedis(config);
     const worker = createMigrationWorker(redis, config, { concurrency: config.workerConcurrency, provision: config.provisionBeforeMigrate });
+    const recovery = startRecovery(redis, config, { onReport: (r) => io.err(`ferry worker: recovered ${r.id} (${r.container}): ${r.outcome}${r.runsOn ? `, runs on ${r.runsOn}` : ''}${r.error ? `: ${r.error}` : ''}`) });
     const health = config.workerHealthPort ? healthServer(config.workerHealthPort, () => worker.isRunning()) : undefined;
     io.err(`ferry worker: concurrency ${config.workerConcurrency}`);
     await waitForSignal();
     io.err('ferry worker: closing (waiting for running migrations)');
+    recovery.stop();
     await worker.close();
     health?.close();
     redis.disconnect();

@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../errors.ts';
 import { runcCheckpoint, type Endpoint } from '../commands.ts';
 import { PAGE_SIZE, readDumpStats, startPageServer, type MigrationContext } from '../context.ts';
+import { JOBS, jobDir, runJob } from '../job-run.ts';
 import { criuLogFailure, restoreOn } from './restore.ts';
 import { IMG, NO_BYTES, NO_PRESYNC, WORK, type Bytes, type DumpResult, type Presync, type Strategy } from './strategy.ts';
 
@@ -23,8 +24,8 @@ export class DumpCopy implements Strategy {
   }
 
   async checkpoint(ctx: MigrationContext): Promise<DumpResult> {
-    const r = await ctx.source.exec(runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx), workDir: WORK(ctx), pageServer: this.endpoint }), { timeoutS: 600 });
-    if (r.code !== 0) throw await criuLogFailure(ctx.source, ErrorCode.CriuDumpFailed, `checkpoint of ${ctx.name} failed on ${ctx.source.name}`, `${WORK(ctx)}/dump.log`, r.stderr);
+    const r = await runJob(ctx.source, jobDir(ctx.dir, JOBS.dump), runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx), workDir: WORK(ctx), pageServer: this.endpoint }), 600);
+    if (r.rc !== 0) throw await criuLogFailure(ctx.source, ErrorCode.CriuDumpFailed, `checkpoint of ${ctx.name} failed on ${ctx.source.name}`, `${WORK(ctx)}/dump.log`, r.stderr);
     const dump = await readDumpStats(ctx.source, WORK(ctx));
     return { dump, bytes: { rsync: 0, pages: this.pageServer && dump ? dump.pagesWritten * PAGE_SIZE : 0 } };
   }
@@ -35,18 +36,10 @@ export class DumpCopy implements Strategy {
   }
 
   async restore(ctx: MigrationContext): Promise<void> {
-    await restoreOn(ctx.target, { name: ctx.name, bundle: ctx.bundle, imageDir: IMG(ctx), workDir: WORK(ctx), lazy: false });
+    await restoreOn(ctx.target, { name: ctx.name, bundle: ctx.bundle, imageDir: IMG(ctx), workDir: WORK(ctx), lazy: false, job: jobDir(ctx.dir, JOBS.restore) });
   }
 
   async complete(): Promise<null> {
     return null;
-  }
-
-  async imagesForSourceRestore(ctx: MigrationContext): Promise<{ imageDir: string; lazy: boolean }> {
-    if (this.pageServer) {
-      // The pages went to the target: bring them back (only what the source lacks).
-      await ctx.link.push(ctx.target, IMG(ctx), IMG(ctx));
-    }
-    return { imageDir: IMG(ctx), lazy: false };
   }
 }

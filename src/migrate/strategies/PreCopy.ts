@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../errors.ts';
 import { runcCheckpoint, type Endpoint } from '../commands.ts';
 import { PAGE_SIZE, readDumpStats, startPageServer, type MigrationContext, type RoundReport } from '../context.ts';
+import { JOBS, jobDir, runJob } from '../job-run.ts';
 import { DEFAULT_PRECOPY_POLICY, precopyStop, type PrecopyPolicy } from '../precopy-policy.ts';
 import type { DumpStats } from '../stats.ts';
 import { criuLogFailure, restoreOn } from './restore.ts';
@@ -30,8 +31,9 @@ export class PreCopy implements Strategy {
 
   private async dump(ctx: MigrationContext, sub: string, workDir: string, preDump: boolean, parentPath: string | undefined, endpoint?: Endpoint): Promise<DumpResult> {
     await ctx.source.run(['mkdir', '-p', IMG(ctx, sub), workDir]);
-    const r = await ctx.source.exec(runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx, sub), workDir, preDump, parentPath, pageServer: endpoint }), { timeoutS: 900 });
-    if (r.code !== 0) {
+    const argv = runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx, sub), workDir, preDump, parentPath, pageServer: endpoint });
+    const r = await runJob(ctx.source, jobDir(ctx.dir, preDump ? `pre-dump-${sub}` : JOBS.dump), argv, 900);
+    if (r.rc !== 0) {
       throw await criuLogFailure(ctx.source, ErrorCode.CriuDumpFailed, `${preDump ? 'pre-dump' : 'checkpoint'} of ${ctx.name} failed on ${ctx.source.name}`, `${workDir}/dump.log`, r.stderr);
     }
     const dump = await readDumpStats(ctx.source, workDir);
@@ -71,16 +73,11 @@ export class PreCopy implements Strategy {
   }
 
   async restore(ctx: MigrationContext): Promise<void> {
-    await restoreOn(ctx.target, { name: ctx.name, bundle: ctx.bundle, imageDir: IMG(ctx), workDir: WORK(ctx), lazy: false });
+    await restoreOn(ctx.target, { name: ctx.name, bundle: ctx.bundle, imageDir: IMG(ctx), workDir: WORK(ctx), lazy: false, job: jobDir(ctx.dir, JOBS.restore) });
   }
 
   async complete(): Promise<null> {
     return null;
-  }
-
-  async imagesForSourceRestore(ctx: MigrationContext): Promise<{ imageDir: string; lazy: boolean }> {
-    if (this.pageServer) await ctx.link.push(ctx.target, `${ctx.dir}/img`, `${ctx.dir}/img`);
-    return { imageDir: IMG(ctx), lazy: false };
   }
 }
 

@@ -2,21 +2,21 @@ import { ErrorCode, FerryError } from '../../errors.ts';
 import type { RemoteHost } from '../../hosts/RemoteHost.ts';
 import { HOST_PATHS } from '../../hosts/paths.ts';
 import { runcRestore } from '../commands.ts';
+import { runJob } from '../job-run.ts';
 
 /**
  * runc restore on a host, detached, with CRIU's log kept. On failure the error carries CRIU's
  * own reason from restore.log (runc itself only says "criu failed").
  */
-export async function restoreOn(host: RemoteHost, opts: { name: string; bundle: string; imageDir: string; workDir: string; lazy: boolean }): Promise<void> {
+export async function restoreOn(host: RemoteHost, opts: { name: string; bundle: string; imageDir: string; workDir: string; lazy: boolean; job: string }): Promise<void> {
   const log = `${opts.workDir}/runc-restore.log`;
-  const r = await host.exec(
-    runcRestore({ name: opts.name, bundle: opts.bundle, imageDir: opts.imageDir, workDir: opts.workDir, pidFile: `${HOST_PATHS.work}/${opts.name}.pid`, lazyPages: opts.lazy, log }),
-    { timeoutS: 300 },
-  );
-  if (r.code !== 0) {
+  const argv = runcRestore({ name: opts.name, bundle: opts.bundle, imageDir: opts.imageDir, workDir: opts.workDir, pidFile: `${HOST_PATHS.work}/${opts.name}.pid`, lazyPages: opts.lazy, log });
+  // A durable job: if our connection drops mid-restore, its outcome is still read afterwards.
+  const r = await runJob(host, opts.job, argv, 300);
+  if (r.rc !== 0) {
     const criu = await host.exec(['tail', '-n', '300', `${opts.workDir}/restore.log`]);
     const runcLog = await host.exec(['tail', '-n', '2', log]);
-    throw criuFailure(ErrorCode.CriuRestoreFailed, `runc restore failed on ${host.name} (exit ${r.code})`, criuErrors(criu.stdout) || runcLog.stdout.trim(), host.name);
+    throw criuFailure(ErrorCode.CriuRestoreFailed, `runc restore failed on ${host.name} (exit ${r.rc})`, criuErrors(criu.stdout) || runcLog.stdout.trim(), host.name);
   }
 }
 

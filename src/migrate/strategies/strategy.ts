@@ -47,18 +47,9 @@ export interface Strategy {
   restore(ctx: MigrationContext): Promise<void>;
   /** After a healthy restore (lazy: wait until every page has arrived, and report them). */
   complete(ctx: MigrationContext): Promise<DumpResult | null>;
-  /**
-   * Rollback after a successful dump: make a complete image set on the source again
-   * (e.g. bring pages back from the target's page server directory). Returns its directory.
-   */
-  imagesForSourceRestore(ctx: MigrationContext): Promise<{ imageDir: string; lazy: boolean }>;
-  /**
-   * First step of a rollback: if the final dump still holds the source's container (lazy: its page
-   * server still serves), end it so CRIU lets the container run on. Returns what happened, or null
-   * when there was nothing to end.
-   */
-  abortDump?(ctx: MigrationContext): Promise<string | null>;
 }
+// Rollback is not a strategy's: the reconciler (reconcile.ts) undoes any method from the hosts'
+// state, the journal and the method's traits, so it works the same after a crash of this process.
 
 export const addBytes = (a: Bytes, b: Bytes): Bytes => ({ rsync: a.rsync + b.rsync, pages: a.pages + b.pages });
 
@@ -91,11 +82,5 @@ export class Sequence implements Strategy {
   }
   complete(ctx: MigrationContext): Promise<DumpResult | null> {
     return this.after.complete(ctx);
-  }
-  imagesForSourceRestore(ctx: MigrationContext): Promise<{ imageDir: string; lazy: boolean }> {
-    return this.after.imagesForSourceRestore(ctx);
-  }
-  async abortDump(ctx: MigrationContext): Promise<string | null> {
-    return (await this.after.abortDump?.(ctx)) ?? null;
   }
 }

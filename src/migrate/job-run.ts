@@ -1,0 +1,31 @@
+import { ErrorCode, FerryError } from '../errors.ts';
+import { HostJob } from '../hosts/jobs.ts';
+import type { RemoteHost } from '../hosts/RemoteHost.ts';
+
+/** The directory of a migration's durable job on a host. */
+export const jobDir = (migrationDir: string, name: string) => `${migrationDir}/jobs/${name}`;
+
+/** Names the reconciler looks for: the final dump on the source, the restores. */
+export const JOBS = { dump: 'dump', restore: 'restore', restoreSource: 'restore-source' } as const;
+
+export interface JobOutcome {
+  rc: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a decisive step (a dump, a restore) as a durable job: it goes on if our connection drops,
+ * and its exit code is read after a reconnect instead of being lost with the channel.
+ */
+export async function runJob(host: RemoteHost, dir: string, argv: readonly string[], timeoutS: number): Promise<JobOutcome> {
+  const job = new HostJob(host, dir);
+  await job.start(argv, timeoutS);
+  const st = await job.wait(timeoutS + 30);
+  if (st.state === 'rc') return { rc: st.rc, ...(await job.output()) };
+  if (st.state === 'running') {
+    await job.kill('KILL');
+    throw new FerryError(ErrorCode.CommandTimedOut, `${argv.slice(0, 3).join(' ')} on ${host.name} did not end within ${timeoutS} s`, { details: { host: host.name } });
+  }
+  throw new FerryError(ErrorCode.CommandFailed, `${argv.slice(0, 3).join(' ')} on ${host.name} ended without an exit code (${st.state})`, { details: { host: host.name } });
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { decide, isOrphaned, type JournalPhase, type JournalRecord, type Observed } from '../../../src/migrate/journal/record.ts';
+import { newest } from '../../../src/migrate/journal/stores.ts';
+import { parseJobState } from '../../../src/hosts/jobs.ts';
+import { procState } from '../../../src/migrate/host-state.ts';
+
+const rec = (phase: JournalPhase, over: Partial<JournalRecord> = {}): JournalRecord => ({
+  version: 1,
+  id: 'm-1',
+  container: 'web1',
+  from: 'lab-1',
+  to: 'lab-2',
+  method: 'page-server',
+  traits: { pageServer: true, lazy: false, preCopy: false },
+  seq: 3,
+  phase,
+  owner: 'ctl:123',
+  heartbeatAt: '2026-12-01T10:00:00.000Z',
+  startedAt: '2026-12-01T10:00:00.000Z',
+  updatedAt: '2026-12-01T10:00:00.000Z',
+  ...over,
+});
+const lazy = { traits: { pageServer: false, lazy: true, preCopy: false }, method: 'lazy' };
+
+const obs = (over: Partial<Observed> = {}): Observed => ({ source: 'running', target: 'absent', targetHealthy: null, dump: { state: 'absent' }, ...over });
+
+describe('decide: the rule book for rollback and recovery', () => {
+  it('keeps a container that never left the source (crash before the freeze, or a dump that failed)', () => {
+    for (const phase of ['preparing', 'precopy', 'diverting', 'freezing'] as const) {
+      expect(decide(rec(phase), obs(), 'recover')).toMatchObject({ action: 'rollback-keep-source', resume: false });
+    }
+    expect(decide(rec('freezing'), obs({ dump: { state: 'rc', rc: 1 } }), 'rollback')).toMatchObject({ action: 'rollback-keep-source' });
+  });
+
+  it('resumes a source left paused or frozen, once the dump has ended', () => {
+    expect(decide(rec('freezing'), obs({ source: 'paused', dump: { state: 'rc', rc: 1 } }), 'recover')).toMatchObject({ action: 'rollback-keep-source', resume: true });
+  });
+
+  it('waits for a dump still running before deciding anything', () => {
+    expect(decide(rec('freezing'), obs({ source: 'frozen', dump: { state: 'running' } }), 'recover').action).toBe('wait-dump');
+  });
+
+  it('releases a lazy dump still serving pages (ending CRIU lets the tasks run on), unless the target already serves', () => {
+    expect(decide(rec('restoring', lazy), obs({ source: 'frozen', target: 'running', targetHealthy: false, dump: { state: 'running' } }), 'rollback').action).toBe('release-lazy-dump');
+    expect(decide(rec('switched', lazy), obs({ source: 'frozen', target: 'running', targetHealthy: true, dump: { state: 'running' } }), 'rollback').action).toBe('finish');
+  });
+
+  it('restores on the source from a complete dump when the container ran nowhere (the kill -9 after the freeze)', () => {
+    expect(decide(rec('dumped'), obs({ source: 'absent', dump: { state: 'rc', rc: 0 } }), 'recover')).toMatchObject({ action: 'rollback-restore-source' });
+    expect(decide(rec('restoring'), obs({ source: 'absent', target: 'running', targetHealthy: false, dump: { state: 'rc', rc: 0 } }), 'rollback')).toMatchObject({ action: 'rollback-restore-source' });
+  });
+
+  it('finishes when the target is healthy: always after a crash, only past the switch after an error', () => {
+    const healthy = obs({ source: 'absent', target: 'running', targetHealthy: true, dump: { state: 'rc', rc: 0 } });
+    expect(decide(rec('healthy'), healthy, 'recover').action).toBe('finish');
+    expect(decide(rec('restoring'), healthy, 'recover').action).toBe('finish');
+    expect(decide(rec('healthy'), healthy, 'rollback').action).toBe('rollback-restore-source');
+    expect(decide(rec('switched'), healthy, 'rollback').action).toBe('finish');
+    expect(decide(rec('cleaning'), healthy, 'rollback').action).toBe('finish');
+  });
+
+  it('never rolls back past the switch, even when the target cannot be reached: it waits', () => {
+    expect(decide(rec('switched'), obs({ source: 'absent', target: 'unknown', dump: { state: 'rc', rc: 0 } }), 'rollback').action).toBe('retry-later');
+  });
+
+  it('keeps the only copy on the target when the images cannot bring it back (lazy, all pages served)', () => {
+    expect(decide(rec('restoring', lazy), obs({ source: 'absent', target: 'running', targetHealthy: false, dump: { state: 'rc', rc: 0 } }), 'rollback').action).toBe('keep-target');
+  });
+
+  it('refuses to guess with a host out of reach', () => {
+    expect(decide(rec('dumped'), obs({ source: 'unknown', dump: { state: 'rc', rc: 0 } }), 'recover').action).toBe('retry-later');
+    expect(decide(rec('dumped'), obs({ source: 'unknown', target: 'unknown' }), 'recover').action).toBe('retry-later');
+    expect(decide(rec('dumped'), obs({ source: 'absent', dump: { state: 'unknown' } }), 'recover').action).toBe('retry-later');
+    expect(decide(rec('dumped'), obs({ source: 'absent', target: 'unknown', dump: { state: 'lost' } }), 'recover').action).toBe('retry-later');
+  });
+
+  it('says loudly when nothing can bring the container back', () => {
+    const d = decide(rec('dumped'), obs({ source: 'absent', dump: { state: 'lost' } }), 'recover');
+    expect(d.action).toBe('lost');
+    expect(d.why).toContain('runs on neither lab-1 nor lab-2');
+  });
+});
+
+describe('journal records', () => {
+  it('are orphaned when the heartbeat is older than the lease, or the owner is known dead', () => {
+    const r = rec('dumped');
+    expect(isOrphaned(r, new Date('2026-12-01T10:00:20Z'), { leaseS: 30 })).toBe(false);
+    expect(isOrphaned(r, new Date('2026-12-01T10:00:31Z'), { leaseS: 30 })).toBe(true);
+    expect(isOrphaned(r, new Date('2026-12-01T10:00:01Z'), { leaseS: 30, ownerDead: true })).toBe(true);
+    expect(isOrphaned({ ...r, outcome: 'migrated' }, new Date('2027-01-01T00:00:00Z'), { leaseS: 30 })).toBe(false);
+  });
+
+  it('merge to the copy with the highest sequence number', () => {
+    const merged = newest([rec('dumped', { seq: 4 }), rec('restoring', { seq: 6 }), rec('freezing', { seq: 3 }), rec('preparing', { id: 'm-2', seq: 1 })]);
+    expect(merged.map((r) => [r.id, r.phase])).toEqual([
+      ['m-1', 'restoring'],
+      ['m-2', 'preparing'],
+    ]);
+  });
+});
+
+describe('host readings', () => {
+  it('parses the job helper', () => {
+    expect(parseJobState('rc 0\n')).toEqual({ state: 'rc', rc: 0 });
+    expect(parseJobState('rc 137')).toEqual({ state: 'rc', rc: 137 });
+    expect(parseJobState('running 4242')).toEqual({ state: 'running' });
+    expect(parseJobState('lost')).toEqual({ state: 'lost' });
+    expect(parseJobState('absent')).toEqual({ state: 'absent' });
+    expect(parseJobState('output')).toEqual({ state: 'output' });
+    expect(parseJobState('sh: 1: job: not found')).toEqual({ state: 'unknown' });
+  });
+
+  it('reads the task state from /proc/PID/stat, whatever the command name holds', () => {
+    expect(procState('1234 (ferry-ballast) S 1 1234 1234 0 -1')).toBe('S');
+    expect(procState('1234 (a) b) t 1 1234')).toBe('t');
+    expect(procState('garbage')).toBeNull();
+  });
+});
