@@ -2,7 +2,7 @@ import { TrafficError, TrafficErrorCode } from './errors.ts';
 import { GLYPH_HEIGHT, textWidth } from './font.ts';
 import { encodePngRgb } from './png.ts';
 import { Raster, type Rgb } from './raster.ts';
-import { isFailure, type Sample } from './samples.ts';
+import { isFailure, type Sample } from '../probe/samples.ts';
 
 export { isPng, readPngHeader } from './png.ts';
 export type { Rgb } from './raster.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TrafficErrorCode } from '../../src/traffic/errors.ts';
 import { glyph, textWidth } from '../../src/traffic/font.ts';
 import { COLORS, formatTick, isPng, niceTicks, phaseColors, plotFrame, readPngHeader, renderPlotPng, requestPosition, type PlotPhase } from '../../src/traffic/plot.ts';
-import type { Sample } from '../../src/traffic/samples.ts';
+import type { Sample } from '../../src/probe/samples.ts';
 import { decodeRgbPng } from './png.ts';
 
 /** 100 requests, one every 10 ms, 10 ms each, except a 100 ms spike at the start to set the y scale. */

@@ -9,7 +9,7 @@ import { parseFlags, type Output } from '../main.ts';
 import { findHost } from '../../hosts/inventory.ts';
 import { newMigrationId } from '../../migrate/MigrationEngine.ts';
 import { trafficFor, type HoldMode } from '../../traffic/detect.ts';
-import { startProbe, writeProbeOutput } from '../../traffic/probe-run.ts';
+import { startProbe, writeProbeOutput } from '../../probe/probe-run.ts';
 import { validateName } from '../../util/names.ts';
 
 export function describeEvent(e: MigrationEvent): string | null {

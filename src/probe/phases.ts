@@ -1,5 +1,5 @@
 import type { MigrationEvent, MigrationEvents } from '../migrate/events.ts';
-import type { PlotPhase } from './plot.ts';
+import type { PlotPhase } from '../traffic/plot.ts';
 
 /** A migration event stamped on the probe's clock. */
 export interface TimedEvent {

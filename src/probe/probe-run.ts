@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { MigrationEvents } from '../migrate/events.ts';
 import { LoadProbe, summarize, toCsv, type Sample } from './LoadProbe.ts';
 import { PhaseRecorder } from './phases.ts';
-import { renderPlotPng } from './plot.ts';
+import { renderPlotPng } from '../traffic/plot.ts';
 
 export interface ProbeRun {
   stop(): Promise<{ samples: Sample[]; summary: ReturnType<typeof summarize>; csv: string; png: Buffer }>;
