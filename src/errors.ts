@@ -22,6 +22,9 @@ export enum ErrorCode {
   RollbackFailed = 'ferry_rollback_failed',
   HealthCheckFailed = 'ferry_health_check_failed',
   Cancelled = 'ferry_cancelled',
+  ChartFontMissing = 'ferry_chart_font_missing',
+  ChartInvalid = 'ferry_chart_invalid',
+  ChartRenderFailed = 'ferry_chart_render_failed',
 }
 
 export class FerryError extends Error {

@@ -1,16 +1,53 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { assertChartFont, type RenderOptions } from '../charts/render.ts';
+import { responseTimePng, type RequestTiming, type ResponseTimeOptions } from '../charts/response-time.ts';
 import type { MigrationEvents } from '../migrate/events.ts';
-import { LoadProbe, summarize, toCsv, type Sample } from './LoadProbe.ts';
-import { PhaseRecorder } from './phases.ts';
-import { renderPlotPng } from '../traffic/plot.ts';
+import { LoadProbe, isFailure, summarize, toCsv, type Sample } from './LoadProbe.ts';
+import { PhaseRecorder, type TimedEvent } from './phases.ts';
 
 export interface ProbeRun {
   stop(): Promise<{ samples: Sample[]; summary: ReturnType<typeof summarize>; csv: string; png: Buffer }>;
 }
 
-/** N clients hit the service for the whole migration; the plot shades the engine's phases. */
-export function startProbe(url: string, events: MigrationEvents, opts: { concurrency?: number; post?: boolean } = {}): ProbeRun {
+export interface StartProbeOptions {
+  /**
+   * Clients looping at once.
+   * @defaultValue 50
+   */
+  concurrency?: number;
+  /**
+   * POST a numbered body with each request (to check bodies survive the hold server).
+   * @defaultValue false
+   */
+  post?: boolean;
+  /** The container being moved, for the chart's title. */
+  container?: string;
+  /**
+   * Size, scale and font of the response-time chart.
+   * @defaultValue the chart's own defaults (960x540 at 2x, DejaVu Sans)
+   */
+  chart?: ResponseTimeOptions & RenderOptions;
+}
+
+export function toRequestTimings(samples: readonly Sample[]): RequestTiming[] {
+  return samples.map((s) => ({ startMs: s.startMs, latencyMs: s.latencyMs, failed: isFailure(s) }));
+}
+
+/** The method the engine announced (its last word, should it announce twice). */
+export function methodFrom(timeline: readonly TimedEvent[]): string | undefined {
+  let method: string | undefined;
+  for (const { event } of timeline) if (event.type === 'method') method = event.method;
+  return method;
+}
+
+/**
+ * N clients hit the service for the whole migration; the chart shades the engine's phases.
+ * The chart's font is checked here, before the migration starts, so a missing font cannot
+ * cost the report of a migration that has already happened.
+ */
+export function startProbe(url: string, events: MigrationEvents, opts: StartProbeOptions = {}): ProbeRun {
+  assertChartFont(opts.chart);
   const probe = new LoadProbe({
     url,
     concurrency: opts.concurrency ?? 50,
@@ -25,8 +62,10 @@ export function startProbe(url: string, events: MigrationEvents, opts: { concurr
       probe.stop();
       const samples = await running;
       const phases = rec.phases(probe.elapsedMs());
+      const method = methodFrom(rec.timeline());
       rec.dispose();
-      return { samples, summary: summarize(samples), csv: toCsv(samples), png: renderPlotPng(samples, phases) };
+      const png = await responseTimePng({ requests: toRequestTimings(samples), phases, ...(opts.container ? { container: opts.container } : {}), ...(method ? { method } : {}) }, opts.chart);
+      return { samples, summary: summarize(samples), csv: toCsv(samples), png };
     },
   };
 }
