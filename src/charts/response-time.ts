@@ -62,6 +62,8 @@ export interface ResponseTimeOptions {
    * @defaultValue DEFAULT_BANDS
    */
   bands?: readonly string[];
+  /** Added to the subtitle: where the data came from (lab, link, run). */
+  note?: string;
 }
 
 const OUTCOMES = ['ok', 'failed'];
@@ -197,7 +199,7 @@ export function responseTimeSpec(d: ResponseTimeData, opts: ResponseTimeOptions 
     });
   }
 
-  const summary = `${d.requests.length.toLocaleString('en-US')} requests, ${failed.toLocaleString('en-US')} failed; each dot is one request, at its start`;
+  const summary = [`${d.requests.length.toLocaleString('en-US')} requests, ${failed.toLocaleString('en-US')} failed; each dot is one request, at its start`, ...(opts.note ? [opts.note] : [])].join('. ');
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: titleOf(d, downtimeS), subtitle: summary, offset: freeze ? 28 : 10 },

@@ -97,6 +97,7 @@ describe('responseTimeSpec', () => {
     expect((shape.range as string[])[(shape.domain as string[]).indexOf('failed')]).toBe('cross');
     expect(loose(spec).title.subtitle).toMatch(/^60 requests, 2 failed/);
     expect(loose(responseTimeSpec({ requests: requests(), phases })).title.subtitle).toMatch(/^60 requests, 0 failed/);
+    expect(loose(responseTimeSpec({ requests: requests(), phases }, { note: 'lab, lan' })).title.subtitle).toMatch(/at its start\. lab, lan$/);
   });
 
   it('titles the chart with container, method and downtime', () => {
