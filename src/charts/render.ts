@@ -121,7 +121,7 @@ export async function specToSvg(spec: TopLevelSpec, opts: RenderOptions = {}): P
     view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
     return await view.toSVG();
   } catch (e) {
-    throw new FerryError(ErrorCode.ChartRenderFailed, `could not lay out the chart '${describe(spec)}': ${errorMessage(e)}`, { original: e });
+    throw new FerryError(ErrorCode.ChartRenderFailed, `could not lay out the chart '${chartName(spec)}': ${errorMessage(e)}`, { original: e });
   } finally {
     view?.finalize();
   }
@@ -149,7 +149,7 @@ export async function specToPng(spec: TopLevelSpec, opts: RenderOptions = {}): P
   return svgToPng(await specToSvg(spec, opts), opts);
 }
 
-function describe(spec: TopLevelSpec): string {
+function chartName(spec: TopLevelSpec): string {
   const t = (spec as { title?: unknown }).title;
   if (typeof t === 'string') return t;
   if (t && typeof t === 'object' && 'text' in t) return String((t as { text: unknown }).text);
