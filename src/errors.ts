@@ -38,6 +38,9 @@ export enum ErrorCode {
   RedisUnavailable = 'ferry_redis_unavailable',
   /** A broken invariant inside Ferry (a bug): the message says which. */
   Internal = 'ferry_internal',
+  ChartFontMissing = 'ferry_chart_font_missing',
+  ChartInvalid = 'ferry_chart_invalid',
+  ChartRenderFailed = 'ferry_chart_render_failed',
 }
 
 export type ErrorDetails = Record<string, unknown>;

@@ -10,7 +10,7 @@ import type { MethodRegistry } from '../migrate/methods/registry.ts';
 import type { MigrationReport } from '../migrate/report.ts';
 import { validateRequest, type MigrationRequest } from '../migrate/request.ts';
 import { trafficFor, type HoldMode } from '../traffic/detect.ts';
-import { startProbe, writeProbeOutput } from '../traffic/probe-run.ts';
+import { startProbe, writeProbeOutput } from '../probe/probe-run.ts';
 import { loadHosts } from './hosts.ts';
 
 /** A step of the use case around the engine, for progress displays (the engine's own phases come as events). */
@@ -82,7 +82,7 @@ export async function runMigration(req: MigrationRequest, run: MigrationRun): Pr
   // Where HAProxy fronts the container, clients are held through the freeze (on by default).
   const traffic = await trafficFor(hosts, req.container, req.from, run.hold ?? 'auto');
   const p = run.probe;
-  const probe = p ? startProbe(`http://${source.address}:${p.port ?? 80}${p.path ?? (p.post ? '/cgi-bin/post' : '/counter')}`, events, { concurrency: p.clients, post: p.post }) : undefined;
+  const probe = p ? startProbe(`http://${source.address}:${p.port ?? 80}${p.path ?? (p.post ? '/cgi-bin/post' : '/counter')}`, events, { concurrency: p.clients, post: p.post, container: req.container }) : undefined;
   let report: MigrationReport;
   try {
     report = await new MigrationEngine(hosts, config, { registry: run.registry }).migrate(req, { signal: run.signal, traffic: traffic?.sw, events, journalStores: run.journalStores ?? [localJournal(config)] });

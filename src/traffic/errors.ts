@@ -1,5 +1,5 @@
 /**
- * Stable codes for the traffic side (hold server, load probe, plot). Kept apart from the
+ * Stable codes for the traffic side (hold server) and the load probe. Kept apart from the
  * engine's ErrorCode so this module stays usable without the rest of Ferry; the prefix
  * matches so callers can still route on `code` alone.
  */

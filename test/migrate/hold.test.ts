@@ -5,8 +5,8 @@ import { MigrationEngine } from '../../src/migrate/MigrationEngine.ts';
 import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
 import type { MigrationReport } from '../../src/migrate/report.ts';
 import { trafficFor, type HoldMode } from '../../src/traffic/detect.ts';
-import { isPng } from '../../src/traffic/plot.ts';
-import { startProbe } from '../../src/traffic/probe-run.ts';
+import { isPng } from '../../src/charts/png-info.ts';
+import { startProbe } from '../../src/probe/probe-run.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
 import { config, ferry, hostsFile, labDown, labUp, onHost, provision, deploy, runcState } from '../helpers/lab.ts';
 

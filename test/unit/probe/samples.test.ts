@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CSV_HEADER, isFailure, nearestRank, summarize, toCsv, type Sample } from '../../src/traffic/samples.ts';
+import { CSV_HEADER, isFailure, nearestRank, summarize, toCsv, type Sample } from '../../../src/probe/samples.ts';
 
 function sample(seq: number, latencyMs: number, extra: Partial<Sample> = {}): Sample {
   return { seq, client: 0, startMs: seq * 10, latencyMs, status: 200, ...extra };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MigrationEvents } from '../../src/migrate/events.ts';
-import { PhaseRecorder, phasesFromEvents } from '../../src/traffic/phases.ts';
+import { MigrationEvents } from '../../../src/migrate/events.ts';
+import { PhaseRecorder, phasesFromEvents } from '../../../src/probe/phases.ts';
 
 describe('phasesFromEvents', () => {
   it('pairs starts with ends, keeps repeated phases, and adds the downtime band', () => {

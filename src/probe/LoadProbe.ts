@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { TrafficError, TrafficErrorCode, positiveInt } from './errors.ts';
+import { TrafficError, TrafficErrorCode, positiveInt } from '../traffic/errors.ts';
 import type { Sample } from './samples.ts';
 
 export { CSV_HEADER, isFailure, summarize, toCsv, type Sample, type Summary } from './samples.ts';

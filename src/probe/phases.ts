@@ -1,5 +1,11 @@
 import type { MigrationEvent, MigrationEvents } from '../migrate/events.ts';
-import type { PlotPhase } from './plot.ts';
+
+/** A phase on the probe's clock (ms since the probe started). */
+export interface PhaseSpan {
+  name: string;
+  startMs: number;
+  endMs: number;
+}
 
 /** A migration event stamped on the probe's clock. */
 export interface TimedEvent {
@@ -12,9 +18,9 @@ export interface TimedEvent {
  * end runs to `untilMs` (e.g. the probe's last sample); repeated phases (pre-copy rounds)
  * give one band each. Also a 'downtime' band from the 'frozen' event to the end of 'health'.
  */
-export function phasesFromEvents(events: readonly TimedEvent[], untilMs: number): PlotPhase[] {
+export function phasesFromEvents(events: readonly TimedEvent[], untilMs: number): PhaseSpan[] {
   const open = new Map<string, number>();
-  const out: PlotPhase[] = [];
+  const out: PhaseSpan[] = [];
   let frozenAt: number | null = null;
   for (const { atMs, event } of events) {
     if (event.type === 'phase-start') open.set(event.phase, atMs);
@@ -53,7 +59,7 @@ export class PhaseRecorder {
     return this.log;
   }
 
-  phases(untilMs = this.now()): PlotPhase[] {
+  phases(untilMs = this.now()): PhaseSpan[] {
     return phasesFromEvents(this.log, untilMs);
   }
 

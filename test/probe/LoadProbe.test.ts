@@ -2,8 +2,8 @@ import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TrafficErrorCode } from '../../src/traffic/errors.ts';
 import { HoldServer } from '../../src/traffic/HoldServer.ts';
-import { LoadProbe, summarize } from '../../src/traffic/LoadProbe.ts';
-import { Closer, closeServer, listenOn, nextEvents, startEcho } from './helpers.ts';
+import { LoadProbe, summarize } from '../../src/probe/LoadProbe.ts';
+import { Closer, closeServer, listenOn, nextEvents, startEcho } from '../traffic/helpers.ts';
 
 let closer: Closer;
 
