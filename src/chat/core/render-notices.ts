@@ -1,4 +1,5 @@
 import { message, section, type Block, type ChatMessage } from './blocks.ts';
+import { commandText } from './command-text.ts';
 import { bold, code, codeBlock, esc, link } from './mrkdwn.ts';
 import { USAGE } from './usage.ts';
 
@@ -21,10 +22,11 @@ export function denied(reason: string): ChatMessage {
 
 /** One migration per container at a time: points to the one under way. `link` is its status message permalink (https). */
 export function alreadyMigrating(container: string, existingId: string, link_?: string): ChatMessage {
-  const follow = link_ ? `${link(link_, 'Follow it here')}, or run ${code(`/migrate status ${existingId}`)}` : `Follow it with ${code(`/migrate status ${existingId}`)}`;
+  const status = code(`/migrate ${commandText({ kind: 'status', id: existingId })}`);
+  const follow = link_ ? `${link(link_, 'Follow it here')}, or run ${status}` : `Follow it with ${status}`;
   return message(`${esc(container)} is already being migrated (migration ${esc(existingId)})`, [
     section(
-      `:warning: ${bold(container)} is already being migrated (migration ${code(existingId)}). ${follow}; to stop it before the freeze: ${code(`/migrate cancel ${existingId}`)}.`,
+      `:warning: ${bold(container)} is already being migrated (migration ${code(existingId)}). ${follow}; to stop it before the freeze: ${code(`/migrate ${commandText({ kind: 'cancel', id: existingId })}`)}.`,
     ),
   ]);
 }
