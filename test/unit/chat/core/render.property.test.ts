@@ -12,6 +12,7 @@ import {
   listTable,
   note,
   phaseReply,
+  requestFailed,
   statusMessage,
   summary,
   usage,
@@ -62,12 +63,13 @@ const userId = fc.oneof(fc.constantFrom(ALICE, BOB), userText);
 describe('renderers never pass on user text as controls or live markup', () => {
   const runs = { numRuns: 400 };
 
-  it('usage, denied, already migrating', () => {
+  it('usage, denied, already migrating, request failed', () => {
     fc.assert(
       fc.property(userText, userText, fc.option(fc.oneof(fc.constant(PERMALINK), userText), { nil: undefined }), (a, b, link) => {
         expectInert(usage(a), { ownMarkupOnly: true });
         expectInert(denied(a), { ownMarkupOnly: true });
         expectInert(alreadyMigrating(a, b, link), { ownMarkupOnly: true });
+        expectInert(requestFailed(a, b), { ownMarkupOnly: true });
       }),
       runs,
     );
