@@ -13,9 +13,9 @@ export { USAGE } from './usage.ts';
 export const MIGRATION_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /**
- * The longest command text read, in UTF-16 code units. The longest valid command is under 200
- * characters even with Slack's link markup around every name; the bound keeps every regular
- * expression and the "did you mean" edit distance on a short input, whatever is pasted.
+ * The longest command text read, in UTF-16 code units. A valid command is a few hundred characters
+ * at most, even with Slack's link markup (`<https://…|name>`) around every name; the bound keeps every
+ * regular expression and the "did you mean" edit distance on a short input, whatever is pasted.
  */
 export const MAX_COMMAND_LENGTH = 1000;
 
