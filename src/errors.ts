@@ -132,3 +132,8 @@ export const ERROR_HINTS: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.RedisUnavailable]: 'check REDIS_URL and that Redis is up',
   [ErrorCode.Internal]: 'this is a bug in Ferry: please report it with the log',
 };
+
+/** The hint for a code, or undefined; safe for any string (no prototype lookups). */
+export function errorHint(code: string | undefined): string | undefined {
+  return code !== undefined && Object.hasOwn(ERROR_HINTS, code) ? ERROR_HINTS[code as ErrorCode] : undefined;
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, loadConfig } from '../config.ts';
-import { ERROR_HINTS, ErrorCode, isFerryError, toFerryError } from '../errors.ts';
+import { ErrorCode, errorHint, isFerryError, toFerryError } from '../errors.ts';
 import { helpText, type Command, type Output } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
 import { hostsCommand, psCommand } from './commands/hosts.ts';
@@ -59,7 +59,7 @@ export async function main(argv: string[], io: Output = stdio()): Promise<number
   } catch (e) {
     const err = toFerryError(e);
     io.err(`ferry: ${err.message} [${err.code}]`);
-    const hint = isFerryError(e) ? ERROR_HINTS[err.code] : undefined;
+    const hint = isFerryError(e) ? errorHint(err.code) : undefined;
     if (hint && !USAGE_CODES.has(err.code)) io.err(`ferry: ${hint}`);
     return USAGE_CODES.has(err.code) ? 2 : 1;
   }

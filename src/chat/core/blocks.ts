@@ -3,6 +3,8 @@
  * Plain objects: Bolt's `say`/`chat.postMessage` take them as they are.
  * @see https://api.slack.com/reference/block-kit/blocks
  */
+import { stripUnsafe } from '../../util/printable.ts';
+import { safeMrkdwn } from './mrkdwn.ts';
 
 /** Slack's documented limits that Ferry's messages could reach. */
 export const LIMITS = {
@@ -27,6 +29,11 @@ export interface PlainText {
 export interface Mrkdwn {
   type: 'mrkdwn';
   text: string;
+  /**
+   * Ferry always sends `true`: Slack then leaves plain text alone (no automatic links, channel names
+   * or mentions made from typed words) and still renders Ferry's explicit `<@U…>`, links and dates.
+   */
+  verbatim?: boolean;
 }
 export interface SectionBlock {
   type: 'section';
@@ -71,17 +78,20 @@ export interface ChatMessage {
   blocks: Block[];
 }
 
-/** Cuts `s` to `max` characters, marking the cut with `…`. */
+/** Cuts `s` to `max` characters, marking the cut with `…`; never splits a surrogate pair. */
 export function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+  if (s.length <= max) return s;
+  const end = /[\uD800-\uDBFF]/.test(s[max - 2] ?? '') ? max - 2 : max - 1;
+  return `${s.slice(0, end)}…`;
 }
 
+/** Plain text: Slack parses no markup or mentions in it, so only unsafe characters are removed. */
 export function plain(text: string, max: number = LIMITS.sectionText): PlainText {
-  return { type: 'plain_text', text: clip(text, max), emoji: true };
+  return { type: 'plain_text', text: clip(stripUnsafe(text), max), emoji: true };
 }
 
 export function mrkdwn(text: string, max: number = LIMITS.sectionText): Mrkdwn {
-  return { type: 'mrkdwn', text: clip(text, max) };
+  return { type: 'mrkdwn', text: clip(safeMrkdwn(text), max), verbatim: true };
 }
 
 export function section(text: string): SectionBlock {
@@ -127,5 +137,6 @@ export function message(text: string, blocks: Block[]): ChatMessage {
     const left = kept.length - (LIMITS.blocks - 1);
     kept = [...kept.slice(0, LIMITS.blocks - 1), context(`… ${left} more blocks left out`)];
   }
-  return { text: clip(text.trim() === '' ? 'Ferry' : text, LIMITS.fallbackText), blocks: kept };
+  const fallback = safeMrkdwn(text);
+  return { text: clip(fallback.trim() === '' ? 'Ferry' : fallback, LIMITS.fallbackText), blocks: kept };
 }

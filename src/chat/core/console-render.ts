@@ -1,3 +1,4 @@
+import { stripUnsafe } from '../../util/printable.ts';
 import { ACTION_IDS } from './render-approval.ts';
 
 /** Console commands standing in for the approval buttons: `/approve <id>`, `/reject <id>`. */
@@ -23,14 +24,18 @@ const EMOJI: Record<string, string> = {
 /**
  * Terminal text for a chat message (anything shaped `{ text, blocks }`): sections as paragraphs, code
  * blocks as they are, mrkdwn markers removed, buttons as `[Approve: /approve <id>] [Reject: /reject <id>]`.
+ * Nothing unsafe for a terminal survives (util/printable.ts): an ESC in a message cannot move the
+ * cursor, recolour or retitle the operator's terminal, whoever built the message.
  */
 export function toConsoleText(msg: { text: string; blocks?: readonly unknown[] }): string {
   const blocks = msg.blocks ?? [];
   if (blocks.length === 0) return mrkdwnToPlain(msg.text);
-  return blocks
-    .map(blockText)
-    .filter((t) => t !== '')
-    .join('\n');
+  return stripUnsafe(
+    blocks
+      .map(blockText)
+      .filter((t) => t !== '')
+      .join('\n'),
+  );
 }
 
 function blockText(b: unknown): string {
@@ -68,7 +73,8 @@ export function consoleAction(line: string): { actionId: string; value: string }
 
 /** Slack mrkdwn to plain text: code fences and inline code unwrapped, *bold* _italic_ ~strike~ markers dropped, links and mentions spelled out, entities decoded. */
 export function mrkdwnToPlain(s: string): string {
-  return s
+  // Stripped first: inline() marks code spans with NUL, which the text itself must not be able to forge.
+  return stripUnsafe(s)
     .split(/```/)
     .map((part, i, parts) => {
       if (i % 2 === 1) return unescape(part.replace(/^\n/, '').replace(/\n$/, ''));

@@ -1,8 +1,34 @@
-/** Safe pieces of Slack mrkdwn: everything that came from outside Ferry goes through `esc`. */
+import { hasUnsafe, stripUnsafe } from '../../util/printable.ts';
 
-/** Escapes the three characters Slack treats as markup. */
+/**
+ * Safe pieces of Slack mrkdwn: everything that came from outside Ferry goes through `esc`, and every
+ * text a block builder emits goes through `safeMrkdwn` (blocks.ts), so a caller that forgot `esc`
+ * still cannot send a control character or a broadcast mention.
+ */
+
+/**
+ * User text as inert mrkdwn: controls, bidi and invisible characters removed (util/printable.ts), and
+ * the three characters Slack treats as markup escaped, so `<!channel>`, `<@U…>` and `<url|label>`
+ * typed by a user show as text and ping no one.
+ */
 export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return stripUnsafe(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** `<!channel>`, `<!here|…>`, `<!everyone>`, `<!subteam^…>`: Ferry never notifies a whole channel or group. */
+const BROADCAST_MARKUP = /<(!(?:channel|here|everyone|group|subteam\^)[^<>]*)>/gi;
+/** `@channel` typed as a word: Slack's automatic parsing (text objects without `verbatim`) may turn it into a mention. */
+const BROADCAST_WORD = /@(channel|here|everyone)\b/gi;
+
+/**
+ * A whole mrkdwn text made safe to send, whatever its parts did: unsafe characters removed, broadcast
+ * mentions shown as text (`<!channel>` escaped; a bare `@here` gets a fullwidth ＠, which Slack never
+ * parses). Ferry's own markup (`<@U…>` from {@link mention}, links, dates, emoji) passes unchanged.
+ */
+export function safeMrkdwn(text: string): string {
+  return stripUnsafe(text)
+    .replace(BROADCAST_MARKUP, (_m, inner: string) => `&lt;${inner}&gt;`)
+    .replace(BROADCAST_WORD, '＠$1');
 }
 
 export function bold(s: string): string {
@@ -36,7 +62,7 @@ export function utc(d: Date): string {
 
 /** An https link with a label, or the bare label when the URL is not a plain https URL. */
 export function link(url: string | undefined, label: string): string {
-  return url && /^https:\/\/[^\s<>|]+$/.test(url) ? `<${url}|${esc(label)}>` : esc(label);
+  return url && /^https:\/\/[^\s<>|]+$/.test(url) && !hasUnsafe(url) ? `<${url}|${esc(label)}>` : esc(label);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { isFerryError } from '../../errors.ts';
 import { METHODS, parseMethod, type MethodRequest } from '../../migrate/methods.ts';
 import { validateName } from '../../util/names.ts';
+import { quote } from '../../util/printable.ts';
 import { ChatError, ChatErrorCode } from './errors.ts';
 import { closest } from './suggest.ts';
 import { tokenize } from './slack-text.ts';
@@ -10,6 +11,13 @@ export { USAGE } from './usage.ts';
 
 /** Migration ids as the engine accepts them (`m-20250101120000-a1b2c3` from `newMigrationId`). */
 export const MIGRATION_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/**
+ * The longest command text read, in UTF-16 code units. A valid command is a few hundred characters
+ * at most, even with Slack's link markup (`<https://…|name>`) around every name; the bound keeps every
+ * regular expression and the "did you mean" edit distance on a short input, whatever is pasted.
+ */
+export const MAX_COMMAND_LENGTH = 1000;
 
 /** One parsed `/migrate` command. */
 export type ChatCommand =
@@ -35,6 +43,7 @@ const KEYWORDS = new Set(['from', 'to', ...METHOD_WORDS, ...DRY_RUN_WORDS]);
  *   `details.problem` holds the first part alone.
  */
 export function parseCommand(text: string): ChatCommand {
+  if (text.length > MAX_COMMAND_LENGTH) throw usage(`command too long (${text.length} characters): a /migrate command is at most ${MAX_COMMAND_LENGTH}`);
   const words = tokenize(text);
   if (words.length === 0) return { kind: 'help' };
   if (words[1]?.toLowerCase() === 'from') return parseMigrate(words);
@@ -56,14 +65,14 @@ export function parseCommand(text: string): ChatCommand {
     }
   }
   const guess = words.length <= 2 && !KEYWORDS.has(words[1]?.toLowerCase() ?? '') ? closest(first, COMMANDS) : undefined;
-  if (guess) throw usage(`unknown command '${words[0]}': did you mean '${guess}'?`);
+  if (guess) throw usage(`unknown command ${quote(words[0]!)}: did you mean '${guess}'?`);
   return parseMigrate(words);
 }
 
 /** `<container> from <host> to <host>`, then `method <m>` and `dry-run` in either order. */
 function parseMigrate(words: string[]): ChatCommand {
   const first = words[0]!;
-  if (KEYWORDS.has(first.toLowerCase())) throw usage(`expected a container name before '${first}'`);
+  if (KEYWORDS.has(first.toLowerCase())) throw usage(`expected a container name before ${quote(first)}`);
   const container = name('container', first);
   const from = clause(words, 1, 'from', 'a source host', container);
   const to = clause(words, 3, 'to', 'a target host', `from ${from}`);
@@ -94,11 +103,11 @@ function parseMigrate(words: string[]): ChatCommand {
 function clause(words: string[], i: number, keyword: 'from' | 'to', what: string, after: string): string {
   const got = words[i];
   if (got?.toLowerCase() !== keyword) {
-    throw usage(`expected '${keyword} <host>' after '${after}'${got === undefined ? '' : `, got '${got}'`}`);
+    throw usage(`expected '${keyword} <host>' after '${after}'${got === undefined ? '' : `, got ${quote(got)}`}`);
   }
   const host = words[i + 1];
   if (host === undefined) throw usage(`expected ${what} after '${keyword}'`);
-  if (KEYWORDS.has(host.toLowerCase())) throw usage(`expected ${what} after '${keyword}', got '${host}'`);
+  if (KEYWORDS.has(host.toLowerCase())) throw usage(`expected ${what} after '${keyword}', got ${quote(host)}`);
   return name('host', host);
 }
 
@@ -127,7 +136,7 @@ function methodOf(value: string): MethodRequest {
     return parseMethod(value.toLowerCase());
   } catch (e) {
     if (!isFerryError(e)) throw e;
-    throw usage(`unknown method '${value}': choose one of ${methodChoices()}`, e);
+    throw usage(`unknown method ${quote(value)}: choose one of ${methodChoices()}`, e);
   }
 }
 
@@ -137,22 +146,18 @@ function methodChoices(): string {
 
 function migrationId(value: string): string {
   if (!MIGRATION_ID_PATTERN.test(value)) {
-    throw usage(`invalid migration id '${clip(value)}': use lowercase letters, digits and '-', up to 64 characters (like m-20250101120000-a1b2c3)`);
+    throw usage(`invalid migration id ${quote(value)}: use lowercase letters, digits and '-', up to 64 characters (like m-20250101120000-a1b2c3)`);
   }
   return value;
 }
 
 function noArguments<C extends ChatCommand>(words: string[], command: C): C {
-  if (words.length > 1) throw unexpected(words[1]!, words[0]!, `'${words[0]}' takes no arguments`);
+  if (words.length > 1) throw unexpected(words[1]!, words[0]!, `${quote(words[0]!)} takes no arguments`);
   return command;
 }
 
 function unexpected(word: string, after: string, why?: string): ChatError {
-  return usage(`unexpected word '${clip(word)}' after '${clip(after)}'${why ? `: ${why}` : ''}`);
-}
-
-function clip(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  return usage(`unexpected word ${quote(word)} after ${quote(after)}${why ? `: ${why}` : ''}`);
 }
 
 function usage(problem: string, original?: unknown): ChatError {

@@ -1,4 +1,5 @@
 import { NAME_PATTERN } from '../../util/names.ts';
+import { printable, quote } from '../../util/printable.ts';
 import { ChatError, ChatErrorCode } from './errors.ts';
 import type { EnvironmentRules, Policy } from './policy-types.ts';
 
@@ -18,7 +19,8 @@ const MAX_TTL_MINUTES = 1440;
  * @throws ChatError `ferry_chat_policy_invalid` naming the offending field.
  */
 export function loadPolicy(json: unknown, source = 'policy'): Policy {
-  const bad = (field: string, problem: string) => new ChatError(ChatErrorCode.PolicyInvalid, `${source}: ${field} ${problem}`);
+  // Field paths hold the file's own keys: printable, so a key cannot drive the terminal that shows the error.
+  const bad = (field: string, problem: string) => new ChatError(ChatErrorCode.PolicyInvalid, `${source}: ${printable(field)} ${problem}`);
   const top = object(json, () => bad('(top level)', "must be a JSON object with 'environments'"));
   unknownKeys(top, TOP_KEYS, '', bad);
 
@@ -29,7 +31,7 @@ export function loadPolicy(json: unknown, source = 'policy'): Policy {
   const environments: Record<string, EnvironmentRules> = {};
   for (const env of names) {
     const at = `environments.${env}`;
-    if (!NAME_PATTERN.test(env)) throw bad(at, `has an invalid environment name '${env}': use lowercase letters, digits and '-', starting with a letter`);
+    if (!NAME_PATTERN.test(env)) throw bad(at, `has an invalid environment name ${quote(env)}: use lowercase letters, digits and '-', starting with a letter`);
     const rules = object(envsIn[env], () => bad(at, 'must be an object { "requesters": [...], "approvers": [...] }'));
     unknownKeys(rules, ENV_KEYS, `${at}.`, bad);
     environments[env] = Object.freeze({
@@ -43,9 +45,9 @@ export function loadPolicy(json: unknown, source = 'policy'): Policy {
     const map = object(top.hostEnvironments, () => bad('hostEnvironments', 'must be an object mapping host names to environment names'));
     for (const [host, env] of Object.entries(map)) {
       const at = `hostEnvironments.${host}`;
-      if (!NAME_PATTERN.test(host)) throw bad(at, `has an invalid host name '${host}': use lowercase letters, digits and '-', starting with a letter`);
+      if (!NAME_PATTERN.test(host)) throw bad(at, `has an invalid host name ${quote(host)}: use lowercase letters, digits and '-', starting with a letter`);
       if (typeof env !== 'string') throw bad(at, `must be an environment name (a string), got ${describe(env)}`);
-      if (!Object.hasOwn(environments, env)) throw bad(at, `names environment '${env}', which is not in environments (${names.join(', ')})`);
+      if (!Object.hasOwn(environments, env)) throw bad(at, `names environment ${quote(env)}, which is not in environments (${names.join(', ')})`);
       hostEnvironments[host] = env;
     }
   }
@@ -86,7 +88,7 @@ function principals(v: unknown, at: string, bad: Bad): readonly string[] {
 }
 
 function describe(v: unknown): string {
-  if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+  if (typeof v === 'string') return quote(v);
   if (Array.isArray(v)) return 'a list';
   if (v === null) return 'null';
   return typeof v === 'object' ? 'an object' : String(v);

@@ -1,5 +1,6 @@
 import type { MethodRequest } from '../../migrate/methods.ts';
 import { button, confirmDialog, context, message, section, type ChatMessage } from './blocks.ts';
+import { commandText } from './command-text.ts';
 import { methodLabel } from './labels.ts';
 import { bold, code, esc, mention, slackDate } from './mrkdwn.ts';
 
@@ -60,9 +61,14 @@ export function approvalClosed(req: ApprovalView, outcome: ApprovalOutcome): Cha
         ? `:x: Rejected by ${mention(outcome.by)}.`
         : outcome.status === 'cancelled'
           ? `:no_entry_sign: Withdrawn by ${mention(outcome.by)}.`
-          : ':hourglass: Expired without approval: ask again with `/migrate`.';
+          : `:hourglass: Expired without approval: ask again with ${code(`/migrate ${again(req)}`)}.`;
   const decided = outcome.status === 'expired' ? 'expired without approval' : `${outcome.status} by ${mention(outcome.by)}`;
   return message(`Migration request ${esc(req.id)} for ${esc(req.container)} (${esc(req.from)} → ${esc(req.to)}) ${decided}`, [describe(req), section(line), context(`request ${code(req.id)}`)]);
+}
+
+/** The same request, to type again. */
+function again(req: ApprovalView): string {
+  return commandText({ kind: 'migrate', container: req.container, from: req.from, to: req.to, method: req.method, dryRun: req.dryRun ?? false });
 }
 
 function describe(req: ApprovalView) {

@@ -1,4 +1,6 @@
-import { message, section, type Block, type ChatMessage } from './blocks.ts';
+import { clipText } from '../../util/printable.ts';
+import { context, message, section, type Block, type ChatMessage } from './blocks.ts';
+import { commandText } from './command-text.ts';
 import { bold, code, codeBlock, esc, link } from './mrkdwn.ts';
 import { USAGE } from './usage.ts';
 
@@ -21,10 +23,11 @@ export function denied(reason: string): ChatMessage {
 
 /** One migration per container at a time: points to the one under way. `link` is its status message permalink (https). */
 export function alreadyMigrating(container: string, existingId: string, link_?: string): ChatMessage {
-  const follow = link_ ? `${link(link_, 'Follow it here')}, or run ${code(`/migrate status ${existingId}`)}` : `Follow it with ${code(`/migrate status ${existingId}`)}`;
+  const status = code(`/migrate ${commandText({ kind: 'status', id: existingId })}`);
+  const follow = link_ ? `${link(link_, 'Follow it here')}, or run ${status}` : `Follow it with ${status}`;
   return message(`${esc(container)} is already being migrated (migration ${esc(existingId)})`, [
     section(
-      `:warning: ${bold(container)} is already being migrated (migration ${code(existingId)}). ${follow}; to stop it before the freeze: ${code(`/migrate cancel ${existingId}`)}.`,
+      `:warning: ${bold(container)} is already being migrated (migration ${code(existingId)}). ${follow}; to stop it before the freeze: ${code(`/migrate ${commandText({ kind: 'cancel', id: existingId })}`)}.`,
     ),
   ]);
 }
@@ -32,4 +35,13 @@ export function alreadyMigrating(container: string, existingId: string, link_?: 
 /** A one-section message of mrkdwn text (thread replies, short answers), clipped to Slack's limits. */
 export function note(text: string): ChatMessage {
   return message(text, [section(text)]);
+}
+
+/**
+ * A request Ferry failed to handle (Slack's app.error handler): what failed, that it is logged, what to
+ * do. `reason` is the error's message, shown escaped and clipped; `errorCode` its stable code.
+ */
+export function requestFailed(reason: string, errorCode?: string): ChatMessage {
+  const what = `Ferry could not handle that request: ${esc(clipText(reason.trim() || 'unknown error', 300))}`;
+  return message(what, [section(`:warning: ${what}\nIt is logged. Try again; if it fails again, tell whoever runs Ferry.`), context(errorCode ? `code ${code(errorCode)}` : '')]);
 }

@@ -1,4 +1,4 @@
-import { ERROR_HINTS, type ErrorCode } from '../../errors.ts';
+import { errorHint } from '../../errors.ts';
 import { PHASE_COLUMNS } from '../../migrate/clock.ts';
 import { COLUMN_TITLES, fmtS, type MigrationReport } from '../../migrate/report.ts';
 import { formatBytes, renderTable } from '../../util/table.ts';
@@ -82,7 +82,7 @@ export function failure(cause: MigrationReport | unknown, where?: FailureWhere):
         : `:rotating_light: Ferry cannot tell where ${bold(where.container)} runs now: check ${where.from && where.to ? `${bold(where.from)} and ${bold(where.to)}` : 'its hosts'} before retrying.`,
     );
   }
-  const hint = errCode ? ERROR_HINTS[errCode as ErrorCode] : undefined;
+  const hint = errorHint(errCode);
   if (hint) lines.push(`_${esc(hint)}_`);
   const about = [];
   if (where?.id) about.push(`migration ${code(where.id)}`);

@@ -1,12 +1,18 @@
-import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
+import { App, type BlockAction, type ButtonAction, type CodedError, type CustomRoute } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { ErrorCode, FerryError } from '../../errors.ts';
 import type { ChatService } from '../ChatService.ts';
 import type { ChatTransport } from '../ChatTransport.ts';
-import type { ChatMessage } from '../core/render.ts';
+import { requestFailed, type ChatMessage } from '../core/render.ts';
+import { boltLogger } from './bolt-logger.ts';
+import { FreshRequestReceiver } from './FreshRequestReceiver.ts';
+
+/** Bolt's ExtendedErrorHandlerArgs (not exported by @slack/bolt): what `extendedErrorHandler` handlers get. */
+type ErrorArgs = Parameters<Parameters<App['error']>[0]>[0];
 
 export interface SlackOptions {
   botToken: string;
-  /** HTTP mode: requests are verified with it (signature and a 5-minute timestamp window). */
+  /** HTTP mode: requests are verified with it (signature, and a timestamp within 5 minutes of now, past or future). */
   signingSecret?: string;
   /** Socket Mode when set (xapp-…): no public URL needed. */
   appToken?: string;
@@ -16,15 +22,44 @@ export interface SlackOptions {
   slackApiUrl?: string;
 }
 
-/** Slack adapter: Bolt receives, acks within Slack's 3 s, and hands the work to the chat service. */
+/**
+ * Slack adapter: Bolt receives, acks within Slack's 3 s, and hands the work to the chat service.
+ * Bolt logs through pino; a listener's failure reaches `app.error`, which logs it and tells the user.
+ */
 export function createSlackApp(opts: SlackOptions, log: Logger): { app: App; transport: ChatTransport; bind: (service: ChatService) => void } {
-  if (!opts.appToken && !opts.signingSecret) throw new Error('Slack needs SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)');
+  if (!opts.appToken && !opts.signingSecret) {
+    throw new FerryError(ErrorCode.ConfigInvalid, 'Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode): set one of them');
+  }
+  const logger = boltLogger(log);
+  const customRoutes: CustomRoute[] = [{ path: '/healthz', method: ['GET'], handler: (_req, res) => void res.writeHead(200).end('ok') }];
   const app = new App({
     token: opts.botToken,
-    ...(opts.appToken ? { appToken: opts.appToken, socketMode: true } : { signingSecret: opts.signingSecret!, port: opts.port ?? 3000 }),
+    ...(opts.appToken
+      ? { appToken: opts.appToken, socketMode: true, customRoutes }
+      : { receiver: new FreshRequestReceiver({ signingSecret: opts.signingSecret!, port: opts.port ?? 3000, customRoutes, logger, log }) }),
     clientOptions: opts.slackApiUrl ? { slackApiUrl: opts.slackApiUrl } : undefined,
-    logLevel: LogLevel.WARN,
-    customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => void res.writeHead(200).end('ok') }],
+    logger,
+    // Bolt would otherwise set its logger to INFO; keep Ferry's level (FERRY_LOG_LEVEL).
+    logLevel: logger.getLevel(),
+    // The handler gets the request's body too, so it can answer the user who sent it.
+    extendedErrorHandler: true,
+  });
+
+  app.error(async ({ error, body }: ErrorArgs) => {
+    const from = requestOrigin(body);
+    log.error({ err: errorOf(error), code: error.code, user: from.user, channel: from.channel }, 'a Slack request failed');
+    const msg = requestFailed(error.message, error.code);
+    try {
+      if (from.responseUrl) {
+        // Bolt's respond(): works even where the bot is not a channel member.
+        const r = await fetch(from.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...msg }) });
+        if (!r.ok) log.warn({ status: r.status, user: from.user }, 'could not tell the user their request failed: response_url refused');
+      } else if (from.channel && from.user) {
+        await app.client.chat.postEphemeral({ channel: from.channel, user: from.user, text: msg.text, blocks: msg.blocks as never });
+      }
+    } catch (e) {
+      log.warn({ err: e, user: from.user }, 'could not tell the user their request failed');
+    }
   });
 
   let groups: { at: number; map: Map<string, string[]> } | undefined;
@@ -45,7 +80,12 @@ export function createSlackApp(opts: SlackOptions, log: Logger): { app: App; tra
     groupsOf: async (user) => {
       // One usergroups.list per minute, not one lookup per click.
       if (!groups || Date.now() - groups.at > 60_000) {
-        const r = await app.client.usergroups.list({ include_users: true }).catch(() => ({ usergroups: [] }));
+        const r = await app.client.usergroups.list({ include_users: true }).catch((e: unknown) => {
+          // Not cached: the next click tries again rather than treating group members as strangers for a minute.
+          log.warn({ err: e, user }, 'usergroups.list failed: policy entries naming user groups match no one until it works');
+          return undefined;
+        });
+        if (!r) return [];
         const map = new Map<string, string[]>();
         for (const g of (r.usergroups ?? []) as { id?: string; handle?: string; users?: string[] }[]) {
           for (const u of g.users ?? []) map.set(u, [...(map.get(u) ?? []), ...(g.id ? [g.id] : []), ...(g.handle ? [`group:${g.handle}`] : [])]);
@@ -56,17 +96,41 @@ export function createSlackApp(opts: SlackOptions, log: Logger): { app: App; tra
     },
   };
 
+  // Ack first (Slack's 3 s), then do the work in the same listener: the HTTP answer is already sent,
+  // and a failure propagates to app.error above instead of being lost.
   const bind = (service: ChatService) => {
     app.command('/migrate', async ({ command, ack }) => {
       await ack();
-      void service.onCommand({ user: command.user_id, channel: command.channel_id, text: command.text }).catch((e) => log.error({ err: String(e) }, 'command'));
+      await service.onCommand({ user: command.user_id, channel: command.channel_id, text: command.text });
     });
     app.action<BlockAction<ButtonAction>>(/^ferry_(approve|reject)$/, async ({ ack, body, action }) => {
       await ack();
-      void service
-        .onAction({ user: body.user.id, channel: body.channel?.id ?? '', actionId: action.action_id, value: action.value ?? '', messageTs: body.message?.ts })
-        .catch((e) => log.error({ err: String(e) }, 'action'));
+      await service.onAction({ user: body.user.id, channel: body.channel?.id ?? '', actionId: action.action_id, value: action.value ?? '', messageTs: body.message?.ts });
     });
   };
   return { app, transport, bind };
+}
+
+/** Who sent a request and where to answer, from any Slack body (slash command, block action, event). */
+export function requestOrigin(body: unknown): { user?: string; channel?: string; responseUrl?: string } {
+  const b = (body ?? {}) as {
+    user_id?: unknown;
+    channel_id?: unknown;
+    response_url?: unknown;
+    user?: { id?: unknown } | unknown;
+    channel?: { id?: unknown } | unknown;
+    event?: { user?: unknown; channel?: unknown };
+  };
+  const str = (x: unknown) => (typeof x === 'string' && x !== '' ? x : undefined);
+  const idOf = (x: unknown) => (x && typeof x === 'object' ? str((x as { id?: unknown }).id) : undefined);
+  return {
+    user: str(b.user_id) ?? idOf(b.user) ?? str(b.event?.user),
+    channel: str(b.channel_id) ?? idOf(b.channel) ?? str(b.event?.channel),
+    responseUrl: str(b.response_url),
+  };
+}
+
+/** The error to log: Bolt wraps what it does not know (`slack_bolt_unknown_error`) and keeps the cause. */
+function errorOf(e: CodedError): Error {
+  return e.original ?? e;
 }

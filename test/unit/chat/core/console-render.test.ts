@@ -80,6 +80,18 @@ describe('toConsoleText', () => {
   });
 });
 
+describe('console rendering of hostile text', () => {
+  it('lets no terminal escape through, from blocks or from a bare fallback', () => {
+    const evil = 'web1\x1b]0;owned\x07\x1b[2J\r\u202eevil';
+    expect(toConsoleText({ text: evil })).toBe('web1]0;owned[2J\nevil');
+    expect(toConsoleText({ text: 'x', blocks: [{ type: 'header', text: { type: 'plain_text', text: evil } }, { type: 'section', text: { type: 'mrkdwn', text: evil } }] })).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
+  });
+
+  it('cannot be made to forge a code span placeholder', () => {
+    expect(mrkdwnToPlain('`a` \u00000\u0000 `b`')).toBe('a 0 b');
+  });
+});
+
 describe('consoleAction', () => {
   it.each([
     ['/approve m-1', { actionId: 'ferry_approve', value: 'm-1' }],

@@ -45,6 +45,7 @@ describe('loadPolicy', () => {
     ['no environment at all', { environments: {} }, 'environments is empty: nobody could migrate anything'],
     ['an unknown top-level field', { ...ok, approvers: [] }, 'approvers is not a known field (expected environments, hostEnvironments, approvalTtlMinutes)'],
     ['an uppercase environment name', { environments: { AWS: env } }, "environments.AWS has an invalid environment name 'AWS': use lowercase letters, digits and '-', starting with a letter"],
+    ['an environment name with an escape sequence', { environments: { 'a\x1b[2J': env } }, "environments.a\\u{001B}[2J has an invalid environment name 'a\\u{001B}[2J': use lowercase letters, digits and '-', starting with a letter"],
     ['an environment that is not an object', { environments: { aws: ['U0ALICE01'] } }, 'environments.aws must be an object { "requesters": [...], "approvers": [...] }'],
     ['an unknown environment field', { environments: { aws: { ...env, admins: [] } } }, 'environments.aws.admins is not a known field (expected requesters, approvers)'],
     ['missing approvers', { environments: { aws: { requesters: [] } } }, `environments.aws.approvers is missing: list ${LIST_RULE} (an empty list [] allows nobody)`],

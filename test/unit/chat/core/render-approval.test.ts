@@ -101,7 +101,7 @@ describe('approvalClosed', () => {
     [{ status: 'approved', by: 'U0BOB0001' } as const, `:white_check_mark: Approved by <@U0BOB0001>: migration \`${ID}\` is queued.`],
     [{ status: 'rejected', by: 'U0BOB0001' } as const, ':x: Rejected by <@U0BOB0001>.'],
     [{ status: 'cancelled', by: 'U0ALICE01' } as const, ':no_entry_sign: Withdrawn by <@U0ALICE01>.'],
-    [{ status: 'expired' } as const, ':hourglass: Expired without approval: ask again with `/migrate`.'],
+    [{ status: 'expired' } as const, ':hourglass: Expired without approval: ask again with `/migrate web1 from aws-1 to gcp-1 method pc-ps-rsync`.'],
   ])('%j removes the buttons and says what happened', (outcome, line) => {
     const m = approvalClosed(view, outcome);
     expectValidMessage(m);

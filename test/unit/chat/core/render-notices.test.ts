@@ -3,7 +3,7 @@ import type { SectionBlock } from '../../../../src/chat/core/blocks.ts';
 import { ChatErrorCode } from '../../../../src/chat/core/errors.ts';
 import { esc } from '../../../../src/chat/core/mrkdwn.ts';
 import { parseCommand, USAGE } from '../../../../src/chat/core/parse.ts';
-import { alreadyMigrating, denied, usage } from '../../../../src/chat/core/render.ts';
+import { alreadyMigrating, denied, requestFailed, usage } from '../../../../src/chat/core/render.ts';
 import { expectValidMessage } from '../block-kit.ts';
 import { catchChat } from '../catch-chat.ts';
 
@@ -59,5 +59,23 @@ describe('alreadyMigrating', () => {
     const t = texts(alreadyMigrating('web1', 'm-1', 'javascript:alert(1)|x'))[0]!;
     expect(t).not.toContain('javascript');
     expect(t).toContain('Follow it here, or run');
+  });
+});
+
+describe('requestFailed', () => {
+  it('says what failed, that it is logged, and what to do, with the code', () => {
+    const m = requestFailed('An API error occurred: channel_not_found', 'slack_webapi_platform_error');
+    expectValidMessage(m);
+    expect(m.text).toBe('Ferry could not handle that request: An API error occurred: channel_not_found');
+    expect((m.blocks[0] as SectionBlock).text.text).toBe(':warning: Ferry could not handle that request: An API error occurred: channel_not_found\nIt is logged. Try again; if it fails again, tell whoever runs Ferry.');
+    expect(JSON.stringify(m.blocks[1])).toContain('code `slack_webapi_platform_error`');
+  });
+
+  it('escapes and clips the reason, and copes with none', () => {
+    const m = requestFailed(`<!channel> ${'x'.repeat(1000)}`);
+    expect(m.text).toMatch(/^Ferry could not handle that request: &lt;!channel&gt; x+…$/);
+    expect(m.text.length).toBeLessThan(400);
+    expect(m.blocks).toHaveLength(1);
+    expect(requestFailed('  ').text).toBe('Ferry could not handle that request: unknown error');
   });
 });
