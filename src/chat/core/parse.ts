@@ -2,7 +2,7 @@ import { isFerryError } from '../../errors.ts';
 import { METHODS, parseMethod, type MethodRequest } from '../../migrate/methods.ts';
 import { validateName } from '../../util/names.ts';
 import { ChatError, ChatErrorCode } from './errors.ts';
-import { closest } from './suggest.ts';
+import { closest } from '../../util/suggest.ts';
 import { tokenize } from './slack-text.ts';
 import { USAGE } from './usage.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closest, editDistance } from '../../../../src/chat/core/suggest.ts';
+import { closest, editDistance } from '../../../src/util/suggest.ts';
 
 describe('editDistance', () => {
   it.each([
