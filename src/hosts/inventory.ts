@@ -10,10 +10,20 @@ export interface HostSpec {
   user: string;
   /** Controller's private key for this host. */
   privateKeyFile: string;
-  /** The host's public key, `ssh-ed25519 AAAA…`: connections to any other key are refused. */
+  /**
+   * The host's public key, `ssh-ed25519 AAAA…`: connections to any other key are refused.
+   * `''` when the inventory pins none; `unusable` then says why, and connecting is refused.
+   */
   hostKey: string;
   /** Environment the host belongs to (local, qemu, aws, gcp). */
   environment: string;
+  /** The host's Ansible groups, parents included (Ansible's `group_names`). @defaultValue none (a hosts.json has no groups) */
+  groups?: string[];
+  /**
+   * Why Ferry will not connect to this host, in words for the operator (no pinned host key, a
+   * connection variable it cannot read). Listed, never connected to. Unset for a usable host.
+   */
+  unusable?: string;
 }
 
 export interface HostsFile {
