@@ -84,7 +84,7 @@ export function pickFromGroup(file: HostsFile, group: string, candidates: readon
   const byName = new Map(candidates.map((c) => [c.host, c]));
   const need = req.memoryBytes ?? 0;
   const passedOver: { host: string; why: string }[] = [];
-  const eligible: (GroupCandidate & { capabilities: HostCapabilities })[] = [];
+  const eligible: Eligible[] = [];
   for (const m of members) {
     const c = byName.get(m.name);
     const why =
@@ -95,7 +95,7 @@ export function pickFromGroup(file: HostsFile, group: string, candidates: readon
       : (methodBlocker(req.method === 'auto' ? 'page-server' : req.method, req.source, c.capabilities) ??
         (c.freeMemoryBytes < need ? `${formatBytes(c.freeMemoryBytes)} free, the container needs ${formatBytes(need)}` : null));
     if (why) passedOver.push({ host: m.name, why });
-    else eligible.push(c as GroupCandidate & { capabilities: HostCapabilities });
+    else eligible.push(c as Eligible);
   }
   if (eligible.length === 0) {
     throw new FerryError(ErrorCode.NoTargetInGroup, `no member of group ${group} can take the container: ${passedOver.map((p) => `${p.host} (${p.why})`).join('; ')}`, {
@@ -103,26 +103,39 @@ export function pickFromGroup(file: HostsFile, group: string, candidates: readon
     });
   }
   const step = (c: GroupCandidate) => Math.floor(c.freeMemoryBytes / MEMORY_STEP_BYTES);
+  // The same order whyBest explains, rule by rule.
   const ranked = [...eligible].sort(
     (a, b) => Number(b.capabilities.softDirty) - Number(a.capabilities.softDirty) || step(b) - step(a) || a.containers - b.containers || a.host.localeCompare(b.host),
   );
-  const [best, next] = ranked as [GroupCandidate & { capabilities: HostCapabilities }, (GroupCandidate & { capabilities: HostCapabilities }) | undefined];
-  const passed = [...ranked.slice(1).map((c) => ({ host: c.host, why: 'ranked lower' })), ...passedOver];
+  const [best, ...others] = ranked as [Eligible, ...Eligible[]];
+  const passed = [...others.map((c) => ({ host: c.host, why: 'ranked lower' })), ...passedOver];
   const tail = passedOver.length ? ` Passed over: ${passedOver.map((p) => `${p.host} (${p.why})`).join('; ')}.` : '';
-  return { host: best.host, reason: `${best.host} from group ${group}: ${decidingRule(best, next)}.${tail}`, passedOver: passed };
+  return { host: best.host, reason: `${best.host} from group ${group}: ${whyBest(best, others)}.${tail}`, passedOver: passed };
 }
 
-/** The first rule that put `best` ahead of the runner-up, in words. */
-function decidingRule(best: GroupCandidate & { capabilities: HostCapabilities }, next: (GroupCandidate & { capabilities: HostCapabilities }) | undefined): string {
+type Eligible = GroupCandidate & { capabilities: HostCapabilities };
+
+/** Each rule that put `best` ahead of the others, in order, naming the members it set aside. */
+function whyBest(best: Eligible, others: readonly Eligible[]): string {
   const facts = `${formatBytes(best.freeMemoryBytes)} free, ${best.containers} container${best.containers === 1 ? '' : 's'}`;
-  if (!next) return `the only member that can take it (${facts})`;
-  if (best.capabilities.softDirty !== next.capabilities.softDirty) {
-    return `it tracks dirty memory (soft-dirty), so the container can later leave it by pre-copy, and ${next.host} does not (${facts})`;
+  if (others.length === 0) return `the only member that can take it (${facts})`;
+  const names = (cs: readonly Eligible[]) => orList(cs.map((c) => c.host)).replace(/ or /, ' and ');
+  const rules: { key: (c: Eligible) => number; say: (losers: Eligible[]) => string }[] = [
+    { key: (c) => Number(c.capabilities.softDirty), say: (l) => `it tracks dirty memory (soft-dirty), so the container can later leave it by pre-copy, unlike ${names(l)}` },
+    {
+      key: (c) => Math.floor(c.freeMemoryBytes / MEMORY_STEP_BYTES),
+      say: (l) => `it has the most free memory (${formatBytes(best.freeMemoryBytes)}, against ${l.map((c) => `${formatBytes(c.freeMemoryBytes)} on ${c.host}`).join(', ')})`,
+    },
+    { key: (c) => -c.containers, say: (l) => `it runs the fewest containers (${best.containers}, against ${l.map((c) => `${c.containers} on ${c.host}`).join(', ')})` },
+  ];
+  const parts: string[] = [];
+  let rest = [...others];
+  for (const rule of rules) {
+    const losers = rest.filter((c) => rule.key(c) !== rule.key(best));
+    if (losers.length === 0) continue;
+    parts.push(`${parts.length ? 'of the rest, ' : ''}${rule.say(losers)}`);
+    rest = rest.filter((c) => !losers.includes(c));
   }
-  const stepOf = (c: GroupCandidate) => Math.floor(c.freeMemoryBytes / MEMORY_STEP_BYTES);
-  if (stepOf(best) !== stepOf(next)) return `it has the most free memory: ${formatBytes(best.freeMemoryBytes)}, against ${formatBytes(next.freeMemoryBytes)} on ${next.host}`;
-  if (best.containers !== next.containers) {
-    return `it runs the fewest containers (${best.containers}, against ${next.containers} on ${next.host}) with about as much free memory (${formatBytes(best.freeMemoryBytes)})`;
-  }
-  return `it ties with ${next.host} on soft-dirty tracking, free memory and containers (${facts}), and comes first by name`;
+  if (rest.length) parts.push(`${parts.length ? 'of the rest, ' : ''}it ties with ${names(rest)} on soft-dirty tracking, free memory and containers (${facts}), and comes first by name`);
+  return parts.join('; ');
 }
