@@ -8,14 +8,14 @@ export interface InventoryList {
   /** Every host, in the order ansible-inventory lists them. */
   hosts: string[];
   hostvars: Readonly<Record<string, HostVars>>;
-  /** Each host's groups with their ancestors, sorted, without `all` and `ungrouped`: Ansible's `group_names`. */
+  /** Each host's groups with their ancestors, sorted, without `all`: Ansible's `group_names` (which keeps `ungrouped`). */
   groupsOf: Readonly<Record<string, string[]>>;
-  /** Every group name but `all` and `ungrouped`, sorted. */
+  /** Every group name but `all`, sorted. */
   groups: string[];
 }
 
-/** Groups Ansible creates itself; like Ansible's `group_names`, Ferry does not list them as a host's groups. */
-const IMPLICIT_GROUPS = new Set(['all', 'ungrouped']);
+/** Every host is in `all`; like Ansible's `group_names`, Ferry does not list it as a host's group. */
+const IMPLICIT_GROUPS = new Set(['all']);
 
 /**
  * Reads the JSON of `ansible-inventory --list`: `_meta.hostvars`, and one object per group with

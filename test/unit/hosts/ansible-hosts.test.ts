@@ -31,13 +31,13 @@ const list = (hostvars: Record<string, Record<string, unknown>>, groups: Record<
 const one = (vars: Record<string, unknown>, c = ctx(), name = 'web-1') => inventoryToHostsFile(list({ [name]: vars }, { ungrouped: { hosts: [name] } }), c).hosts[0]!;
 
 describe('parseInventoryList', () => {
-  it("gives each host its groups with their ancestors, without 'all' and 'ungrouped', like group_names", () => {
+  it("gives each host its groups with their ancestors, without 'all', like Ansible's group_names", () => {
     const l = list(
       { 'web-1': {}, 'db-1': {}, 'solo-1': {} },
       { web: { hosts: ['web-1'] }, db: { hosts: ['db-1'] }, cloud: { children: ['web', 'db'] }, env_prod: { children: ['cloud'] }, ungrouped: { hosts: ['solo-1'] } },
     );
-    expect(l.groupsOf).toEqual({ 'web-1': ['cloud', 'env_prod', 'web'], 'db-1': ['cloud', 'db', 'env_prod'], 'solo-1': [] });
-    expect(l.groups).toEqual(['cloud', 'db', 'env_prod', 'web']);
+    expect(l.groupsOf).toEqual({ 'web-1': ['cloud', 'env_prod', 'web'], 'db-1': ['cloud', 'db', 'env_prod'], 'solo-1': ['ungrouped'] });
+    expect(l.groups).toEqual(['cloud', 'db', 'env_prod', 'ungrouped', 'web']);
   });
 
   it('lists a host that has no variables', () => {
@@ -82,7 +82,7 @@ describe('inventoryToHostsFile: connection settings', () => {
       privateKeyFile: '/home/ops/.ssh/id_ed25519',
       hostKey: `ssh-ed25519 ${ED}`,
       environment: 'default',
-      groups: [],
+      groups: ['ungrouped'],
     });
   });
 
