@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closest, editDistance } from '../../../src/util/suggest.ts';
+import { closest, closestMatches, editDistance, orList } from '../../../src/util/suggest.ts';
 
 describe('editDistance', () => {
   it.each([
@@ -24,5 +24,31 @@ describe('closest', () => {
   it('finds nothing when every candidate is too far', () => {
     expect(closest('web1', commands)).toBeUndefined();
     expect(closest('stauts', commands, 0)).toBeUndefined();
+  });
+});
+
+describe('closestMatches', () => {
+  const hosts = ['lab-1', 'lab-2', 'lab-10', 'db-1', 'cloud-b-1'];
+
+  it('returns the nearest names first, ties by name, at most three', () => {
+    expect(closestMatches('lab-3', hosts)).toEqual(['lab-1', 'lab-2', 'lab-10']);
+    expect(closestMatches('lab-3', hosts, 2)).toEqual(['lab-1', 'lab-2']);
+  });
+
+  it('allows more edits for a longer name (a third of its length)', () => {
+    expect(closestMatches('clod-b-2', hosts)).toEqual(['cloud-b-1']);
+    expect(closestMatches('db', hosts)).toEqual(['db-1']);
+    expect(closestMatches('web', hosts)).toEqual([]);
+  });
+});
+
+describe('orList', () => {
+  it.each([
+    [[], ''],
+    [['a'], 'a'],
+    [['a', 'b'], 'a or b'],
+    [['a', 'b', 'c'], 'a, b or c'],
+  ])('%j → %s', (items, want) => {
+    expect(orList(items)).toBe(want);
   });
 });
