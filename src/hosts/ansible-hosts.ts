@@ -28,12 +28,17 @@ export interface InventoryContext {
   knownHosts: ReadonlyMap<string, string>;
 }
 
-/** Connection variables Ferry reads, first name first (Ansible's older `ansible_ssh_*` aliases after). */
+/**
+ * Variables Ferry reads, the one that wins first: where Ansible has two names for a setting, the
+ * `ansible_ssh_*` one wins when both are set (its ssh plugin lists it last, and the last one set
+ * wins; PlayContext's MAGIC_VARIABLE_MAPPING agrees).
+ */
 const VARS = {
-  host: ['ansible_host', 'ansible_ssh_host'],
-  port: ['ansible_port', 'ansible_ssh_port'],
-  user: ['ansible_user', 'ansible_ssh_user', 'ansible_remote_user'],
+  host: ['ansible_ssh_host', 'ansible_host'],
+  port: ['ansible_ssh_port', 'ansible_port'],
+  user: ['ansible_ssh_user', 'ansible_user'],
   key: ['ansible_ssh_private_key_file', 'ansible_private_key_file'],
+  hostKeyChecking: ['ansible_ssh_host_key_checking', 'ansible_host_key_checking'],
   connection: ['ansible_connection'],
   /** In the order Ansible's ssh plugin puts them on the command line. */
   sshArgs: ['ansible_ssh_args', 'ansible_ssh_common_args', 'ansible_ssh_extra_args'],
@@ -66,7 +71,8 @@ export interface HostConnection {
   knownHostsFiles: string[];
   /** The name looked up in known_hosts: `HostKeyAlias`, else `address` or `[address]:port`. */
   lookupName: string;
-  strictHostKeyChecking?: string;
+  /** The inventory's own laxer host key checking, if any (`StrictHostKeyChecking=no`, `ansible_host_key_checking: false`), to say it does not apply to Ferry. */
+  laxChecking?: string;
   /** A key from the `ansible_ssh_host_key_*_public` variables, preferred type first. */
   keyFromVars?: string;
   /** One of those variables is set but unreadable: then known_hosts is not consulted either (the inventory meant to pin a key). */
@@ -153,11 +159,17 @@ export function hostConnection(name: string, vars: HostVars, ctx: InventoryConte
     privateKeyFile,
     knownHostsFiles: [...new Set([...(ssh.userKnownHostsFiles ?? []), ...ctx.knownHostsFiles])],
     lookupName: ssh.hostKeyAlias?.toLowerCase() ?? knownHostsName(address, port),
-    strictHostKeyChecking: ssh.strictHostKeyChecking,
+    laxChecking: laxChecking(vars, ssh.strictHostKeyChecking),
     keyFromVars: take(keyVars),
     keyVarsInvalid: keyVars.problem !== undefined,
     problems,
   };
+}
+
+function laxChecking(vars: HostVars, strict: string | undefined): string | undefined {
+  const checking = readVar(vars, VARS.hostKeyChecking).value;
+  if (checking === false || (typeof checking === 'string' && /^(false|no|0|off|n|f)$/i.test(checking))) return `${VARS.hostKeyChecking.find((n) => n in vars)}=${String(checking)}`;
+  return strict && strict !== 'yes' ? `StrictHostKeyChecking=${strict}` : undefined;
 }
 
 function readPort(vars: HostVars): Read<number> {
@@ -286,7 +298,7 @@ export function inventoryToHostsFile(list: InventoryList, ctx: InventoryContext)
 
 function noHostKeyReason(conn: HostConnection, ctx: InventoryContext): string {
   const looked = conn.knownHostsFiles.map((f) => (ctx.knownHosts.has(f) ? f : `${f} (missing)`)).join(', ');
-  const lax = conn.strictHostKeyChecking && conn.strictHostKeyChecking !== 'yes' ? ` (its StrictHostKeyChecking=${conn.strictHostKeyChecking} does not change this for Ferry)` : '';
+  const lax = conn.laxChecking ? ` (its ${conn.laxChecking} does not change this for Ferry)` : '';
   return (
     `no host key is pinned for it, and Ferry never trusts a key on first use${lax}: set ansible_ssh_host_key_ed25519_public ` +
     `to the key in the host's /etc/ssh/ssh_host_ed25519_key.pub, or add a '${conn.lookupName} ssh-ed25519 …' line to a known_hosts file (searched: ${looked})`

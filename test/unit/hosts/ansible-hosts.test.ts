@@ -93,8 +93,13 @@ describe('inventoryToHostsFile: connection settings', () => {
     expect(one({ ansible_private_key_file: '~/.ssh/fleet' }).privateKeyFile).toBe('/home/ops/.ssh/fleet');
   });
 
-  it("honours Ansible's older ansible_ssh_host/_port/_user names", () => {
+  it("honours Ansible's ansible_ssh_host/_port/_user names, which win over the short ones as in Ansible", () => {
     expect(one({ ansible_ssh_host: '10.0.0.2', ansible_ssh_port: 2222, ansible_ssh_user: 'old' })).toMatchObject({ address: '10.0.0.2', port: 2222, user: 'old' });
+    expect(one({ ansible_host: '10.0.0.3', ansible_ssh_host: '10.0.0.2', ansible_port: 22, ansible_ssh_port: 2222, ansible_user: 'new', ansible_ssh_user: 'old' })).toMatchObject({
+      address: '10.0.0.2',
+      port: 2222,
+      user: 'old',
+    });
   });
 
   it('marks a host with no key file and none of the OpenSSH defaults', () => {
@@ -151,6 +156,10 @@ describe('inventoryToHostsFile: host keys', () => {
         "set ansible_ssh_host_key_ed25519_public to the key in the host's /etc/ssh/ssh_host_ed25519_key.pub, or add a '[10.0.0.7]:2200 ssh-ed25519 …' line " +
         'to a known_hosts file (searched: /dev/null (missing), /home/ops/.ssh/known_hosts)',
     );
+  });
+
+  it("says that the inventory's host_key_checking=False does not apply either", () => {
+    expect(one({ ansible_host: '10.0.0.7', ansible_host_key_checking: 'False' }).unusable).toContain('(its ansible_host_key_checking=False does not change this for Ferry)');
   });
 
   it('reads the key type from the blob', () => {
