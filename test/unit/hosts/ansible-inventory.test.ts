@@ -6,11 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, FerryError } from '../../../src/errors.ts';
 import { loadAnsibleInventory, listInventory } from '../../../src/hosts/ansible-inventory.ts';
 import { pickFromGroup } from '../../../src/hosts/groups.ts';
-import { findHost, type HostsFile } from '../../../src/hosts/inventory.ts';
+import { findHost, type HostSpec, type HostsFile } from '../../../src/hosts/inventory.ts';
 import { loadHosts } from '../../../src/hosts/load-hosts.ts';
 import type { HostCapabilities } from '../../../src/hosts/probe.ts';
 import { RemoteHost } from '../../../src/hosts/RemoteHost.ts';
 import { expandTilde } from '../../../src/hosts/ssh-args.ts';
+import { renderInventory, renderKnownHosts } from '../../../src/infra/inventory.ts';
 import { runLocal } from '../../../src/util/run-local.ts';
 import { catchFerry } from '../catch-ferry.ts';
 
@@ -259,6 +260,26 @@ describe.skipIf(!!skip)(`Ansible inventories through ansible-inventory${skip ? `
     } finally {
       await rm(path.join(yamlDir, 'broken.yml'));
     }
+  });
+
+  it("reads the inventory Ferry's own lab renders as the hosts of its hosts.json", async () => {
+    const labDir = path.join(dir, 'lab');
+    await mkdir(labDir);
+    const specs: HostSpec[] = ['web-1', 'web-2'].map((name, i) => ({
+      name: name.replace('web', 'lab'),
+      address: `192.0.2.${21 + i}`,
+      port: i === 0 ? 22 : 2222,
+      user: 'root',
+      privateKeyFile: path.join(labDir, 'id_ed25519'),
+      hostKey: hostKey[name]!,
+      environment: 'local',
+    }));
+    const kh = path.join(labDir, 'known_hosts');
+    await writeFile(kh, renderKnownHosts(specs));
+    await writeFile(path.join(labDir, 'inventory.ini'), renderInventory(specs, kh));
+    const f = await loadAnsibleInventory(path.join(labDir, 'inventory.ini'), { home });
+    expect(f.hosts).toEqual(specs.map((h) => ({ ...h, groups: ['ferry'] })));
+    expect(f.environment).toBe('local');
   });
 
   it('says so when the inventory does not exist', async () => {
