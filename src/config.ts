@@ -8,8 +8,17 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export interface FerryConfig {
   /** Controller-side lab directory: keys, Terraform state, rendered inventory. @defaultValue /var/lib/ferry-lab (FERRY_LAB_DIR) */
   labDir: string;
-  /** Hosts file (JSON, the shape `ferry lab up` renders). @defaultValue `<labDir>/hosts.json` (FERRY_HOSTS_FILE) */
+  /** Hosts file (JSON, the shape `ferry lab up` renders); read when no `inventory` is set. @defaultValue `<labDir>/hosts.json` (FERRY_HOSTS_FILE) */
   hostsFile: string;
+  /**
+   * An Ansible inventory to take the hosts from instead of `hostsFile`: a file (INI, YAML), a
+   * directory, a dynamic inventory plugin's configuration or script, or a comma-separated host list,
+   * resolved with `ansible-inventory --list`. (FERRY_INVENTORY; the `--inventory` flag)
+   * @defaultValue none: the hosts file
+   */
+  inventory?: string;
+  /** Vault password file for the inventory's vaulted variables, as `--vault-password-file`. (FERRY_VAULT_PASSWORD_FILE) */
+  vaultPasswordFile?: string;
   /** Bridge of the namespace lab. @defaultValue ferry0 (FERRY_LAB_BRIDGE) */
   labBridge: string;
   /** First three octets of the lab's /24. @defaultValue 10.247.0 (FERRY_LAB_SUBNET) */
@@ -61,6 +70,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
   return {
     labDir,
     hostsFile: absolute('FERRY_HOSTS_FILE', env.FERRY_HOSTS_FILE ?? path.join(labDir, 'hosts.json')),
+    inventory: env.FERRY_INVENTORY?.trim() ? inventorySource('FERRY_INVENTORY', env.FERRY_INVENTORY.trim()) : undefined,
+    vaultPasswordFile: env.FERRY_VAULT_PASSWORD_FILE?.trim() ? absolute('FERRY_VAULT_PASSWORD_FILE', env.FERRY_VAULT_PASSWORD_FILE.trim()) : undefined,
     labBridge: bridge,
     labSubnetPrefix: subnet,
     commandTimeoutS: positiveInt('FERRY_COMMAND_TIMEOUT_S', env.FERRY_COMMAND_TIMEOUT_S, 600),
@@ -81,6 +92,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     cacheDir: absolute('FERRY_CACHE_DIR', env.FERRY_CACHE_DIR ?? '/var/cache/ferry'),
     qemuMemoryMb: positiveInt('FERRY_QEMU_MEMORY_MB', env.FERRY_QEMU_MEMORY_MB, 1536),
   };
+}
+
+/**
+ * Checks an inventory source given as `name` (the variable or flag): a comma-separated host list
+ * (Ansible's `-i 'a,b,'`) is kept; a path must be absolute unless `cwd` is given to resolve it
+ * against (the `--inventory` flag passes the working directory).
+ */
+export function inventorySource(name: string, value: string, cwd?: string): string {
+  if (value === '' || value.startsWith('-') || /[\0\n]/.test(value)) {
+    throw new FerryError(ErrorCode.ConfigInvalid, `${name}='${value}' must name an Ansible inventory (a file, a directory, or a comma-separated host list)`);
+  }
+  if (value.includes(',')) return value;
+  return cwd === undefined ? absolute(name, value) : path.resolve(cwd, value);
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

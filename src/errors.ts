@@ -8,6 +8,12 @@ export enum ErrorCode {
   InvalidName = 'ferry_invalid_name',
   UsageError = 'ferry_usage',
   UnknownHost = 'ferry_unknown_host',
+  UnknownGroup = 'ferry_unknown_group',
+  NoTargetInGroup = 'ferry_no_target_in_group',
+  /** A host the inventory lists but Ferry will not connect to (no pinned host key, …): `HostSpec.unusable` says why. */
+  HostUnusable = 'ferry_host_unusable',
+  /** `ansible-inventory` (or `ansible-vault` for a vaulted variable) failed or printed something unreadable. */
+  InventoryFailed = 'ferry_inventory_failed',
   LabNotUp = 'ferry_lab_not_up',
   CommandFailed = 'ferry_command_failed',
   CommandTimedOut = 'ferry_command_timed_out',

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { Redis } from 'ioredis';
 import type { Worker } from 'bullmq';
 import type { FerryConfig } from '../config.ts';
-import { loadHostsFile } from '../hosts/inventory.ts';
+import { loadHosts } from '../app/hosts.ts';
 import { logger } from '../log.ts';
 import { MigrationQueue } from '../queue/MigrationQueue.ts';
 import { createMigrationWorker } from '../queue/MigrationWorker.ts';
@@ -39,7 +39,7 @@ export async function startRuntime(config: FerryConfig, transport: ChatTransport
   const queue = new MigrationQueue(redis);
   const relay = new ProgressRelay(redis, queue, transport, log.child({ part: 'relay' }));
   await relay.start();
-  const service = new ChatService({ redis, queue, policy, transport, hosts: () => loadHostsFile(config.hostsFile), log: log.child({ part: 'chat' }) });
+  const service = new ChatService({ redis, queue, policy, transport, hosts: () => loadHosts(config), log: log.child({ part: 'chat' }) });
   const worker = opts.worker ? createMigrationWorker(redis, config, { concurrency: config.workerConcurrency, provision: config.provisionBeforeMigrate }) : undefined;
   // A worker first finishes or undoes what dead processes left (see queue/recovery.ts).
   const recovery = opts.worker ? startRecovery(redis, config) : undefined;

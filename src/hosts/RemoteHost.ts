@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { NodeSSH } from 'node-ssh';
 import { ErrorCode, FerryError, errorMessage } from '../errors.ts';
 import { logger } from '../log.ts';
+import { hostKeyAlgorithms } from './host-key.ts';
 import type { HostSpec } from './inventory.ts';
 import { commandLine } from './quote.ts';
 
@@ -92,7 +93,7 @@ export class RemoteHost {
         return await this.connectOnce();
       } catch (e) {
         // A wrong host key is not the network: never retried.
-        if (e instanceof FerryError && e.code === ErrorCode.SshHostKeyMismatch) throw e;
+        if (e instanceof FerryError && (e.code === ErrorCode.SshHostKeyMismatch || e.code === ErrorCode.HostUnusable)) throw e;
         if (Date.now() + delay > deadline) throw e;
         logger().debug({ host: this.name, attempt, err: errorMessage(e) }, 'ssh reconnect');
         await new Promise((r) => setTimeout(r, delay));
@@ -102,7 +103,16 @@ export class RemoteHost {
   }
 
   private async connectOnce(): Promise<NodeSSH> {
+    // Ferry never trusts on first use: a host without a pinned key is refused before any packet is sent.
+    if (this.spec.unusable || !this.spec.hostKey) {
+      throw new FerryError(
+        ErrorCode.HostUnusable,
+        `refusing to connect to ${this.name} (${this.spec.address}:${this.spec.port}): ${this.spec.unusable ?? 'no host key is recorded for it'}`,
+        { details: { host: this.name } },
+      );
+    }
     const expected = this.spec.hostKey.split(/\s+/)[1];
+    const serverHostKey = hostKeyAlgorithms(this.spec.hostKey);
     let mismatch = false;
     const ssh = new NodeSSH();
     try {
@@ -114,6 +124,7 @@ export class RemoteHost {
         readyTimeout: 15_000,
         keepaliveInterval: 5_000,
         keepaliveCountMax: 4,
+        ...(serverHostKey ? { algorithms: { serverHostKey } } : {}),
         // ssh2 hands over the raw key blob; compare it with the one recorded for this host.
         hostVerifier: (key: Buffer) => {
           const ok = key.toString('base64') === expected;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, FerryError } from '../errors.ts';
 import { NAME_PATTERN } from '../util/names.ts';
+import { closestMatches, orList } from '../util/suggest.ts';
 
 /** How Ferry reaches one host. Same shape for every environment (local lab, qemu lab, clouds). */
 export interface HostSpec {
@@ -10,10 +11,20 @@ export interface HostSpec {
   user: string;
   /** Controller's private key for this host. */
   privateKeyFile: string;
-  /** The host's public key, `ssh-ed25519 AAAA…`: connections to any other key are refused. */
+  /**
+   * The host's public key, `ssh-ed25519 AAAA…`: connections to any other key are refused.
+   * `''` when the inventory pins none; `unusable` then says why, and connecting is refused.
+   */
   hostKey: string;
   /** Environment the host belongs to (local, qemu, aws, gcp). */
   environment: string;
+  /** The host's Ansible groups, parents included (Ansible's `group_names`). @defaultValue none (a hosts.json has no groups) */
+  groups?: string[];
+  /**
+   * Why Ferry will not connect to this host, in words for the operator (no pinned host key, a
+   * connection variable it cannot read). Listed, never connected to. Unset for a usable host.
+   */
+  unusable?: string;
 }
 
 export interface HostsFile {
@@ -83,11 +94,21 @@ export function parseHostsFile(text: string, source = 'hosts file'): HostsFile {
   };
 }
 
+/**
+ * The host named `name`. Anything else is refused with the closest names in the inventory
+ * ("did you mean lab-1 or lab-2?"), or the known names when none is close.
+ */
 export function findHost(file: HostsFile, name: string): HostSpec {
   const h = file.hosts.find((x) => x.name === name);
   if (!h) {
-    const known = file.hosts.map((x) => x.name).join(', ') || 'none';
-    throw new FerryError(ErrorCode.UnknownHost, `unknown host '${name}' (known hosts: ${known})`);
+    const names = file.hosts.map((x) => x.name);
+    const near = closestMatches(name, names);
+    const hint = near.length
+      ? `: did you mean ${orList(near)}?`
+      : names.length <= 10
+        ? ` (known hosts: ${names.join(', ') || 'none'})`
+        : ` (none of the ${names.length} hosts is named like it: 'ferry hosts' lists them)`;
+    throw new FerryError(ErrorCode.UnknownHost, `unknown host '${name}'${hint}`, { details: { host: name, suggestions: near } });
   }
   return h;
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, loadConfig } from '../../src/config.ts';
+import { REPO_ROOT, inventorySource, loadConfig } from '../../src/config.ts';
 import { ErrorCode } from '../../src/errors.ts';
 import { catchFerry } from './catch-ferry.ts';
 
@@ -35,6 +35,8 @@ describe('loadConfig', () => {
     const c = loadConfig({
       FERRY_LAB_DIR: '/srv/lab',
       FERRY_HOSTS_FILE: '/etc/ferry/hosts.json',
+      FERRY_INVENTORY: '/etc/ansible/inventory',
+      FERRY_VAULT_PASSWORD_FILE: '/etc/ferry/vault-pass',
       FERRY_LAB_BRIDGE: 'br1',
       FERRY_LAB_SUBNET: '192.168.7',
       FERRY_COMMAND_TIMEOUT_S: '30',
@@ -56,6 +58,8 @@ describe('loadConfig', () => {
     expect(c).toEqual({
       labDir: '/srv/lab',
       hostsFile: '/etc/ferry/hosts.json',
+      inventory: '/etc/ansible/inventory',
+      vaultPasswordFile: '/etc/ferry/vault-pass',
       labBridge: 'br1',
       labSubnetPrefix: '192.168.7',
       commandTimeoutS: 30,
@@ -70,6 +74,28 @@ describe('loadConfig', () => {
       cacheDir: '/srv/cache',
       qemuMemoryMb: 2048,
     });
+  });
+
+  it('reads no inventory unless FERRY_INVENTORY is set', () => {
+    const c = loadConfig({ FERRY_INVENTORY: ' ', FERRY_VAULT_PASSWORD_FILE: '' });
+    expect(c.inventory).toBeUndefined();
+    expect(c.vaultPasswordFile).toBeUndefined();
+  });
+
+  it("keeps an inventory that is Ansible's comma-separated host list", () => {
+    expect(loadConfig({ FERRY_INVENTORY: 'lab-1,lab-2,' }).inventory).toBe('lab-1,lab-2,');
+  });
+
+  it.each([
+    ['FERRY_INVENTORY', 'inventory.ini', "FERRY_INVENTORY='inventory.ini' must be an absolute path"],
+    ['FERRY_INVENTORY', '--list', "FERRY_INVENTORY='--list' must name an Ansible inventory"],
+    ['FERRY_VAULT_PASSWORD_FILE', 'vault-pass', "FERRY_VAULT_PASSWORD_FILE='vault-pass' must be an absolute path"],
+  ])('rejects %s=%s', (name, value, message) => {
+    expect(invalid({ [name]: value }).message).toContain(message);
+  });
+
+  it('resolves a relative --inventory against the working directory', () => {
+    expect(inventorySource('--inventory', 'inv/hosts.yml', '/srv/ops')).toBe('/srv/ops/inv/hosts.yml');
   });
 
   it('puts the hosts file under the lab dir by default', () => {

@@ -3,7 +3,7 @@ import { METHODS, parseMethod, type MethodRequest } from '../../migrate/methods.
 import { validateName } from '../../util/names.ts';
 import { quote } from '../../util/printable.ts';
 import { ChatError, ChatErrorCode } from './errors.ts';
-import { closest } from './suggest.ts';
+import { closest } from '../../util/suggest.ts';
 import { tokenize } from './slack-text.ts';
 import { USAGE } from './usage.ts';
 

@@ -105,9 +105,22 @@ describe('findHost', () => {
     expect(findHost(f, 'lab-2').name).toBe('lab-2');
   });
 
-  it('rejects an unknown host, listing the known ones', () => {
+  it('rejects an unknown host with the closest names', () => {
     const e = catchFerry(() => findHost(f, 'lab-3'), ErrorCode.UnknownHost);
-    expect(e.message).toBe("unknown host 'lab-3' (known hosts: lab-1, lab-2)");
+    expect(e.message).toBe("unknown host 'lab-3': did you mean lab-1 or lab-2?");
+    expect(e.details).toEqual({ host: 'lab-3', suggestions: ['lab-1', 'lab-2'] });
+  });
+
+  it('lists the known hosts when none is close', () => {
+    const e = catchFerry(() => findHost(f, 'database'), ErrorCode.UnknownHost);
+    expect(e.message).toBe("unknown host 'database' (known hosts: lab-1, lab-2)");
+  });
+
+  it('points at ferry hosts instead of listing a large inventory', () => {
+    const many = parseHostsFile(file(Array.from({ length: 11 }, (_, i) => host({ name: `node-${i}` }))));
+    expect(catchFerry(() => findHost(many, 'database'), ErrorCode.UnknownHost).message).toBe(
+      "unknown host 'database' (none of the 11 hosts is named like it: 'ferry hosts' lists them)",
+    );
   });
 
   it('says none when there are no hosts', () => {

@@ -21,3 +21,23 @@ export function editDistance(a: string, b: string): number {
   }
   return d[a.length]![b.length]!;
 }
+
+/**
+ * Up to `max` candidates near `word`, nearest first (ties by name), for "did you mean a or b?".
+ * The allowed distance grows with the word (a third of its length, at least 2), so a longer name
+ * with a two-letter slip is still found while short names do not match everything.
+ */
+export function closestMatches(word: string, candidates: readonly string[], max = 3): string[] {
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  return [...new Set(candidates)]
+    .map((c) => ({ c, d: editDistance(word, c) }))
+    .filter((x) => x.d <= limit)
+    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c))
+    .slice(0, max)
+    .map((x) => x.c);
+}
+
+/** "a", "a or b", "a, b or c". */
+export function orList(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+}
