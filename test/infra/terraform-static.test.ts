@@ -15,10 +15,11 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config.ts';
-import { parseModuleOutputs } from '../../src/infra/contract.ts';
+import { parseModuleOutputs, type ModuleOutputs } from '../../src/infra/contract.ts';
 
 const MIRROR = '/opt/tf-plugins';
 const TF_SOURCE = path.join(REPO_ROOT, 'terraform');
+const FIXTURES = path.join(REPO_ROOT, 'test', 'infra', 'fixtures');
 /** Providers known to be missing offline: modules needing them are only fmt-checked. */
 const NOT_OFFLINE: Record<string, string> = {
   'hashicorp/google':
@@ -110,7 +111,7 @@ function init(rel: string): Promise<void> {
 
 /** A plan's `hosts` output: known fields as planned, unknown ones (addresses) as a placeholder. */
 interface PlannedHosts {
-  outputs: ReturnType<typeof parseModuleOutputs>;
+  outputs: ModuleOutputs;
   unknown: Set<string>[];
 }
 const UNKNOWN = 'unknown-until-apply';
@@ -134,7 +135,7 @@ function plannedHosts(plan: PlanJson, source: string): PlannedHosts {
 
 interface PlanJson {
   output_changes: Record<string, { after: unknown; after_unknown?: unknown }>;
-  resource_changes: { address: string; type: string; change: { after: Record<string, unknown> } }[];
+  resource_changes: { address: string; type: string; change: { after: Record<string, unknown>; after_unknown: Record<string, unknown> } }[];
 }
 
 async function planJson(rel: string, vars: Record<string, string>, env: Record<string, string> = {}): Promise<{ plan: PlanJson; text: string }> {
@@ -168,9 +169,9 @@ afterAll(async () => {
 });
 
 describe('terraform/', () => {
-  it('is formatted (terraform fmt -check -recursive)', async () => {
-    const r = await execa('terraform', ['fmt', '-check', '-recursive', '-diff', '-no-color', TF_SOURCE], { reject: false, env: { CHECKPOINT_DISABLE: '1' } });
-    expect(r.stdout, 'run `terraform fmt -recursive terraform/`').toBe('');
+  it.each([TF_SOURCE, FIXTURES])('%s is formatted (terraform fmt -check -recursive)', async (dir) => {
+    const r = await execa('terraform', ['fmt', '-check', '-recursive', '-diff', '-no-color', dir], { reject: false, env: { CHECKPOINT_DISABLE: '1' } });
+    expect(r.stdout, `run \`terraform fmt -recursive ${path.relative(REPO_ROOT, dir)}\``).toBe('');
     expect(r.exitCode).toBe(0);
   });
 
@@ -228,6 +229,7 @@ describe('plans held to the output contract', () => {
 
   describe('terraform/aws, offline with fake credentials', () => {
     const hosts = ['aws-1', 'aws-2'];
+    const pairHosts = ['a-1', 'a-2', 'b-1'];
     let keyDir: string;
     let plan: PlanJson;
     let text: string;
@@ -237,7 +239,7 @@ describe('plans held to the output contract', () => {
 
     beforeAll(async () => {
       keyDir = path.join(work, 'host-keys');
-      for (const h of hosts) {
+      for (const h of [...hosts, ...pairHosts]) {
         await mkdir(path.join(keyDir, h), { recursive: true });
         await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', h, '-f', path.join(keyDir, h, 'ssh_host_ed25519_key')]);
       }
@@ -255,14 +257,7 @@ describe('plans held to the output contract', () => {
           peer_endpoint: '198.51.100.20',
           peer_subnet: '10.30.1.0/24',
         },
-        {
-          // Fake: the plan makes no API call (no data source, skip flags), so nothing checks them.
-          AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
-          AWS_SECRET_ACCESS_KEY: 'fake/fake/fake/fake/fake/fake/fake/fake0',
-          AWS_EC2_METADATA_DISABLED: 'true',
-          AWS_CONFIG_FILE: path.join(work, 'no-aws-config'),
-          AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'no-aws-credentials'),
-        },
+        fakeAws(),
       ));
     });
 
@@ -323,12 +318,49 @@ describe('plans held to the output contract', () => {
         hosts: '["aws-9"]',
         host_key_dir: keyDir,
         ssh_public_key: readFileSync(path.join(work, 'controller_key.pub'), 'utf8').trim(),
-      }, { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake', AWS_EC2_METADATA_DISABLED: 'true' }).catch((e: Error) => e);
+      }, fakeAws()).catch((e: Error) => e);
       expect(err).toBeInstanceOf(Error);
       expect((err as Error).message).toContain('No SSH host key for aws-9');
     });
+
+    // terraform/two-clouds needs the Google provider; two AWS sites joined the same way show, offline,
+    // that each site naming the other's static address plans without a dependency cycle.
+    it('joins two aws-site modules by their static addresses without a cycle (test/infra/fixtures/two-aws-sites)', async () => {
+      await cp(path.join(FIXTURES, 'two-aws-sites'), path.join(tfRoot, 'two-aws-sites'), { recursive: true });
+      const a = x25519();
+      const b = x25519();
+      const { plan: pair } = await planJson(
+        'two-aws-sites',
+        {
+          host_key_dir: keyDir,
+          ssh_public_key: readFileSync(path.join(work, 'controller_key.pub'), 'utf8').trim(),
+          wireguard: JSON.stringify({ a_private: a.privateKey, a_public: a.publicKey, b_private: b.privateKey, b_public: b.publicKey }),
+        },
+        fakeAws(),
+      );
+      const { outputs } = plannedHosts(pair, 'two-aws-sites (plan)');
+      expect(outputs.hosts.map((h) => `${h.cloud}/${h.name}`)).toEqual(['cloud-a/a-1', 'cloud-a/a-2', 'cloud-b/b-1']);
+      const changes = pair.resource_changes;
+      // Each site's WireGuard rule admits the other's gateway address, known only after apply.
+      const wgRules = changes.filter((r) => r.type === 'aws_vpc_security_group_ingress_rule' && r.address.includes('.wireguard['));
+      expect(wgRules.map((r) => r.address).sort()).toEqual(['module.a.aws_vpc_security_group_ingress_rule.wireguard[0]', 'module.b.aws_vpc_security_group_ingress_rule.wireguard[0]']);
+      for (const r of wgRules) expect(r.change.after_unknown.cidr_ipv4).toBe(true);
+      const routes = changes.filter((r) => r.type === 'aws_route' && r.address.includes('.peer[')).map((r) => `${r.address.split('.')[1]} -> ${r.change.after.destination_cidr_block}`);
+      expect(routes.sort()).toEqual(['a -> 10.40.1.0/24', 'b -> 10.20.1.0/24']);
+    });
   });
 });
+
+/** The clouds cannot exist here: fake credentials, which nothing checks (no data source, skip flags, no API call). */
+function fakeAws(): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
+    AWS_SECRET_ACCESS_KEY: 'fake/fake/fake/fake/fake/fake/fake/fake0',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: path.join(work, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'no-aws-credentials'),
+  };
+}
 
 /** A WireGuard key pair (X25519, base64), as `wg genkey | wg pubkey` makes. */
 function x25519(): { privateKey: string; publicKey: string } {
