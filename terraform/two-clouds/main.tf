@@ -7,7 +7,7 @@
 # The Google provider is not available offline: this module is only `terraform fmt`-checked here.
 
 terraform {
-  required_version = ">= 1.5"
+  required_version = ">= 1.9"
   required_providers {
     aws = {
       source  = "hashicorp/aws"

@@ -27,6 +27,10 @@ variable "gateway" {
   description = "The host that holds the site's static public address and its end of the WireGuard tunnel. Default: the first host."
   type        = string
   default     = null
+  validation {
+    condition     = var.gateway == null || contains(var.hosts, coalesce(var.gateway, "-"))
+    error_message = "gateway must be one of the hosts."
+  }
 }
 
 variable "machine_type" {
