@@ -29,8 +29,7 @@ locals {
     disable_root        = false
     ssh_pwauth          = false
     ssh_authorized_keys = [trimspace(var.ssh_public_key)]
-    ssh_deletekeys      = true
-    ssh_genkeytypes     = []
+    ssh_deletekeys      = true # cloud-init generates none when ssh_keys is given
     ssh_keys = {
       ed25519_private = sensitive(try(file(local.key_path[h]), ""))
       ed25519_public  = local.public_key[h]
