@@ -27,9 +27,11 @@ export interface ModuleHost {
 
 /** The outputs of a module that Ferry uses. */
 export interface ModuleOutputs {
+  /** The environment's name (`local`, `qemu`, `aws`, `gcp`, `two-clouds`, or the name it was created under). */
   environment: string;
   /** Where the hosts reach the controller (the hold server), or null where they cannot. */
   controllerAddress: string | null;
+  /** Every host of the environment, names unique. */
   hosts: ModuleHost[];
 }
 
