@@ -14,7 +14,9 @@ die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (Ferry's lab creates network namespaces and runs CRIU)"
 command -v apt-get >/dev/null || die "apt-get not found: Ferry's setup supports Debian 12 (bookworm)"
 
-RUNTIME_PKGS=(runc rsync redis-server haproxy ansible-core openssh-server openssh-client
+# python3-apt: Ansible's apt module needs it on the host it manages (test/infra/cloud-host-check
+# runs playbooks/cloud-host.yml --check against this machine; check mode cannot install it itself).
+RUNTIME_PKGS=(runc rsync redis-server haproxy ansible-core python3-apt openssh-server openssh-client
   busybox-static iproute2 iperf3 socat curl ca-certificates xz-utils util-linux procps kmod
   gcc libc6-dev make git fonts-dejavu-core)
 CRIU_BUILD_PKGS=(libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev

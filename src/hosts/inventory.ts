@@ -18,6 +18,10 @@ export interface HostSpec {
   hostKey: string;
   /** Environment the host belongs to (local, qemu, aws, gcp). */
   environment: string;
+  /** The site or cloud the host is in (a two-cloud lab's `cloud-a`). @defaultValue the environment */
+  cloud?: string;
+  /** The address other hosts reach this one at (across a tunnel): page servers and rsync use it. @defaultValue address */
+  peerAddress?: string;
   /** The host's Ansible groups, parents included (Ansible's `group_names`). @defaultValue none (a hosts.json has no groups) */
   groups?: string[];
   /**
@@ -78,6 +82,8 @@ export function parseHostsFile(text: string, source = 'hosts file'): HostsFile {
       privateKeyFile: str('privateKeyFile'),
       hostKey,
       environment: typeof r.environment === 'string' ? r.environment : String(d.environment ?? 'unknown'),
+      ...(typeof r.cloud === 'string' && r.cloud ? { cloud: r.cloud } : {}),
+      ...(typeof r.peerAddress === 'string' && r.peerAddress ? { peerAddress: r.peerAddress } : {}),
     };
   });
   const names = new Set<string>();

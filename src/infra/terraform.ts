@@ -17,10 +17,11 @@ export class Terraform {
   private async env(): Promise<Record<string, string>> {
     await mkdir(this.stateDir, { recursive: true });
     const rc = path.join(this.stateDir, 'terraformrc');
-    // Offline: the registry is unreachable; providers come from the image's filesystem mirror.
+    // The AWS provider comes from the image's filesystem mirror (the registry is unreachable here); any
+    // other provider (google) from the registry, where it is reachable.
     await writeFile(
       rc,
-      `provider_installation {\n  filesystem_mirror {\n    path    = "/opt/tf-plugins"\n    include = ["registry.terraform.io/hashicorp/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n`,
+      `provider_installation {\n  filesystem_mirror {\n    path    = "/opt/tf-plugins"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n`,
     );
     return {
       TF_CLI_CONFIG_FILE: rc,

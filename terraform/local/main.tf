@@ -1,7 +1,7 @@
 # The namespace lab: N emulated hosts on one bridge, built with Terraform's built-in
 # terraform_data and local-exec only, so it applies offline in about a second.
 # Outputs have the same shape for every environment (local, qemu, aws, gcp): Ferry renders
-# the Ansible inventory and its SSH settings from them.
+# the Ansible inventory and its SSH settings from them. The contract: terraform/CONTRACT.md.
 
 terraform {
   required_version = ">= 1.5"
@@ -89,6 +89,8 @@ output "hosts" {
     user          = "root"
     host_key_file = "${var.lab_dir}/hosts/${h}/etc-ssh/ssh_host_ed25519_key.pub"
     provider      = "local"
+    cloud         = "local"
+    peer_address  = local.hosts[h].address
     id            = terraform_data.host[h].id
   }]
 }

@@ -6,7 +6,7 @@
 # it on the lab bridge. Built with terraform_data and local-exec only, so it applies offline.
 # Run scripts/qemu-setup.sh first (kernel + initramfs in the cache).
 # Outputs have the same shape for every environment (local, qemu, aws, gcp): Ferry renders
-# the Ansible inventory and its SSH settings from them.
+# the Ansible inventory and its SSH settings from them. The contract: terraform/CONTRACT.md.
 
 terraform {
   required_version = ">= 1.5"
@@ -123,6 +123,8 @@ output "hosts" {
     user          = "root"
     host_key_file = "${var.lab_dir}/hosts/${h}/etc-ssh/ssh_host_ed25519_key.pub"
     provider      = "qemu"
+    cloud         = "qemu"
+    peer_address  = local.hosts[h].address
     id            = terraform_data.host[h].id
     console_log   = "${var.lab_dir}/hosts/${h}/log/console.log"
   }]

@@ -6,6 +6,7 @@ import type { HostSpec, HostsFile } from '../../hosts/inventory.ts';
 import { RemoteHost } from '../../hosts/RemoteHost.ts';
 import { runLocal } from '../../util/run-local.ts';
 import { renderInventory, renderKnownHosts, type TerraformHost } from '../inventory.ts';
+import { parseModuleOutputs } from '../contract.ts';
 import { Terraform } from '../terraform.ts';
 import type { EnvironmentParams, EnvironmentProvider, HostHealth, Plan, Say } from './provider.ts';
 
@@ -113,24 +114,26 @@ export class TerraformLab implements EnvironmentProvider {
     return broken;
   }
 
-  /** Turns Terraform outputs into hosts.json, known_hosts and the Ansible inventory. */
+  /** Turns Terraform outputs (held to terraform/CONTRACT.md) into hosts.json, known_hosts and the Ansible inventory. */
   async hosts(): Promise<HostsFile> {
-    const out = await this.tf.output<{ hosts: { value: TerraformHost[] }; environment: { value: string }; controller_address: { value: string } }>();
+    const out = parseModuleOutputs(await this.tf.output<unknown>(), `terraform/${this.m.name}`);
     const hosts: HostSpec[] = [];
-    for (const h of out.hosts.value) {
+    for (const h of out.hosts) {
       hosts.push({
         name: h.name,
         address: h.address,
         port: h.port,
         user: h.user,
         privateKeyFile: this.keyFile,
-        hostKey: (await readFile(h.host_key_file, 'utf8')).trim(),
-        environment: out.environment.value,
+        hostKey: (await readFile(h.hostKeyFile, 'utf8')).trim(),
+        environment: out.environment,
+        cloud: h.cloud,
+        peerAddress: h.peerAddress,
       });
     }
     const knownHostsFile = path.join(this.config.labDir, 'known_hosts');
     const inventoryFile = path.join(this.config.labDir, 'inventory.ini');
-    const file: HostsFile = { environment: out.environment.value, controllerAddress: out.controller_address.value, knownHostsFile, inventoryFile, hosts };
+    const file: HostsFile = { environment: out.environment, controllerAddress: out.controllerAddress ?? undefined, knownHostsFile, inventoryFile, hosts };
     await writeFile(knownHostsFile, renderKnownHosts(hosts));
     await writeFile(inventoryFile, renderInventory(hosts, knownHostsFile));
     await writeFile(this.config.hostsFile, JSON.stringify(file, null, 2));
