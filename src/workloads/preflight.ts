@@ -117,7 +117,7 @@ export function splitByFile(text: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const line of text.split('\n')) {
     const i = line.indexOf(':');
-    if (i <= 0 || !line.startsWith('/proc/')) continue;
+    if (i <= 0 || !line.startsWith('/')) continue;
     const file = line.slice(0, i);
     const list = out.get(file) ?? [];
     list.push(line.slice(i + 1));
