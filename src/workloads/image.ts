@@ -37,7 +37,7 @@ export function compressionOf(head: Uint8Array): 'gzip' | 'zstd' | 'xz' | 'bzip2
 export function skopeoReference(format: ImageFormat, path: string, ref?: string): string {
   // skopeo splits the reference at ':' and has no escape for it.
   if (path.includes(':')) throw new FerryError(ErrorCode.ImageInvalid, `the image path ${path} holds ':', which skopeo reads as the start of an image reference: rename it or use a link without ':'`);
-  if (ref !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(ref)) throw new FerryError(ErrorCode.ImageInvalid, `invalid image reference '${ref}': use a name such as app:1.0 (or @N for the Nth image of a docker archive)`);
+  if (ref !== undefined && !/^(@\d+|[A-Za-z0-9][A-Za-z0-9._/:@-]*)$/.test(ref)) throw new FerryError(ErrorCode.ImageInvalid, `invalid image reference '${ref}': use a name such as app:1.0 (or @N for the Nth image of a docker archive)`);
   return ref === undefined ? `${format}:${path}` : `${format}:${path}:${ref}`;
 }
 
