@@ -47,6 +47,32 @@ export enum ErrorCode {
   ChartFontMissing = 'ferry_chart_font_missing',
   ChartInvalid = 'ferry_chart_invalid',
   ChartRenderFailed = 'ferry_chart_render_failed',
+  /** An image archive or layout that skopeo/umoci cannot read, or one that needs a reference to pick an image. */
+  ImageInvalid = 'ferry_image_invalid',
+  /** A bundle or rootfs given to deploy that is not usable (no config.json, root outside the bundle, no command). */
+  BundleInvalid = 'ferry_bundle_invalid',
+  /** A program Ferry needs on the controller (skopeo, umoci, rsync) is not installed. */
+  ToolMissing = 'ferry_tool_missing',
+  /** Copying or starting a container on its host failed. */
+  DeployFailed = 'ferry_deploy_failed',
+  /** The container asks for a terminal: CRIU cannot dump a console that lives outside the container. */
+  RefusedTerminal = 'ferry_refused_terminal',
+  /** A bind mount of a host path: the target host has other contents there (or none). */
+  RefusedBindMount = 'ferry_refused_bind_mount',
+  /** A device node or open device file beyond the default set (/dev/null, zero, full, random, urandom, tty, pts). */
+  RefusedDevice = 'ferry_refused_device',
+  /** A user namespace, or a namespace joined by path: external to the container, CRIU cannot recreate it elsewhere. */
+  RefusedNamespace = 'ferry_refused_namespace',
+  /** A process holds an io_uring instance, which CRIU cannot dump. */
+  RefusedIoUring = 'ferry_refused_io_uring',
+  /** A socket CRIU cannot dump (unknown family such as MPTCP or SCTP, a unix connection to a peer outside the container). */
+  RefusedSocket = 'ferry_refused_socket',
+  /** An open file of a kind CRIU cannot dump (perf events, userfaultfd, BPF programs, ...). */
+  RefusedFile = 'ferry_refused_file',
+  /** A mount in the running container that neither its config nor CRIU can recreate on the target. */
+  RefusedMount = 'ferry_refused_mount',
+  /** Not enough disk on the host for the checkpoint images. */
+  InsufficientDisk = 'ferry_insufficient_disk',
 }
 
 export type ErrorDetails = Record<string, unknown>;
