@@ -6,7 +6,7 @@ import { MigrationEngine } from '../../src/migrate/MigrationEngine.ts';
 import type { MigrationReport } from '../../src/migrate/report.ts';
 import { newMigrationId } from '../../src/migrate/request.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
-import { address, config, debris, deploy, ferry, hostsFile, httpText, labDown, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
+import { address, clearLab, config, debris, deploy, ferry, hostsFile, httpText, labDown, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
 
 const why = labUnavailable();
 skipNote(why, 'real migrations in the namespace lab');
@@ -23,6 +23,7 @@ describe.skipIf(why !== null)('live migration between lab hosts', () => {
   beforeAll(async () => {
     await labUp(2);
     await provision();
+    await clearLab(); // a known state, whatever ran before (npm start's demo moves web1 around)
     await deploy('lab-1', { workload: 'web', name: 'web1', ballast_mib: 256, dirty_mib_per_s: 1, port: 8080 });
     await deploy('lab-1', { workload: 'kv', name: 'kv1', kv_mib: 32, port: 6379 });
   });
