@@ -22,6 +22,7 @@ export enum ErrorCode {
   RollbackFailed = 'ferry_rollback_failed',
   HealthCheckFailed = 'ferry_health_check_failed',
   Cancelled = 'ferry_cancelled',
+  RootfsBuildFailed = 'ferry_rootfs_build_failed',
 }
 
 export class FerryError extends Error {
