@@ -101,7 +101,7 @@ build() {
   mmdebstrap "${opts[@]}" --include="$(IFS=,; echo "${pkgs[*]}")" \
     --customize-hook="$WL/hooks/customize-$kind.sh" \
     "$SUITE" "$tmp" "${mirror_args[@]}" >&2 \
-    || { rm -f "$tmp"; die "mmdebstrap failed for $kind (its log is above); is $MIRROR reachable?"; }
+    || { die "mmdebstrap failed for $kind (its log is above); is $MIRROR reachable?"; }
   t1=$(date +%s.%N)
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
   write_manifest "$kind" "$tmp" "$out" "$secs"
@@ -169,6 +169,8 @@ mkdir -p "$CACHE"
 # finds the tarball built.
 exec 9>"$CACHE/.lock"
 flock 9
+# Holding the lock, any partial tarball is ours: an interrupted build leaves none behind.
+trap 'rm -f "$CACHE"/.partial-*' EXIT
 
 for k in "${kinds[@]}"; do
   t=$(tarball_of "$k")
