@@ -16,7 +16,8 @@ command -v apt-get >/dev/null || die "apt-get not found: Ferry's setup supports 
 
 RUNTIME_PKGS=(runc rsync redis-server haproxy ansible-core openssh-server openssh-client
   busybox-static iproute2 iperf3 socat curl ca-certificates xz-utils util-linux procps kmod
-  gcc libc6-dev make git)
+  gcc libc6-dev make git
+  mmdebstrap zstd)
 CRIU_BUILD_PKGS=(libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev
   libprotobuf-c-dev libprotobuf-dev pkgconf protobuf-c-compiler protobuf-compiler python3-protobuf
   uuid-dev dpkg-dev debian-archive-keyring)
