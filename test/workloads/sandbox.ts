@@ -70,12 +70,15 @@ export class Sandbox {
     });
   }
 
-  /** `runc checkpoint` into a fresh images directory, which it returns. */
-  async checkpoint(id: string, name: string): Promise<string> {
+  /** A fresh directory for one checkpoint's images (CRIU's logs go there too). */
+  async imagesDir(name: string): Promise<string> {
     const images = path.join(this.dir, 'images', name);
     await mkdir(images, { recursive: true });
-    await this.inNetns(['runc', '--root', this.runcRoot, '--log', this.runcLog(id), 'checkpoint', '--image-path', images, '--work-path', images, id]);
     return images;
+  }
+
+  async checkpoint(id: string, images: string): Promise<void> {
+    await this.inNetns(['runc', '--root', this.runcRoot, '--log', this.runcLog(id), 'checkpoint', '--image-path', images, '--work-path', images, id]);
   }
 
   async restore(id: string, images: string): Promise<void> {

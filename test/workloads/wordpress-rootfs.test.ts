@@ -157,10 +157,10 @@ describe.skipIf(why)('the WordPress workload under runc and CRIU', () => {
   }
 
   async function checkpointAndRestore(role: WordpressRole, name: string): Promise<void> {
-    let images: string | undefined;
+    const images = await sb.imagesDir(name);
     try {
       const t0 = performance.now();
-      images = await sb.checkpoint(id(role), name);
+      await sb.checkpoint(id(role), images);
       const t1 = performance.now();
       expect(await sb.status(id(role))).toBe('absent');
       await sb.restore(id(role), images);
