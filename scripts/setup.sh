@@ -20,7 +20,9 @@ RUNTIME_PKGS=(runc rsync redis-server haproxy ansible-core python3-apt openssh-s
   busybox-static iproute2 iperf3 socat curl ca-certificates xz-utils util-linux procps kmod
   gcc libc6-dev make git fonts-dejavu-core
   # image archives and OCI layouts become bundles on the controller (src/workloads/)
-  skopeo umoci)
+  skopeo umoci
+  # the paper's WordPress + MariaDB root filesystems, built from Debian's packages (scripts/build-rootfs.sh)
+  mmdebstrap zstd)
 CRIU_BUILD_PKGS=(libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev
   libprotobuf-c-dev libprotobuf-dev pkgconf protobuf-c-compiler protobuf-compiler python3-protobuf
   uuid-dev dpkg-dev debian-archive-keyring)

@@ -73,6 +73,7 @@ export enum ErrorCode {
   RefusedMount = 'ferry_refused_mount',
   /** Not enough disk on the host for the checkpoint images. */
   InsufficientDisk = 'ferry_insufficient_disk',
+  RootfsBuildFailed = 'ferry_rootfs_build_failed',
 }
 
 export type ErrorDetails = Record<string, unknown>;
