@@ -35,6 +35,8 @@ function headline(s: StatusView, route: string): string {
       return [`:arrows_counterclockwise: ${route}${now}`, ...extra].join('\n');
     }
     case 'done':
+      // A dry run moves nothing: never say it did.
+      if (s.dryRun) return `:white_check_mark: ${route}: dry run done, nothing was frozen or moved`;
       return `:white_check_mark: ${bold(s.container)} moved from ${bold(s.from)} to ${bold(s.to)}${timing(s)}`;
     case 'failed':
       return `:x: ${route}: failed${s.error ? `: ${esc(s.error)}` : ''}\n${whereNow(s)}`;
@@ -53,6 +55,7 @@ function fallbackHead(s: StatusView): string {
     case 'running':
       return `${route}: ${s.phase ? PHASE_LABELS[s.phase] : 'running'}`;
     case 'done':
+      if (s.dryRun) return `${route}: dry run done, nothing moved`;
       return `${esc(s.container)} moved from ${esc(s.from)} to ${esc(s.to)}${timing(s)}`;
     default:
       return `${route}: ${s.status}${s.runsOn ? `, runs on ${esc(s.runsOn)}` : ''}`;
