@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { membersOf } from '../../../src/app/group.ts';
+import { groupMode } from '../../../src/app/recover.ts';
+import type { JournalRecord } from '../../../src/migrate/journal/record.ts';
 import { renderGroupReport, type MigrationReport } from '../../../src/migrate/report.ts';
 
 const cfg = (group?: string, order?: string) => ({ annotations: { ...(group ? { 'org.ferry.group': group } : {}), ...(order ? { 'org.ferry.group.order': order } : {}) } });
@@ -47,5 +49,23 @@ describe('renderGroupReport', () => {
     expect(text).toMatch(/blog-db \(Page Server\).*1\.50/);
     expect(text).toMatch(/blog-web \(Page Server\).*1\.90/);
     expect(text).toMatch(/group blog .*2\.10.*6\.00/);
+  });
+});
+
+describe('groupMode (recovery of a group)', () => {
+  const rec = (id: string, phase: JournalRecord['phase'], group = true): JournalRecord => ({
+    version: 1, id, container: id, from: 'a', to: 'b', method: 'page-server', traits: { pageServer: true, lazy: false, preCopy: false }, seq: 1, phase,
+    owner: 'x:1', heartbeatAt: '', startedAt: '', updatedAt: '', ...(group ? { group: { name: 'blog', ids: ['m-db', 'm-web'] } } : {}),
+  });
+  it('finishes a lone migration whose target is healthy, as ever', () => {
+    expect(groupMode(rec('m-x', 'healthy', false), [])).toBe('recover');
+  });
+  it('undoes a group none of whose members was switched, healthy ones included', () => {
+    const all = [rec('m-db', 'healthy'), rec('m-web', 'restoring')];
+    expect(groupMode(all[0]!, all)).toBe('rollback');
+  });
+  it('finishes a group once any member passed the switch', () => {
+    const all = [rec('m-db', 'switched'), rec('m-web', 'healthy')];
+    expect(groupMode(all[1]!, all)).toBe('recover');
   });
 });
