@@ -66,7 +66,7 @@ export class HtbShaper implements LinkShaper {
 
   async apply(profile: LinkProfile): Promise<string> {
     await this.clear();
-    if (profile.mbit === null && !needsDelayOrLoss(profile)) return `${describeProfile(profile)}: no shaping`;
+    if (profile.mbit === null && !needsDelayOrLoss(profile)) return 'none (the bare link)';
     const devs: string[] = [];
     for (const h of this.hosts) {
       const dev = await this.dev(h);
@@ -84,7 +84,7 @@ export class HtbShaper implements LinkShaper {
     const how = [profile.mbit !== null ? `HTB ${profile.mbit} Mbit/s` : 'HTB (no rate limit)'];
     if (profile.rttMs > 0) how.push(`netem ${profile.rttMs / 2} ms each way`);
     if (profile.lossPct > 0) how.push(`netem ${profile.lossPct} % loss each way`);
-    return `${describeProfile(profile)}: ${how.join(' + ')} on ${devs.join(' and ')}, applied to traffic between the hosts only`;
+    return `${how.join(' + ')} on ${devs.join(' and ')}, for traffic between the hosts only`;
   }
 
   async clear(): Promise<void> {

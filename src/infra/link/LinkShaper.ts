@@ -15,7 +15,7 @@ export interface LinkShaper {
   blocker(profile: LinkProfile): Promise<string | null>;
   /**
    * Shapes the link, replacing whatever shaping this shaper left before. Returns how, in words for
-   * the results ("HTB 200 Mbit/s on eth0 of lab-1 and lab-2, toward each other only").
+   * the results ("HTB 200 Mbit/s on eth0 of lab-1 and eth0 of lab-2, for traffic between the hosts only"; "none (the bare link)").
    */
   apply(profile: LinkProfile): Promise<string>;
   /** Removes the shaping. Idempotent: clearing an unshaped link is fine. */
