@@ -24,6 +24,7 @@ import { ErrorCode, FerryError, errorMessage } from '../errors.ts';
 import { findHost, type HostsFile } from '../hosts/inventory.ts';
 import { probeHost, type HostCapabilities } from '../hosts/probe.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
+import { Lab } from '../infra/lab.ts';
 import { HtbShaper } from '../infra/link/HtbShaper.ts';
 import type { LinkShaper } from '../infra/link/LinkShaper.ts';
 import type { Say } from '../infra/providers/provider.ts';
@@ -220,8 +221,14 @@ class BenchRun {
     }
   }
 
+  /** Removes Podman's image and whatever container of the benchmark a stopped cell left behind. */
   async close(): Promise<void> {
     await this.peer?.close().catch((e: unknown) => this.say(`could not clean up Podman: ${errorMessage(e)}`));
+    const names = this.plan.workloads.filter((w) => !w.unavailable).flatMap((w) => [w.container, `${w.container}-front`]);
+    for (const n of names) {
+      await this.clear(n).catch((e: unknown) => this.say(`could not remove ${n}: ${errorMessage(e)}`));
+      for (const h of [this.a, this.b]) await stopFront(h, n).catch(() => undefined);
+    }
   }
 }
 
@@ -253,7 +260,9 @@ function runnableMethods(plan: BenchPlan, [ca, cb]: readonly [HostCapabilities, 
 export async function runBench(plan: BenchPlan, deps: BenchDeps): Promise<BenchOutput> {
   const { config, say } = deps;
   const date = new Date().toISOString();
-  const file = await ensureLab(config, say, { provider: plan.provider });
+  // The lab that is up, unless another is asked for: a bench must not swap a qemu lab for a namespace one unasked.
+  const provider = plan.provider ?? (await new Lab(config).currentProvider()) ?? 'local';
+  const file = await ensureLab(config, say, { provider });
   if (file.hosts.length < 2) throw new FerryError(ErrorCode.LabNotUp, `the benchmark needs two hosts; the lab has ${file.hosts.length}`);
   const a = new RemoteHost(findHost(file, file.hosts[0]!.name), { defaultTimeoutS: config.commandTimeoutS });
   const b = new RemoteHost(findHost(file, file.hosts[1]!.name), { defaultTimeoutS: config.commandTimeoutS });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { HOST_PATHS } from '../hosts/paths.ts';
 import type { HostCapabilities } from '../hosts/probe.ts';
 import type { RemoteHost } from '../hosts/RemoteHost.ts';
@@ -8,7 +9,8 @@ import type { HostInfo } from './results.ts';
 export async function hostMemory(h: RemoteHost): Promise<HostMemory> {
   const [mem, fs] = await Promise.all([
     h.exec(['cat', '/proc/meminfo'], { timeoutS: 30, idempotent: true }),
-    h.exec(['stat', '-f', '-c', '%T', HOST_PATHS.containers], { timeoutS: 30, idempotent: true }),
+    // /var/lib/ferry exists on every provisioned host (its subdirectories only once used).
+    h.exec(['stat', '-f', '-c', '%T', path.posix.dirname(HOST_PATHS.containers)], { timeoutS: 30, idempotent: true }),
   ]);
   return { host: h.name, availableKiB: parseMemAvailable(mem.stdout) ?? 0, ferryFs: fs.code === 0 ? fs.stdout.trim() : 'unknown' };
 }

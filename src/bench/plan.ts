@@ -10,8 +10,8 @@ import { KV, WEB, type BenchWorkload } from './workloads.ts';
 export type PeerMode = 'required' | 'if-installed' | 'off';
 
 export interface BenchPlan {
-  /** Lab provider (`local`: namespace lab, `qemu`). @defaultValue 'local' */
-  provider: string;
+  /** Lab provider (`local`: namespace lab, `qemu`). @defaultValue the lab's current one, else 'local' (decided when the run starts) */
+  provider?: string;
   /** CI's harness check: one size, two runs, the peer only if installed. */
   quick: boolean;
   /** Web sizes, MiB, ascending. @defaultValue [64, 256, 1024] (quick: [64]) */
@@ -69,7 +69,7 @@ export function planBench(i: BenchPlanInput = {}): BenchPlan {
   const quick = i.quick ?? false;
   const methods = (i.methods ?? METHODS).filter((m) => m !== 'auto');
   return {
-    provider: i.provider ?? 'local',
+    ...(i.provider !== undefined ? { provider: i.provider } : {}),
     quick,
     sizes: i.sizes !== undefined ? parseSizes(i.sizes) : quick ? [64] : [64, 256, 1024],
     kvMib: i.kvMib ?? 64,

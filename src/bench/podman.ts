@@ -137,6 +137,9 @@ export function rmArgv(name: string): string[] {
   return ['rm', '-f', '--ignore', name];
 }
 
+/** Every container in Ferry's own Podman storage (nothing else lives there: leftovers of an interrupted benchmark). */
+export const RM_ALL_ARGV: readonly string[] = ['rm', '-f', '-a'];
+
 export function rmiArgv(image = PODMAN_IMAGE): string[] {
   return ['rmi', '-f', '--ignore', image];
 }
@@ -281,6 +284,7 @@ export class PodmanPeer {
       await h.writeFile(P.conf, containersConf());
       await h.run(['mkdir', '-p', P.storage, P.runroot, P.tmp, P.networks, `${P.image}/archive`, P.exports], { idempotent: true });
     }
+    for (const h of [this.a, this.b]) await this.podman(h, RM_ALL_ARGV, 'rm -a');
     const mkrootfs = `${HOST_PATHS.libexec}/mkrootfs.sh`;
     const ballast = `${HOST_PATHS.libexec}/ferry-ballast`;
     if ((await this.a.exec(['test', '-x', mkrootfs, '-a', '-x', ballast])).code !== 0) {

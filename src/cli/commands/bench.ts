@@ -34,6 +34,7 @@ export const benchCommand: Command = {
     '                   lab shapes the rate only (no netem on its kernel): a delay or loss is refused there, saying why',
     '--no-podman        leave out Podman\'s row (without --quick the run fails early where Podman is missing)',
     '--no-haproxy       leave out the row behind HAProxy with the hold server and the load probe',
+    '--provider         the lab to run on (default: the lab that is up, else local); the qemu lab runs the pre-copy methods',
     '--unshape          remove link shaping an interrupted run left on the lab hosts, and exit',
     `--out              where the results go (default ${path.relative(process.cwd(), RESULTS_DIR) || RESULTS_DIR}): <date>-<lab>-<link>.json, .md, -downtime.png, -phases.png, -response-time.png`,
     'Ctrl-C stops after the current migration; what ran is written, marked incomplete.',

@@ -9,10 +9,13 @@ import { catchFerry } from '../catch-ferry.ts';
 describe('planBench', () => {
   it('defaults to the full table: three sizes, five runs, web and kv, every method, lan, Podman required, HAProxy rows', () => {
     const p = planBench();
-    expect(p).toMatchObject({ provider: 'local', quick: false, sizes: [64, 256, 1024], kvMib: 64, runs: 5, dirtyMiBPerS: 1, link: LAN, peer: 'required', haproxy: true, probeClients: 10, iperfSeconds: 10 });
+    expect(p).toMatchObject({ quick: false, sizes: [64, 256, 1024], kvMib: 64, runs: 5, dirtyMiBPerS: 1, link: LAN, peer: 'required', haproxy: true, probeClients: 10, iperfSeconds: 10 });
     expect(p.workloads).toEqual([WEB, KV]);
     expect(p.methods).toEqual(METHODS);
     expect(p.methods).not.toContain('auto');
+    // the lab that is up, decided when the run starts, unless a provider is asked for
+    expect(p.provider).toBeUndefined();
+    expect(planBench({ provider: 'qemu' }).provider).toBe('qemu');
   });
 
   it('--quick: one size of 64 MiB, two runs, Podman only if installed, a short iperf3', () => {
