@@ -51,8 +51,9 @@ export const PODMAN_ULIMITS: readonly string[] = ['nofile=20000:20000', 'nproc=4
 
 /**
  * containers.conf for Ferry's Podman: runc (and through it the CRIU on PATH), cgroupfs, events
- * to a file, the ulimits above, and logs to a file under Podman's own storage (journald is not
- * reachable from a lab host's private /run).
+ * to a file, the ulimits above, logs to a file under Podman's own storage (journald is not
+ * reachable from a lab host's private /run), and file locks in its tmp_dir: the default
+ * shared-memory locks live in /dev/shm, which the namespace lab's hosts share.
  */
 export function containersConf(p: PodmanPaths = PODMAN_PATHS): string {
   const list = (xs: readonly string[]) => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
@@ -66,6 +67,7 @@ export function containersConf(p: PodmanPaths = PODMAN_PATHS): string {
     'runtime = "runc"',
     'cgroup_manager = "cgroupfs"',
     'events_logger = "file"',
+    'lock_type = "file"',
     `tmp_dir = ${JSON.stringify(p.tmp)}`,
     '',
     '[network]',

@@ -40,6 +40,7 @@ describe('containersConf', () => {
     expect(conf).toContain('cgroup_manager = "cgroupfs"');
     expect(conf).toContain('events_logger = "file"');
     expect(conf).toContain('log_driver = "k8s-file"');
+    expect(conf).toContain('lock_type = "file"'); // in tmp_dir, per host: /dev/shm is shared in the namespace lab
     expect(conf).toContain(`tmp_dir = "${PODMAN_PATHS.tmp}"`);
     expect(conf).toContain(`network_config_dir = "${PODMAN_PATHS.networks}"`);
   });
@@ -52,6 +53,7 @@ describe('containersConf', () => {
     };
     expect(table('default_ulimits')).toBe('[containers]');
     expect(table('cgroup_manager')).toBe('[engine]');
+    expect(table('lock_type')).toBe('[engine]');
     expect(table('network_config_dir')).toBe('[network]');
   });
 });
