@@ -55,7 +55,7 @@ describe.skipIf(why !== null)('ferry bench --quick (namespace lab)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'ferry-bench-quick-'));
-    const r = await ferry(['bench', '--quick', '--out', dir]);
+    const r = await ferry(['bench', '--quick', '--provider', 'local', '--out', dir]);
     code = r.code;
     stderr = r.stderr;
   }, 40 * MINUTES);
@@ -156,7 +156,7 @@ describe.skipIf(why !== null)('ferry bench link profiles (namespace lab)', () =>
   it('refuses a round trip the lab cannot emulate, before anything runs, saying why', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ferry-bench-wan-'));
     try {
-      const r = await ferry(['bench', '--quick', '--link', 'wan', '--out', dir]);
+      const r = await ferry(['bench', '--quick', '--provider', 'local', '--link', 'wan', '--out', dir]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('[ferry_link_unsupported]');
       expect(r.stderr).toMatch(/netem/);
@@ -170,7 +170,7 @@ describe.skipIf(why !== null)('ferry bench link profiles (namespace lab)', () =>
   it('shapes the rate: iperf3 measures at most the profile, and the shaping is gone afterwards', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ferry-bench-rate-'));
     try {
-      const r = await ferry(['bench', '--quick', '--link', '0,100', '--workloads', 'kv', '--methods', 'page-server', '--runs', '1', '--no-podman', '--no-haproxy', '--out', dir]);
+      const r = await ferry(['bench', '--quick', '--provider', 'local', '--link', '0,100', '--workloads', 'kv', '--methods', 'page-server', '--runs', '1', '--no-podman', '--no-haproxy', '--out', dir]);
       expect(r.code, r.stderr.split('\n').slice(-20).join('\n')).toBe(0);
       const { base, results } = await resultsIn(dir);
       expect(base).toMatch(/-namespace-0ms-100mbit$/);

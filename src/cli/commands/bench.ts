@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { RESULTS_DIR, runBench, unshapeLab } from '../../app/bench.ts';
 import { loadHosts } from '../../app/hosts.ts';
-import { renderCellTable, renderClientTable, renderHeadlines } from '../../bench/markdown.ts';
+import { renderCellTable, renderClientTable, renderHeadlines, renderProvenance } from '../../bench/markdown.ts';
 import { planBench } from '../../bench/plan.ts';
 import { parseWorkloads } from '../../bench/workloads.ts';
 import { loadConfig } from '../../config.ts';
@@ -104,6 +104,7 @@ export const benchCommand: Command = {
     if (values.json) {
       io.out(JSON.stringify({ files: out.files, incomplete: out.results.incomplete ?? null, skipped: out.results.skipped, headlines: out.headlines, cells: out.cells }, null, 2));
     } else {
+      io.out(renderProvenance(out.results));
       for (const c of out.cells) {
         io.out(`\n${c.title}\n\n${renderCellTable(c)}`);
         const client = renderClientTable(c);
