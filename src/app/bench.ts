@@ -68,7 +68,7 @@ const interrupted = () => new FerryError(ErrorCode.Cancelled, 'interrupted: the 
 const isInterrupt = (e: unknown) => e instanceof FerryError && e.code === ErrorCode.Cancelled;
 
 /** One benchmark run on two hosts of the lab. */
-class BenchRun {
+class BenchSession {
   private readonly results: BenchResults;
   private peer?: PodmanPeer;
   private peerReady = false;
@@ -204,6 +204,8 @@ class BenchRun {
   async cell(w: BenchWorkload, mib: number): Promise<BenchCell> {
     const title = w.sizing === 'sweep' ? `${w.name}, ${mib} MiB (${this.plan.dirtyMiBPerS} MiB/s dirtied)` : `${w.name}, ${mib} MiB`;
     const cell: BenchCell = { workload: w.name, title, mib, rows: cellRows(w, this.runnable, { haproxy: this.plan.haproxy, peer: this.withPeer }), runs: [], skipped: [] };
+    if (this.withPeer && !w.peer) cell.skipped.push({ what: 'the Podman row', reason: `the peer's image is Ferry's web rootfs; ${w.name} is not built for Podman` });
+    if (this.plan.haproxy && !w.front) cell.skipped.push({ what: 'the HAProxy row', reason: `${w.name} is not an HTTP service` });
     this.results.cells.push(cell);
     await this.ferryRows(w, mib, cell);
     await this.frontRows(w, mib, cell);
@@ -309,7 +311,7 @@ export async function runBench(plan: BenchPlan, deps: BenchDeps): Promise<BenchO
       cells: [],
       skipped,
     };
-    const run = new BenchRun(plan, deps, file, a, b, runnable, withPeer, results);
+    const run = new BenchSession(plan, deps, file, a, b, runnable, withPeer, results);
     try {
       say(`link: ${plan.link.name}`);
       results.link.shaping = await shaper.apply(plan.link);
