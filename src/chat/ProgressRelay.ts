@@ -7,7 +7,7 @@ import { recoveredKey } from '../queue/recovery.ts';
 import { QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
 import type { MigrationQueue } from '../queue/MigrationQueue.ts';
 import type { ChatTransport } from './ChatTransport.ts';
-import { failure, note, phaseReply, statusMessage, summary } from './core/render.ts';
+import { failure, hookReply, note, phaseReply, statusMessage, summary } from './core/render.ts';
 import { applyEvent, queuedStatus, reportStatus, type StatusView } from './core/status.ts';
 
 /**
@@ -87,6 +87,9 @@ export class ProgressRelay {
       st = applyEvent(st, p.event);
       if (p.event.type === 'frozen') this.frozen.add(jobId);
       reply = phaseReply(p.event);
+    } else if ('hook' in p) {
+      st = { ...st, status: st.status === 'queued' ? 'running' : st.status, note: `the ${p.hook} hook is running` };
+      reply = hookReply(p.hook, p.lines);
     } else if (p.state === 'start') {
       st = { ...st, status: 'running', note: p.step === 'provision' ? 'provisioning the hosts (Terraform, Ansible)' : st.note };
     } else if (p.step === 'provision') {

@@ -5,12 +5,13 @@ import type { FerryConfig } from '../config.ts';
 import { ErrorCode, FerryError, decodeError, encodeError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { MigrationEvents, type MigrationEvent } from '../migrate/events.ts';
+import type { HookOutput } from '../app/hooks.ts';
 import type { StepEvent } from '../app/migrate.ts';
 import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from './jobs.ts';
 import { MigrationQueue } from './MigrationQueue.ts';
 import { RedisJournalStore } from './RedisJournalStore.ts';
 
-type ProgressBody = { event: MigrationEvent } | StepEvent;
+type ProgressBody = { event: MigrationEvent } | StepEvent | HookOutput;
 
 export interface WorkerOptions {
   /** Migrations run at once by this worker. @defaultValue 2 (FERRY_WORKER_CONCURRENCY) */
@@ -59,7 +60,7 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
           if (event.type === 'frozen') void redis.set(keys.frozen(job.data.id), '1', 'EX', 3600);
           void progress({ event });
         });
-        return await executeRequest(job.data, { config, provision: opts.provision, signal: abort.signal, events, onStep: (s) => void progress(s), journalStores: [journal] });
+        return await executeRequest(job.data, { config, provision: opts.provision, signal: abort.signal, events, onStep: (s) => void progress(s), onHookOutput: (o) => void progress(o), journalStores: [journal] });
       } catch (e) {
         // No retry, ever: the engine has already rolled back whatever needed it. The code travels
         // with the job (failedReason), so chat renders it without reading the text.
