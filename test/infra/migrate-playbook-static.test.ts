@@ -12,6 +12,8 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLAYBOOK_DIR } from '../../src/infra/ansible.ts';
 import { NAME_PATTERN } from '../../src/util/names.ts';
+import { REPO_ROOT } from '../../src/config.ts';
+import { METHODS } from '../../src/migrate/methods.ts';
 
 try {
   execFileSync('ansible-playbook', ['--version'], { stdio: 'ignore' });
@@ -45,6 +47,20 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+});
+
+describe('the AWX and Semaphore templates (docs/ansible)', () => {
+  const docs = path.join(REPO_ROOT, 'docs', 'ansible');
+
+  it("ask for exactly the playbook's variables, and offer every method Ferry has", async () => {
+    const awx = JSON.parse(await readFile(path.join(docs, 'awx-survey.json'), 'utf8')) as { spec: { variable: string; required: boolean; choices?: string[] }[] };
+    expect(awx.spec.map((q) => q.variable)).toEqual(['container', 'source', 'target', 'method']);
+    expect(awx.spec.find((q) => q.variable === 'method')!.choices).toEqual(['auto', ...METHODS]);
+    const sem = JSON.parse(await readFile(path.join(docs, 'semaphore-template.json'), 'utf8')) as { playbook: string; survey_vars: { name: string; values?: { value: string }[] }[] };
+    expect(sem.playbook).toBe('playbooks/migrate.yml');
+    expect(sem.survey_vars.map((v) => v.name)).toEqual(['container', 'source', 'target', 'method']);
+    expect(sem.survey_vars.find((v) => v.name === 'method')!.values!.map((v) => v.value)).toEqual(['auto', ...METHODS]);
+  });
 });
 
 describe('playbooks/migrate.yml', () => {
