@@ -158,9 +158,9 @@ describe.skipIf(why !== null)('hooks around a migration', () => {
 
     // Once web1 is frozen on lab-2, something takes its port on lab-1: the restore fails and Ferry rolls back.
     const events = new MigrationEvents();
-    let unsquat: (() => void) | undefined;
+    let squat: Promise<() => void> | undefined;
     events.on('event', (e) => {
-      if (e.type === 'frozen') void squatPort('lab-1', 8080).then((stop) => (unsquat = stop));
+      if (e.type === 'frozen') squat = squatPort('lab-1', 8080);
     });
     const hookLines: string[] = [];
     let report: MigrationReport;
@@ -170,7 +170,10 @@ describe.skipIf(why !== null)('hooks around a migration', () => {
         { config: { ...config, inventory: inv }, events, provision: false, onHookOutput: (o) => hookLines.push(...o.lines.map((l) => `${o.hook} ${l}`)) },
       );
     } finally {
-      unsquat?.();
+      await squat?.then(
+        (stop) => stop(),
+        () => undefined,
+      );
     }
     expect(report.outcome).toBe('rolled-back');
     expect(report.runsOn).toBe('lab-2');
