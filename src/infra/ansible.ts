@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { REPO_ROOT } from '../config.ts';
+import { REPO_ROOT, pkiDirOf } from '../config.ts';
 import { runLocal, type LocalRunOptions } from '../util/run-local.ts';
 
 export interface PlaybookOptions extends LocalRunOptions {
@@ -39,6 +39,8 @@ export async function runPlaybook(playbook: string, inventory: string, opts: Pla
       ANSIBLE_PIPELINING: '1',
       ANSIBLE_LOCALHOST_WARNING: '0',
       ANSIBLE_INVENTORY_UNPARSED_WARNING: '0',
+      // Where provision.yml finds the environment's certificates (see src/infra/pki.ts).
+      FERRY_PKI_DIR: pkiDirOf(process.env),
       ...opts.env,
     },
   });
