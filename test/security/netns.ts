@@ -190,7 +190,8 @@ export async function sshIntoNs(pair: NetnsPair, ns: string, name: string): Prom
   );
   // sshd wants its privilege-separation directory; a lab host has its own /run, the root namespace may lack it.
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-  const sshd = execa('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { reject: false, stdin: 'ignore' });
+  // Its log goes to a file: a pipe would be held open by every session's sshd until it ends.
+  const sshd = execa('/usr/sbin/sshd', ['-D', '-E', path.join(dir, 'sshd.log'), '-f', path.join(dir, 'sshd_config')], { reject: false, stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => {
@@ -200,7 +201,7 @@ export async function sshIntoNs(pair: NetnsPair, ns: string, name: string): Prom
       s.on('error', () => resolve(false));
     });
     if (up) break;
-    if (sshd.exitCode !== null) throw new Error(`sshd did not start: ${(await sshd).stderr}`);
+    if (sshd.exitCode !== null) throw new Error(`sshd did not start: ${await readFile(path.join(dir, 'sshd.log'), 'utf8').catch(() => '')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const hostKey = (await readFile(path.join(dir, 'host_key.pub'), 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
