@@ -19,12 +19,17 @@
  */
 import net from 'node:net';
 import { ErrorCode, FerryError } from '../errors.ts';
-import { MIGRATION_ID } from './request.ts';
 
 /** CRIU's page-server and lazy-pages ports (context.ts picks from this range). */
 export const PAGE_PORTS = { min: 27000, max: 28999 } as const;
 
 export const GUARD_TABLE = 'ferry';
+/**
+ * A migration id as it may stand in a grant's comment: the shape of MIGRATION_ID (request.ts),
+ * repeated here so the firewall does not import the engine's request module (a unit test keeps
+ * the two equal).
+ */
+export const GRANT_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const SET4 = 'grants4';
 const SET6 = 'grants6';
 /** The longest a grant may live: the longest lazy transfer plus margin. @defaultValue 2 days */
@@ -122,7 +127,7 @@ const COMMENT_PREFIX = 'ferry:';
 const commentOf = (migration: string) => `${COMMENT_PREFIX}${migration}`;
 
 function validGrant(g: PortGrant) {
-  if (!MIGRATION_ID.test(g.migration)) throw new TypeError(`invalid migration id for a firewall grant: '${g.migration}'`);
+  if (!GRANT_ID.test(g.migration)) throw new TypeError(`invalid migration id for a firewall grant: '${g.migration}'`);
   if (!Number.isInteger(g.ttlS) || g.ttlS < 1 || g.ttlS > MAX_GRANT_S) throw new TypeError(`a grant's lifetime must be 1 to ${MAX_GRANT_S} s, not ${g.ttlS}`);
   return { ...validAddressPort(g.peer, g.port), migration: g.migration, ttlS: g.ttlS };
 }

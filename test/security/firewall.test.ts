@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
 import { ensurePortGuard, grantPagePort, listGrants, removePortGuard, revokeMigrationGrants, revokePagePort } from '../../src/migrate/firewall-host.ts';
+import { openPagePort } from '../../src/migrate/wire.ts';
 import { skipNote } from '../helpers/env.ts';
 import { createPair, netnsUnavailable, sshIntoNs, type NetnsPair, type SshIntoNs } from './netns.ts';
 
@@ -108,6 +109,21 @@ describe.skipIf(why !== null)('the page-port guard in a network namespace', () =
     expect(await connect(pair.peer, pair.target, 27011)).toBe('refused');
     expect(await connect(pair.peer6, pair.target6, 27012)).toBe('refused');
     expect(await connect(pair.intruder, pair.target, 28999)).toBe('open');
+  });
+
+  it("a migration's page port, as the strategies open it: to the other host's address, and closed again", async () => {
+    // The source is only named here (its address is what the target's firewall sees); never connected to.
+    const source = new RemoteHost({ ...sshd.spec, name: 'hx-source', address: pair.peer });
+    const ctx = { id: M1, dir: pair.dir, source, target: host };
+    const noop = await openPagePort({ ...ctx, firewall: false }, 'target', 27011, 60);
+    expect(await connect(pair.peer, pair.target, 27011)).toBe('refused');
+    await noop();
+    const close = await openPagePort({ ...ctx, firewall: true }, 'target', 27011, 60);
+    expect(await connect(pair.peer, pair.target, 27011)).toBe('open');
+    expect(await connect(pair.intruder, pair.target, 27011)).toBe('refused');
+    await close();
+    expect(await connect(pair.peer, pair.target, 27011)).toBe('refused');
+    source.dispose();
   });
 
   it('removing the guard opens the range again (it was the guard that refused)', async () => {

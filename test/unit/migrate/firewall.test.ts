@@ -3,8 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../src/config.ts';
 import { ErrorCode } from '../../../src/errors.ts';
-import { grantRules, guardRules, listGrantsArgv, PAGE_PORTS, parseGrants, removeGuardRules, revokeRules } from '../../../src/migrate/firewall.ts';
+import { GRANT_ID, grantRules, guardRules, listGrantsArgv, PAGE_PORTS, parseGrants, removeGuardRules, revokeRules } from '../../../src/migrate/firewall.ts';
 import { randomPort } from '../../../src/migrate/context.ts';
+import { MIGRATION_ID } from '../../../src/migrate/request.ts';
 import { catchFerry } from '../catch-ferry.ts';
 
 const grant = { migration: 'm-20261201073000-a1b2c3', peer: '10.247.0.11', port: 27123, ttlS: 1500 };
@@ -57,6 +58,10 @@ describe('grantRules', () => {
     for (const peer of ['lab-1', '10.0.0.1; flush ruleset', '10.0.0.1 }', '', '0x0a000001 ']) {
       expect(catchFerry(() => grantRules({ ...grant, peer }), ErrorCode.FirewallFailed).message).toMatch(/IP address/);
     }
+  });
+
+  it('takes exactly the migration ids the engine takes', () => {
+    expect(GRANT_ID.source).toBe(MIGRATION_ID.source);
   });
 
   it('refuses ports outside the range, ids that are not migration ids, and silly lifetimes', () => {
