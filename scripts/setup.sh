@@ -16,9 +16,11 @@ command -v apt-get >/dev/null || die "apt-get not found: Ferry's setup supports 
 
 # python3-apt: Ansible's apt module needs it on the host it manages (test/infra/cloud-host-check
 # runs playbooks/cloud-host.yml --check against this machine; check mode cannot install it itself).
+# nftables: the page-port guard on every host (the lab's hosts use this machine's nft); openssl:
+# the environment's CA and host certificates for CRIU's TLS; tcpdump: the security tests' captures.
 RUNTIME_PKGS=(runc rsync redis-server haproxy ansible-core python3-apt openssh-server openssh-client
   busybox-static iproute2 iperf3 socat curl ca-certificates xz-utils util-linux procps kmod
-  gcc libc6-dev make git fonts-dejavu-core)
+  gcc libc6-dev make git fonts-dejavu-core nftables openssl tcpdump)
 CRIU_BUILD_PKGS=(libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev
   libprotobuf-c-dev libprotobuf-dev pkgconf protobuf-c-compiler protobuf-compiler python3-protobuf
   uuid-dev dpkg-dev debian-archive-keyring)
