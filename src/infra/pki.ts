@@ -3,7 +3,8 @@ import { chmod, mkdir, mkdtemp, open, readFile, rename, rm, stat } from 'node:fs
 import path from 'node:path';
 import { ErrorCode, FerryError, errorMessage } from '../errors.ts';
 import { runLocal } from '../util/run-local.ts';
-import { pkiHostFiles, sanEntries, sameSans, validEnvironmentName, type PkiHost } from './pki-names.ts';
+import type { HostsFile } from '../hosts/inventory.ts';
+import { pkiHostFiles, pkiHostOf, sanEntries, sameSans, validEnvironmentName, type PkiHost } from './pki-names.ts';
 
 export { pkiHostFiles, sanEntries, type PkiHost } from './pki-names.ts';
 
@@ -87,6 +88,21 @@ export async function ensurePki(dir: string, hosts: readonly PkiHost[], opts: Pk
       await rm(tmp, { recursive: true, force: true });
     }
   });
+}
+
+/**
+ * The PKI for a hosts file (or inventory): one certificate per usable host, the CA named after the
+ * file's environment. What `ferry pki` and `ferry provision` run, and what any provisioning should
+ * run first.
+ */
+export function ensureHostsPki(pkiDir: string, file: Pick<HostsFile, 'environment' | 'hosts'>, opts: { rotate?: boolean } = {}): Promise<PkiReport> {
+  const hosts = file.hosts.filter((h) => !h.unusable).map(pkiHostOf);
+  return ensurePki(pkiDir, hosts, { environment: file.environment, rotate: opts.rotate });
+}
+
+/** The report in lines, for a terminal or a log. */
+export function describePki(r: PkiReport): string[] {
+  return [`CA in ${r.dir}: ${r.caCreated ? 'created' : 'kept'}`, ...r.issued.map((i) => `${i.host}: certificate issued (${i.why})`), ...r.kept.map((h) => `${h}: certificate kept`)];
 }
 
 const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];

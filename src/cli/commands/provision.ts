@@ -4,9 +4,9 @@ import { loadConfig } from '../../config.ts';
 import { ErrorCode, FerryError } from '../../errors.ts';
 import { findHost } from '../../hosts/inventory.ts';
 import { runPlaybook } from '../../infra/ansible.ts';
+import { describePki, ensureHostsPki } from '../../infra/pki.ts';
 import { validateName } from '../../util/names.ts';
 import { numberFlag, parseFlags, usageError, type Command } from '../command.ts';
-import { describePki, ensureHostsPki } from './pki.ts';
 
 export const provisionCommand: Command = {
   name: 'provision',
@@ -18,7 +18,7 @@ export const provisionCommand: Command = {
     const file = await loadHosts(config);
     if (values.limit) findHost(file, validateName('host', values.limit));
     // The certificates provision installs are made (or renewed) here, on the controller.
-    const pki = await ensureHostsPki(config, file);
+    const pki = await ensureHostsPki(config.pkiDir, file);
     if (!values.json) for (const l of describePki(pki)) io.err(l);
     const r = await runPlaybook('provision.yml', file.inventoryFile, { limit: values.limit, onLine: values.json ? undefined : (l) => io.err(l) });
     if (values.json) io.out(JSON.stringify(r.recap, null, 2));

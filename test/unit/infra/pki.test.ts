@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.ts';
-import { ensurePki, pkiHostFiles } from '../../../src/infra/pki.ts';
+import { describePki, ensureHostsPki, ensurePki, pkiHostFiles } from '../../../src/infra/pki.ts';
 import { pkiHostOf, sameSans, sanEntries, validEnvironmentName } from '../../../src/infra/pki-names.ts';
 import { catchFerry } from '../catch-ferry.ts';
 import { skipNote } from '../../helpers/env.ts';
@@ -140,5 +140,27 @@ describe.skipIf(opensslMissing)('ensurePki with openssl', () => {
   it('refuses a bad address before touching the directory', async () => {
     await expect(ensurePki(dir, [{ name: 'lab-1', addresses: ['10.0.0.1,IP:6.6.6.6'] }], { environment: 'local' })).rejects.toMatchObject({ code: ErrorCode.PkiFailed });
     await expect(stat(dir)).rejects.toThrow();
+  });
+});
+
+describe.skipIf(opensslMissing)('ensureHostsPki', () => {
+  it('issues for the usable hosts of a hosts file, with their peer addresses, naming the CA after its environment', async () => {
+    const dir = path.join(await mkdtemp(path.join(tmpdir(), 'ferry-pki-hosts-')), 'pki');
+    try {
+      const spec = { port: 22, user: 'root', privateKeyFile: '/k', hostKey: 'ssh-ed25519 AAAA', environment: 'aws' };
+      const r = await ensureHostsPki(dir, {
+        environment: 'aws',
+        hosts: [
+          { ...spec, name: 'aws-1', address: '203.0.113.5', peerAddress: '10.20.1.11' },
+          { ...spec, name: 'aws-2', address: '203.0.113.6', unusable: 'no host key is recorded for it' },
+        ],
+      });
+      expect(r.issued.map((i) => i.host)).toEqual(['aws-1']);
+      expect(describePki(r)).toEqual([`CA in ${dir}: created`, 'aws-1: certificate issued (new CA)']);
+      expect(new X509Certificate(await readFile(pkiHostFiles(dir, 'aws-1').cert)).subjectAltName).toBe('DNS:aws-1, IP Address:203.0.113.5, IP Address:10.20.1.11');
+      expect(new X509Certificate(await readFile(path.join(dir, 'ca.crt'))).subject).toBe('CN=Ferry CA aws');
+    } finally {
+      await rm(path.dirname(dir), { recursive: true, force: true });
+    }
   });
 });
