@@ -6,7 +6,8 @@
  * Ansible) reach `b` over SSH exactly as they reach a lab host.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -188,8 +189,10 @@ export async function sshIntoNs(pair: NetnsPair, ns: string, name: string): Prom
       '',
     ].join('\n'),
   );
-  // sshd wants its privilege-separation directory; a lab host has its own /run, the root namespace may lack it.
-  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  // sshd wants its privilege-separation directory; a lab host has its own /run, the root namespace
+  // may lack it. Made here only if missing, and removed again at stop().
+  const madePrivsep = !existsSync('/run/sshd');
+  if (madePrivsep) await mkdir('/run/sshd', { mode: 0o755 });
   // Its log goes to a file: a pipe would be held open by every session's sshd until it ends.
   const sshd = execa('/usr/sbin/sshd', ['-D', '-E', path.join(dir, 'sshd.log'), '-f', path.join(dir, 'sshd_config')], { reject: false, stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
@@ -213,6 +216,7 @@ export async function sshIntoNs(pair: NetnsPair, ns: string, name: string): Prom
     stop: async () => {
       sshd.kill('SIGTERM');
       await sshd;
+      if (madePrivsep) await rmdir('/run/sshd').catch(() => undefined);
     },
   };
 }
