@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '@slack/bolt';
 import { loadPolicy } from '../../src/chat/core/policy.ts';
@@ -9,6 +8,7 @@ import { startLocalRedis, type LocalRedis } from '../../src/queue/local-redis.ts
 import { labUnavailable, skipNote } from '../helpers/env.ts';
 import { config, deploy, ferry, httpText, labDown, labUp, provision, runcState } from '../helpers/lab.ts';
 import { SlackStandIn, slackSignature, type RecordedCall } from '../helpers/slack-standin.ts';
+import { freePort } from '../../src/util/free-port.ts';
 
 const why = labUnavailable();
 skipNote(why, 'Slack end-to-end (Bolt over HTTP, real Redis, real worker, real migration)');
@@ -18,14 +18,6 @@ const ALICE = 'UALICE';
 const BOB = 'UBOB';
 const MALLORY = 'UMALLORY';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const textOf = (c: RecordedCall) => JSON.stringify(c.args);
 

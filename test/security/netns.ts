@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import type { HostSpec } from '../../src/hosts/inventory.ts';
+import { freePort } from '../../src/util/free-port.ts';
 
 export interface NsResult {
   exitCode: number;
@@ -147,16 +148,6 @@ export interface SshIntoNs {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /**
  * An sshd on 127.0.0.1 (root namespace) whose every session runs inside `ns`: a real SSH host for

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import net from 'node:net';
 import { App } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
@@ -12,6 +11,7 @@ import { keys } from '../../../src/queue/jobs.ts';
 import { startLocalRedis, type LocalRedis } from '../../../src/queue/local-redis.ts';
 import { MigrationQueue } from '../../../src/queue/MigrationQueue.ts';
 import { SlackStandIn, slackSignature, type RecordedCall } from '../../helpers/slack-standin.ts';
+import { freePort } from '../../../src/util/free-port.ts';
 
 /**
  * Bolt's real HTTP receiver (wrapped by FreshRequestReceiver) in front of the real SlackApp, a real
@@ -35,15 +35,6 @@ const SECRET = 'test-signing-secret';
 const ALICE = 'UALICE';
 const now = () => Math.floor(Date.now() / 1000);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** A pino logger whose lines the test can read. */
 function capturedLog(): { log: Logger; lines: Record<string, unknown>[] } {
