@@ -68,6 +68,14 @@ export async function reconcile(rec: JournalRecord, mode: 'rollback' | 'recover'
         await new HostJob(d.source, jobDir(dir, JOBS.dump)).wait(d.config.commandTimeoutS);
         continue;
       }
+      case 'pause-target': {
+        say(decision.why);
+        const r = await d.target.exec(['runc', '--root', HOST_PATHS.runcRoot, 'pause', rec.container], { timeoutS: 60, idempotent: true });
+        if (r.code !== 0 && (await containerState(d.target, rec.container)) === 'running') {
+          throw new FerryError(ErrorCode.RollbackFailed, `could not freeze ${rec.container}'s copy on ${rec.to} (${r.stderr.trim()}): not releasing it on ${rec.from}, so it never runs twice`, { details: { host: rec.to } });
+        }
+        continue;
+      }
       case 'release-lazy-dump': {
         say(decision.why);
         await releaseLazyDump(d.source, dir, `${dir}/img/final`);
