@@ -9,7 +9,7 @@ import { logger } from '../log.ts';
 import { PhaseClock, type Phase } from './clock.ts';
 import { newContextPaths, type MigrationContext, type RoundReport } from './context.ts';
 import { MigrationEvents } from './events.ts';
-import { describeHealth, healthSpecFromConfig, waitHealthy, type HealthSpec } from './health.ts';
+import { describeHealth, healthSpecFromConfig, healthTarget, waitHealthy, type HealthSpec } from './health.ts';
 import { HostLink } from './HostLink.ts';
 import { containerState } from './host-state.ts';
 import { Journal } from './journal/Journal.ts';
@@ -172,7 +172,7 @@ export class MigrationEngine {
       await journal.advance('restoring');
       await this.phase(c, 'restore', () => strategy.restore(c));
       await this.phase(c, 'health', async () => {
-        const waited = await waitHealthy(target.spec.address, pre.health, this.config.healthTimeoutS);
+        const waited = await waitHealthy(healthTarget(target, name), pre.health, this.config.healthTimeoutS);
         if (waited === null) throw new FerryError(ErrorCode.HealthCheckFailed, `${name} restored on ${target.name} but did not pass its health check (${describeHealth(pre.health)}) within ${this.config.healthTimeoutS} s`);
       });
       clock.mark('healthy');
@@ -257,9 +257,10 @@ export class MigrationEngine {
     await this.checkOneHost(name, source, target, ctx.events);
     const config = JSON.parse(await source.readFile(`${newContextPaths('x', name).bundle}/config.json`)) as Record<string, unknown>;
     const health = healthSpecFromConfig(config);
-    if (health.kind !== 'none') {
-      const busy = await target.exec(['ss', '-Hltn', `sport = :${health.port}`], { idempotent: true });
-      if (busy.stdout.trim()) throw new FerryError(ErrorCode.PreflightFailed, `port ${health.port} is already in use on ${target.name}: ${name} could not listen there after the restore`);
+    const port = portOf(health); // 0: no port to check (an exec check of a container without service ports)
+    if (port !== 0) {
+      const busy = await target.exec(['ss', '-Hltn', `sport = :${port}`], { idempotent: true });
+      if (busy.stdout.trim()) throw new FerryError(ErrorCode.PreflightFailed, `port ${port} is already in use on ${target.name}: ${name} could not listen there after the restore`);
     }
     const df = await target.exec(['df', '--output=avail', '-B1', '/var/lib/ferry'], { idempotent: true });
     const avail = Number(df.stdout.trim().split('\n').at(-1));
