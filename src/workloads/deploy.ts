@@ -191,7 +191,9 @@ export async function deployContainer(host: RemoteHost, spec: FerryContainerSpec
 }
 
 interface CopyOptions {
+  /** Seconds for the whole copy. @defaultValue 1800 */
   copyTimeoutS?: number;
+  /** Stops the copy (rsync is killed). */
   cancelSignal?: AbortSignal;
 }
 
