@@ -74,6 +74,16 @@ export enum ErrorCode {
   /** Not enough disk on the host for the checkpoint images. */
   InsufficientDisk = 'ferry_insufficient_disk',
   RootfsBuildFailed = 'ferry_rootfs_build_failed',
+  /** A link profile the lab cannot emulate (a round-trip delay or loss without netem). */
+  LinkUnsupported = 'ferry_link_unsupported',
+  /** `tc` refused to shape (or unshape) a host's link. */
+  LinkShapingFailed = 'ferry_link_shaping_failed',
+  /** iperf3 between two hosts failed or printed something unreadable. */
+  LinkMeasureFailed = 'ferry_link_measure_failed',
+  /** The benchmark's peer (Podman) is missing on a host. */
+  PeerUnavailable = 'ferry_peer_unavailable',
+  /** The peer's checkpoint, copy or restore failed. */
+  PeerFailed = 'ferry_peer_failed',
 }
 
 export type ErrorDetails = Record<string, unknown>;
@@ -164,6 +174,9 @@ export const ERROR_HINTS: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.RollbackFailed]: "run 'ferry recover': it finishes or undoes what a failed migration left",
   [ErrorCode.RedisUnavailable]: 'check REDIS_URL and that Redis is up',
   [ErrorCode.Internal]: 'this is a bug in Ferry: please report it with the log',
+  [ErrorCode.LinkUnsupported]: "pick a profile the lab can emulate (a rate alone: --link 0,200), or the two-cloud lab",
+  [ErrorCode.LinkShapingFailed]: "'ferry bench --unshape' removes whatever shaping is left on the lab's hosts",
+  [ErrorCode.PeerUnavailable]: 'install it with scripts/setup.sh, or leave the peer out with --no-podman',
 };
 
 /** The hint for a code, or undefined; safe for any string (no prototype lookups). */

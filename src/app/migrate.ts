@@ -2,6 +2,9 @@ import path from 'node:path';
 import type { FerryConfig } from '../config.ts';
 import { ErrorCode, FerryError } from '../errors.ts';
 import { findHost, type HostsFile } from '../hosts/inventory.ts';
+import { bundleDir } from '../hosts/paths.ts';
+import type { RemoteHost } from '../hosts/RemoteHost.ts';
+import { healthSpecFromConfig } from '../migrate/health.ts';
 import { runPlaybook } from '../infra/ansible.ts';
 import { MigrationEvents } from '../migrate/events.ts';
 import { MigrationEngine } from '../migrate/MigrationEngine.ts';
@@ -42,13 +45,21 @@ export interface MigrationRun {
   provision?: boolean;
   /** Hold clients through the freeze where HAProxy fronts the container. @defaultValue 'auto' (where HAProxy fronts it) */
   hold?: HoldMode;
-  probe?: ProbeOptions;
+  /**
+   * A load probe through the migration. `auto`: where HAProxy fronts the container, a few clients
+   * through the front, so the report carries the client-side view and its response-time plot.
+   * @defaultValue none
+   */
+  probe?: ProbeOptions | 'auto';
   /** @defaultValue the built-in methods */
   registry?: MethodRegistry;
   onStep?: (s: StepEvent) => void;
   /** Where the journal is kept besides the source host (see MigrateOptions.journalStores). @defaultValue a directory under the lab directory */
   journalStores?: JournalStore[];
 }
+
+/** Clients of the automatic probe: enough for a plot, few enough not to load the service. */
+export const AUTO_PROBE_CLIENTS = 4;
 
 /** The controller-side journal of processes without Redis (the CLI). */
 export function localJournal(config: FerryConfig): FileJournalStore {
@@ -81,7 +92,7 @@ export async function runMigration(req: MigrationRequest, run: MigrationRun): Pr
   step({ step: 'migrate', state: 'start' });
   // Where HAProxy fronts the container, clients are held through the freeze (on by default).
   const traffic = await trafficFor(hosts, req.container, req.from, run.hold ?? 'auto');
-  const p = run.probe;
+  const p: ProbeOptions | undefined = run.probe === 'auto' ? (traffic ? { clients: AUTO_PROBE_CLIENTS, port: traffic.frontendPort, path: await probePath(traffic.front, req.container) } : undefined) : run.probe;
   const probe = p ? startProbe(`http://${source.address}:${p.port ?? 80}${p.path ?? (p.post ? '/cgi-bin/post' : '/counter')}`, events, { concurrency: p.clients, post: p.post, container: req.container }) : undefined;
   let report: MigrationReport;
   try {
@@ -97,4 +108,14 @@ export async function runMigration(req: MigrationRequest, run: MigrationRun): Pr
   }
   step({ step: 'migrate', state: 'end', detail: report.outcome });
   return report;
+}
+
+/** What the automatic probe asks for: the container's own HTTP health path, else `/`. */
+async function probePath(host: RemoteHost, container: string): Promise<string> {
+  try {
+    const spec = healthSpecFromConfig(JSON.parse(await host.readFile(`${bundleDir(container)}/config.json`)) as Record<string, unknown>);
+    return spec.kind === 'http' ? spec.path : '/';
+  } catch {
+    return '/';
+  }
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, FerryError, decodeError, errorMessage } from '../errors.ts';
 import type { RecoveryReport } from '../app/recover.ts';
 import { recoveredKey } from '../queue/recovery.ts';
-import { QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
+import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
 import type { MigrationQueue } from '../queue/MigrationQueue.ts';
 import type { ChatTransport } from './ChatTransport.ts';
 import { failure, note, phaseReply, statusMessage, summary } from './core/render.ts';
@@ -114,6 +114,15 @@ export class ProgressRelay {
     await this.publish(jobId, s.data, st);
     const msg = result.report.outcome === 'migrated' ? summary(result.report) : failure(result.report);
     if (thread) await this.transport.post(thread.channel, msg, thread.statusTs);
+    // The worker's load probe, when HAProxy fronted the container: its plot beside the summary.
+    const plot = await this.redis.get(keys.plot(jobId));
+    if (thread && plot) {
+      await this.transport.upload(thread.channel, thread.statusTs, {
+        name: `${jobId}-response-time.png`,
+        title: `Response time through ${result.report.container}'s migration (${result.report.method})`,
+        bytes: Buffer.from(plot, 'base64'),
+      });
+    }
     this.states.delete(jobId);
   }
 

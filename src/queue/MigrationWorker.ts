@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { Worker, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { executeRequest } from '../app/execute.ts';
@@ -59,7 +60,13 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
           if (event.type === 'frozen') void redis.set(keys.frozen(job.data.id), '1', 'EX', 3600);
           void progress({ event });
         });
-        return await executeRequest(job.data, { config, provision: opts.provision, signal: abort.signal, events, onStep: (s) => void progress(s), journalStores: [journal] });
+        const result = await executeRequest(job.data, { config, provision: opts.provision, signal: abort.signal, events, onStep: (s) => void progress(s), journalStores: [journal], probe: 'auto' });
+        // The response-time plot goes to the chat through Redis: the bot may run on another machine.
+        if (!result.dryRun && result.report.probe?.png) {
+          const png = await readFile(result.report.probe.png).catch(() => null);
+          if (png) await redis.set(keys.plot(job.data.id), png.toString('base64'), 'EX', 7 * 24 * 3600);
+        }
+        return result;
       } catch (e) {
         // No retry, ever: the engine has already rolled back whatever needed it. The code travels
         // with the job (failedReason), so chat renders it without reading the text.

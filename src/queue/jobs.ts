@@ -37,4 +37,6 @@ export const keys = {
   /** Set by the worker at the freeze: from then on a cancel is refused. */
   frozen: (id: string) => `ferry:frozen:${id}`,
   approval: (id: string) => `ferry:approval:${id}`,
+  /** The response-time plot of a migration (PNG, base64), for the chat to upload beside the summary. */
+  plot: (id: string) => `ferry:plot:${id}`,
 };

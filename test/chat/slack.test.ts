@@ -7,7 +7,7 @@ import { createSlackApp } from '../../src/chat/slack/SlackApp.ts';
 import { logger } from '../../src/log.ts';
 import { startLocalRedis, type LocalRedis } from '../../src/queue/local-redis.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
-import { config, deploy, httpText, labDown, labUp, provision, runcState } from '../helpers/lab.ts';
+import { config, deploy, ferry, httpText, labDown, labUp, provision, runcState } from '../helpers/lab.ts';
 import { SlackStandIn, slackSignature, type RecordedCall } from '../helpers/slack-standin.ts';
 
 const why = labUnavailable();
@@ -76,6 +76,10 @@ describe.skipIf(why !== null)('Slack: /migrate through Bolt over real HTTP', () 
     await labUp(2);
     await provision();
     await deploy('lab-1', { workload: 'web', name: 'web1', ballast_mib: 128, port: 8080 });
+    // HAProxy fronts web1: the worker holds clients through the freeze and probes the service, and
+    // the response-time plot goes to the thread.
+    const front = await ferry(['front', 'web1', '--on', 'lab-1']);
+    expect(front.code, front.stderr).toBe(0);
     await slack.start();
     redis = await startLocalRedis();
     const port = await freePort();
@@ -168,5 +172,10 @@ describe.skipIf(why !== null)('Slack: /migrate through Bolt over real HTTP', () 
     expect(await runcState('lab-2', 'web1')).toBe('running');
     expect(await runcState('lab-1', 'web1')).toBeNull();
     expect(await httpText('lab-2', 8080, '/instance')).toBe(instance);
+    // The plot, uploaded to the job's thread beside the summary (files.uploadV2's steps).
+    const complete = await slack.waitFor((c) => c.method === 'files.completeUploadExternal', 60_000);
+    expect(complete.args.thread_ts).toBe(ts);
+    const png = slack.uploads.find((u) => u.filename === `${id}-response-time.png`);
+    expect(png?.bytes.subarray(1, 4).toString()).toBe('PNG');
   });
 });

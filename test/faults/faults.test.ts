@@ -183,13 +183,20 @@ describe.skipIf(why !== null)(`fault matrix (${FULL ? 'full' : 'CI subset'}: ${c
       if (!('event' in p)) return;
       const e = p.event;
       if (c.fault === 'restore-fails' && e.type === 'frozen') unsquat = squatPort('lab-2', PORT);
+      if (c.fault === 'target-disk-full') {
+        // A full disk bites when something writes: fill it just before the phase's writes begin,
+        // not at their start (a 64 MiB transfer is over before an SSH round trip).
+        const before = c.phase === 'checkpoint' ? e.type === 'phase-end' && e.phase === 'prepare' : e.type === 'phase-start' && e.phase === 'checkpoint';
+        if (before) void fire();
+        return;
+      }
       if (e.type === 'phase-start' && e.phase === c.phase && (c.phase !== 'switch' || e.detail?.startsWith('traffic to'))) void fire();
     };
     events.on('progress', onProgress);
     const t0 = Date.now();
     try {
       await queue.enqueue({ id, container: NAME, from: 'lab-1', to: 'lab-2', method: c.method, dryRun: false, requestedBy: 'fault-matrix', approvedBy: 'fault-matrix', requestedAt: new Date().toISOString(), thread: { channel: 'console', statusTs } });
-      await waitForEnd(id, c.fault === 'redis-restarted');
+      await waitForEnd(id, c.fault === 'redis-restarted', () => fired);
     } finally {
       events.off('progress', onProgress);
       unsquat?.();
@@ -228,12 +235,13 @@ describe.skipIf(why !== null)(`fault matrix (${FULL ? 'full' : 'CI subset'}: ${c
   }
 
   /** Until the job completes or fails (a killed worker's job is failed by the next one; a wiped Redis loses it: then the hosts say when). */
-  async function waitForEnd(id: string, redisWiped: boolean): Promise<void> {
+  async function waitForEnd(id: string, redisWiped: boolean, fired: () => boolean): Promise<void> {
     const deadline = Date.now() + 5 * 60_000;
     while (Date.now() < deadline) {
       if (redisWiped) {
-        const open = (await onHost('lab-1', ['ls', '-A', '/var/lib/ferry/journal'], { allowFail: true })).includes(id);
-        if (!open && (await where()).length === 1) return;
+        // The job went with Redis: the hosts say when the migration is over (it was under way
+        // when Redis restarted; its journal on the source is removed at its very end).
+        if (fired() && !(await migrationOpen(id))) return;
       } else {
         const job = await queue.get(id).catch(() => undefined);
         const state = await job?.getState().catch(() => undefined);
@@ -242,6 +250,15 @@ describe.skipIf(why !== null)(`fault matrix (${FULL ? 'full' : 'CI subset'}: ${c
       await new Promise((r) => setTimeout(r, 500));
     }
     throw new Error(`migration ${id} did not end within 5 minutes; worker log:\n${worker.log.slice(-3000)}`);
+  }
+
+  /** Whether anything of a migration is still on a host: its journal or its directory. */
+  async function migrationOpen(id: string): Promise<boolean> {
+    for (const h of HOSTS) {
+      const left = await onHost(h, ['ls', '-A', '/var/lib/ferry/journal', '/var/lib/ferry/images'], { allowFail: true });
+      if (left.includes(id)) return true;
+    }
+    return false;
   }
 
   for (const c of cells) {

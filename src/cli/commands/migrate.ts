@@ -3,11 +3,12 @@ import { loadConfig } from '../../config.ts';
 import { ErrorCode, FerryError } from '../../errors.ts';
 import { MigrationEvents, type MigrationEvent } from '../../migrate/events.ts';
 import { METHODS, parseMethod } from '../../migrate/methods.ts';
-import { renderReport } from '../../migrate/report.ts';
+import { renderGroupReport, renderReport } from '../../migrate/report.ts';
+import { runGroupMigration } from '../../app/group.ts';
 import { newMigrationId } from '../../migrate/request.ts';
 import type { HoldMode } from '../../traffic/detect.ts';
 import { validateName } from '../../util/names.ts';
-import { numberFlag, parseFlags, usageError, type Command } from '../command.ts';
+import { numberFlag, parseFlags, usageError, type Command, type Output } from '../command.ts';
 import { os } from '../os-user.ts';
 
 export function describeEvent(e: MigrationEvent): string | null {
@@ -29,7 +30,7 @@ export function describeEvent(e: MigrationEvent): string | null {
   }
 }
 
-const SYNOPSIS = 'ferry migrate NAME --from HOST --to HOST [--method M] [--json] [--quiet] [--hold | --no-hold] [--probe N [--probe-post] [--probe-port P]]';
+const SYNOPSIS = 'ferry migrate (NAME | --group GROUP) --from HOST --to HOST [--method M] [--json] [--quiet] [--hold | --no-hold] [--probe N [--probe-post] [--probe-port P]]';
 
 export const migrateCommand: Command = {
   name: 'migrate',
@@ -39,6 +40,7 @@ export const migrateCommand: Command = {
     `--method M      auto (default: the fastest method both hosts support), ${METHODS.join(', ')}`,
     '--json          print the full report as JSON (every Table II column, CRIU statistics, bytes moved)',
     '--quiet         no progress lines on stderr',
+    '--group GROUP   move every container of a group (deploy labels them) as one: one freeze window, restored in order',
     '--hold          hold clients through the freeze (needs HAProxy in front: ferry front); the default where HAProxy fronts it',
     '--no-hold       switch traffic without holding clients',
     '--probe N       run N concurrent clients through the migration and write a CSV and a response-time plot',
@@ -60,9 +62,11 @@ export const migrateCommand: Command = {
         probe: { type: 'string' },
         'probe-port': { type: 'string', default: '80' },
         'probe-post': { type: 'boolean' },
+        group: { type: 'string' },
       },
       SYNOPSIS,
     );
+    if (values.group) return migrateGroup(values.group, positionals, values, io);
     const [container] = positionals;
     if (!container || !values.from || !values.to || positionals.length > 1) throw usageError(SYNOPSIS);
     if (values.hold && values['no-hold']) throw new FerryError(ErrorCode.UsageError, '--hold and --no-hold exclude each other');
@@ -94,3 +98,26 @@ export const migrateCommand: Command = {
     return report.outcome === 'migrated' ? 0 : 1;
   },
 };
+
+async function migrateGroup(group: string, positionals: string[], values: { from?: string; to?: string; method?: string; json?: boolean; quiet?: boolean; hold?: boolean; 'no-hold'?: boolean }, io: Output): Promise<number> {
+  if (positionals.length || !values.from || !values.to) throw usageError(SYNOPSIS, '--group takes no container name');
+  validateName('group', group);
+  validateName('host', values.from);
+  validateName('host', values.to);
+  const method = parseMethod(values.method!);
+  const config = loadConfig();
+  const report = await runGroupMigration(group, values.from, values.to, {
+    config,
+    method,
+    hold: values.hold ? 'on' : values['no-hold'] ? 'off' : 'auto',
+    onMember: (name, events) => {
+      if (values.quiet) return;
+      events.on('event', (e) => {
+        const line = describeEvent(e);
+        if (line) io.err(`[${new Date().toISOString().slice(11, 23)}] ${name}: ${line}`);
+      });
+    },
+  });
+  io.out(values.json ? JSON.stringify(report, null, 2) : renderGroupReport(report));
+  return report.outcome === 'migrated' ? 0 : 1;
+}

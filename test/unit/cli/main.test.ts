@@ -94,7 +94,7 @@ describe('main', () => {
   it('migrate without arguments is a usage error (2)', async () => {
     const io = collect();
     expect(await main(['migrate'], io)).toBe(2);
-    expect(io.stderr()).toContain('usage: ferry migrate NAME --from HOST --to HOST');
+    expect(io.stderr()).toContain('usage: ferry migrate (NAME | --group GROUP) --from HOST --to HOST');
     expect(io.stderr()).toContain('[ferry_usage]');
   });
 
