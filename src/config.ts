@@ -35,6 +35,8 @@ export interface FerryConfig {
   workerConcurrency: number;
   /** Run the provision playbook on both hosts before each migration. @defaultValue true (FERRY_PROVISION=0 turns it off) */
   provisionBeforeMigrate: boolean;
+  /** Limit for one hook playbook run (pre_migrate, post_migrate, on_rollback), in seconds. @defaultValue 600 (FERRY_HOOK_TIMEOUT_S) */
+  hookTimeoutS: number;
   /** Policy file (who may request and approve). Required with Slack; the console has a default. (FERRY_POLICY_FILE) */
   policyFile?: string;
   slack: {
@@ -80,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     redisUrl: nonEmpty(env.REDIS_URL),
     workerConcurrency: positiveInt('FERRY_WORKER_CONCURRENCY', env.FERRY_WORKER_CONCURRENCY, 2),
     provisionBeforeMigrate: env.FERRY_PROVISION !== '0',
+    hookTimeoutS: positiveInt('FERRY_HOOK_TIMEOUT_S', env.FERRY_HOOK_TIMEOUT_S, 600),
     policyFile: nonEmpty(env.FERRY_POLICY_FILE),
     slack: {
       botToken: nonEmpty(env.SLACK_BOT_TOKEN),

@@ -35,6 +35,8 @@ export enum ErrorCode {
   /** The migration id was started once already: it is never run twice. */
   AlreadyStarted = 'ferry_already_started',
   ProvisionFailed = 'ferry_provision_failed',
+  /** A team's pre_migrate hook playbook failed (or timed out): nothing was frozen. details: hook, playbook, tail (its last output lines). */
+  HookFailed = 'ferry_hook_failed',
   /** `runc checkpoint` (CRIU dump or pre-dump) failed; details.criuLog holds CRIU's error lines. */
   CriuDumpFailed = 'ferry_criu_dump_failed',
   /** `runc restore` failed; details.criuLog holds CRIU's error lines. */
@@ -172,6 +174,7 @@ export const ERROR_HINTS: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.CriuDumpFailed]: "nothing moved; CRIU's own words are above",
   [ErrorCode.CriuRestoreFailed]: "the container was brought back on its source; CRIU's own words are above",
   [ErrorCode.RollbackFailed]: "run 'ferry recover': it finishes or undoes what a failed migration left",
+  [ErrorCode.HookFailed]: "nothing was frozen: fix what the hook's playbook reports (its output is above), then ask again",
   [ErrorCode.RedisUnavailable]: 'check REDIS_URL and that Redis is up',
   [ErrorCode.Internal]: 'this is a bug in Ferry: please report it with the log',
   [ErrorCode.LinkUnsupported]: "pick a profile the lab can emulate (a rate alone: --link 0,200), or the two-cloud lab",

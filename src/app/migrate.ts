@@ -14,6 +14,7 @@ import type { MigrationReport } from '../migrate/report.ts';
 import { validateRequest, type MigrationRequest } from '../migrate/request.ts';
 import { trafficFor, type HoldMode } from '../traffic/detect.ts';
 import { startProbe, writeProbeOutput } from '../probe/probe-run.ts';
+import { runWithHooks, type HookOutput } from './hooks.ts';
 import { loadHosts } from './hosts.ts';
 
 /** A step of the use case around the engine, for progress displays (the engine's own phases come as events). */
@@ -54,6 +55,8 @@ export interface MigrationRun {
   /** @defaultValue the built-in methods */
   registry?: MethodRegistry;
   onStep?: (s: StepEvent) => void;
+  /** Output of the inventory's hook playbooks (pre_migrate, post_migrate, on_rollback), in batches. */
+  onHookOutput?: (o: HookOutput) => void;
   /** Where the journal is kept besides the source host (see MigrateOptions.journalStores). @defaultValue a directory under the lab directory */
   journalStores?: JournalStore[];
 }
@@ -68,10 +71,15 @@ export function localJournal(config: FerryConfig): FileJournalStore {
 
 /**
  * The one way a migration runs, for the worker, the CLI, the console and the benchmark:
- * provision → traffic front → (load probe) → engine → report.
+ * [pre_migrate hook] → provision → traffic front → (load probe) → engine → report → [post_migrate or on_rollback hook].
  */
 export async function runMigration(req: MigrationRequest, run: MigrationRun): Promise<MigrationReport> {
   validateRequest(req);
+  return runWithHooks(req, run, migrateOnce);
+}
+
+/** One migration between its hooks (app/hooks.ts). */
+async function migrateOnce(req: MigrationRequest, run: MigrationRun): Promise<MigrationReport> {
   const { config } = run;
   const hosts = run.hosts ?? (await loadHosts(config));
   const source = findHost(hosts, req.from);

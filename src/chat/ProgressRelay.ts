@@ -7,7 +7,8 @@ import { recoveredKey } from '../queue/recovery.ts';
 import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
 import type { MigrationQueue } from '../queue/MigrationQueue.ts';
 import type { ChatTransport } from './ChatTransport.ts';
-import { failure, note, phaseReply, statusMessage, summary } from './core/render.ts';
+import { esc } from './core/mrkdwn.ts';
+import { failure, hookReply, note, phaseReply, statusMessage, summary } from './core/render.ts';
 import { applyEvent, queuedStatus, reportStatus, type StatusView } from './core/status.ts';
 
 /**
@@ -87,6 +88,9 @@ export class ProgressRelay {
       st = applyEvent(st, p.event);
       if (p.event.type === 'frozen') this.frozen.add(jobId);
       reply = phaseReply(p.event);
+    } else if ('hook' in p) {
+      st = { ...st, status: st.status === 'queued' ? 'running' : st.status, note: `the ${p.hook} hook is running` };
+      reply = hookReply(p.hook, p.lines);
     } else if (p.state === 'start') {
       st = { ...st, status: 'running', note: p.step === 'provision' ? 'provisioning the hosts (Terraform, Ansible)' : st.note };
     } else if (p.step === 'provision') {
@@ -106,6 +110,7 @@ export class ProgressRelay {
       const lines = [`*Dry run* for ${s.data.container}: would ${result.plan}.`, `Why: ${result.reason}`];
       for (const [h, r] of Object.entries(result.provisionCheck)) lines.push(`Provision check on ${h}: ${r.changed} change(s), ${r.failed} failure(s)`);
       if (result.blockers.length) lines.push(`Methods these hosts cannot run: ${result.blockers.join('; ')}`);
+      if (result.hooks?.length) lines.push(`Hooks that would run: ${esc(result.hooks.join(', '))}`);
       await this.publish(jobId, s.data, { ...s.st, status: 'done', note: 'dry run: nothing was frozen' });
       if (thread) await this.transport.post(thread.channel, note(lines.join('\n')), thread.statusTs);
       return;

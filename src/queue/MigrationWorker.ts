@@ -6,12 +6,13 @@ import type { FerryConfig } from '../config.ts';
 import { ErrorCode, FerryError, decodeError, encodeError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { MigrationEvents, type MigrationEvent } from '../migrate/events.ts';
+import type { HookOutput } from '../app/hooks.ts';
 import type { StepEvent } from '../app/migrate.ts';
 import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from './jobs.ts';
 import { MigrationQueue } from './MigrationQueue.ts';
 import { RedisJournalStore } from './RedisJournalStore.ts';
 
-type ProgressBody = { event: MigrationEvent } | StepEvent;
+type ProgressBody = { event: MigrationEvent } | StepEvent | HookOutput;
 
 export interface WorkerOptions {
   /** Migrations run at once by this worker. @defaultValue 2 (FERRY_WORKER_CONCURRENCY) */
@@ -60,7 +61,7 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
           if (event.type === 'frozen') void redis.set(keys.frozen(job.data.id), '1', 'EX', 3600);
           void progress({ event });
         });
-        const result = await executeRequest(job.data, { config, provision: opts.provision, signal: abort.signal, events, onStep: (s) => void progress(s), journalStores: [journal], probe: 'auto' });
+        const result = await executeRequest(job.data, { config, provision: opts.provision, signal: abort.signal, events, onStep: (s) => void progress(s), journalStores: [journal], probe: 'auto', onHookOutput: (o) => void progress(o) });
         // The response-time plot goes to the chat through Redis: the bot may run on another machine.
         if (!result.dryRun && result.report.probe?.png) {
           const png = await readFile(result.report.probe.png).catch(() => null);

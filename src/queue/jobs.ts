@@ -1,4 +1,5 @@
 import type { RequestResult } from '../app/execute.ts';
+import type { HookOutput } from '../app/hooks.ts';
 import type { StepEvent } from '../app/migrate.ts';
 import type { MigrationEvent } from '../migrate/events.ts';
 import type { MigrationRequest } from '../migrate/request.ts';
@@ -22,8 +23,8 @@ export interface MigrationJobData extends MigrationRequest {
   thread?: ChatThread;
 }
 
-/** Progress as the queue carries it: the engine's events, plus the use case's own steps. */
-export type JobProgress = { seq: number; event: MigrationEvent } | ({ seq: number } & StepEvent);
+/** Progress as the queue carries it: the engine's events, the use case's own steps, and batches of the hooks' output. */
+export type JobProgress = { seq: number; event: MigrationEvent } | ({ seq: number } & StepEvent) | ({ seq: number } & HookOutput);
 
 export type JobResult = RequestResult;
 

@@ -2,7 +2,8 @@ import type { Phase } from '../../migrate/clock.ts';
 import type { MigrationEvent } from '../../migrate/events.ts';
 import { context, message, section, type Block, type ChatMessage } from './blocks.ts';
 import { methodLabel, PHASE_LABELS, seconds } from './labels.ts';
-import { bold, code, esc, fitLines, mention } from './mrkdwn.ts';
+import { clipText } from '../../util/printable.ts';
+import { bold, code, codeBlock, esc, fitLines, mention } from './mrkdwn.ts';
 import type { FinishedPhase, StatusView } from './status.ts';
 
 /** The live status message, updated in place (chat.update) as the migration advances. */
@@ -107,4 +108,15 @@ export function phaseReply(e: MigrationEvent): string | null {
     case 'rollback':
       return `:warning: Rolling back: ${esc(e.reason)}`;
   }
+}
+
+/** Room for a hook's output in one section, leaving space for the title line and the fences. */
+const HOOK_BODY_MAX = 2800;
+
+/**
+ * A batch of a hook playbook's output, for a thread reply: the hook, then its lines in a code
+ * block (each line clipped, the block kept within a section, saying how many lines were left out).
+ */
+export function hookReply(hook: string, lines: readonly string[]): string {
+  return `:scroll: ${code(hook)} hook\n${codeBlock(fitLines(lines.map((l) => clipText(l, 400)), HOOK_BODY_MAX))}`;
 }
