@@ -26,7 +26,10 @@ RUNTIME_PKGS=(runc rsync redis-server haproxy ansible-core python3-apt openssh-s
   # the paper's WordPress + MariaDB root filesystems, built from Debian's packages (scripts/build-rootfs.sh)
   mmdebstrap zstd
   # the benchmark's peer: Podman checkpoint/restore with the same CRIU (src/bench/podman.ts)
-  podman)
+  podman
+  # nftables: the page-port guard on every host (the lab's hosts use this machine's nft); openssl:
+  # the environment's CA and host certificates for CRIU's TLS; tcpdump: captures in the security tests
+  nftables openssl tcpdump)
 CRIU_BUILD_PKGS=(libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev
   libprotobuf-c-dev libprotobuf-dev pkgconf protobuf-c-compiler protobuf-compiler python3-protobuf
   uuid-dev dpkg-dev debian-archive-keyring)

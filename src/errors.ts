@@ -44,6 +44,12 @@ export enum ErrorCode {
   /** CRIU's page server or lazy-pages daemon could not start or ended badly. */
   CriuPageServerFailed = 'ferry_criu_page_server_failed',
   RedisUnavailable = 'ferry_redis_unavailable',
+  /** The page-port firewall (nftables) could not be set on a host, or a peer has no IP address. */
+  FirewallFailed = 'ferry_firewall_failed',
+  /** The environment's PKI (CA, host certificates) could not be made, or a host lacks its files. */
+  PkiFailed = 'ferry_pki_failed',
+  /** A queued job without a valid signature (unsigned, altered, signed with another key, or too old): refused unrun. */
+  JobSignatureInvalid = 'ferry_job_signature_invalid',
   /** A broken invariant inside Ferry (a bug): the message says which. */
   Internal = 'ferry_internal',
   ChartFontMissing = 'ferry_chart_font_missing',
@@ -176,6 +182,9 @@ export const ERROR_HINTS: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.RollbackFailed]: "run 'ferry recover': it finishes or undoes what a failed migration left",
   [ErrorCode.HookFailed]: "nothing was frozen: fix what the hook's playbook reports (its output is above), then ask again",
   [ErrorCode.RedisUnavailable]: 'check REDIS_URL and that Redis is up',
+  [ErrorCode.FirewallFailed]: "run 'ferry provision' (it installs nftables), and give hosts IP addresses",
+  [ErrorCode.PkiFailed]: "run 'ferry pki' and 'ferry provision': they make and install the certificates",
+  [ErrorCode.JobSignatureInvalid]: 'give the bot and every worker the same FERRY_JOB_KEY_FILE (or FERRY_JOB_KEY); a job that fails anyway was not made by the bot',
   [ErrorCode.Internal]: 'this is a bug in Ferry: please report it with the log',
   [ErrorCode.LinkUnsupported]: "pick a profile the lab can emulate (a rate alone: --link 0,200), or the two-cloud lab",
   [ErrorCode.LinkShapingFailed]: "'ferry bench --unshape' removes whatever shaping is left on the lab's hosts",

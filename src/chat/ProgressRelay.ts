@@ -150,6 +150,11 @@ export class ProgressRelay {
     const recovered = await this.redis.get(recoveredKey(jobId)).then((v) => (v ? (JSON.parse(v) as RecoveryReport) : null)).catch(() => null);
     if (recovered && recovered.outcome !== 'skipped') return this.onRecovered(jobId, s, recovered);
     const err = decodeError(reason);
+    // A forged or altered job names a thread of its choosing: never post there.
+    if (err.code === ErrorCode.JobSignatureInvalid) {
+      this.log.warn({ job: jobId, err: err.message }, 'refused job: not posting to the thread it names');
+      return;
+    }
     const cancelled = err.code === ErrorCode.Cancelled;
     const st: StatusView = { ...s.st, status: cancelled ? 'cancelled' : 'failed', error: err.message };
     await this.publish(jobId, s.data, st);

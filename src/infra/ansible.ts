@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { REPO_ROOT } from '../config.ts';
+import { REPO_ROOT, pkiDirOf } from '../config.ts';
 import { ErrorCode, FerryError, isFerryError } from '../errors.ts';
 import { runLocal, type LocalRunOptions } from '../util/run-local.ts';
 
@@ -61,7 +61,7 @@ export async function runPlaybook(playbook: string, inventory: string, opts: Pla
     opts.onLine?.(line);
   };
   try {
-    const r = await runLocal('ansible-playbook', args, { ...opts, timeoutMs, onLine, env: { ...PLAYBOOK_ENV, ...opts.env } });
+    const r = await runLocal('ansible-playbook', args, { ...opts, timeoutMs, onLine, env: { ...playbookEnv(), ...opts.env } });
     return { recap: parseRecap(r.stdout), output: r.stdout };
   } catch (e) {
     if (!isFerryError(e) || e.code === ErrorCode.Cancelled) throw e;
@@ -110,6 +110,11 @@ const PLAYBOOK_ENV: Record<string, string> = {
   // Output is streamed line by line (hooks' output goes to chat as it comes).
   PYTHONUNBUFFERED: '1',
 };
+
+/** The environment of every playbook run: PLAYBOOK_ENV, and where provision.yml finds the certificates (src/infra/pki.ts). */
+function playbookEnv(): Record<string, string> {
+  return { ...PLAYBOOK_ENV, FERRY_PKI_DIR: pkiDirOf(process.env) };
+}
 
 function fmtMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;

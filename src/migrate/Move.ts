@@ -47,6 +47,8 @@ export interface MoveOptions {
   journalStores?: JournalStore[];
   /** The group this container moves with (journaled, so recovery treats the group as one). */
   group?: { name: string; ids: string[] };
+  /** CRIU's page traffic over TLS. @defaultValue config.criuTls (FERRY_CRIU_TLS, on) */
+  tls?: boolean;
 }
 
 /**
@@ -197,7 +199,21 @@ export class Move {
     const link = await HostLink.open(req.id, source, target).catch((e) => {
       throw new FerryError(ErrorCode.PreflightFailed, `could not set up the transfer link between ${source.name} and ${target.name}: ${errorMessage(e)}`, { original: e });
     });
-    const c: MigrationContext = { id: req.id, name: this.name, method: record.name, source, target, link, clock: this.clock, events: this.events, ...newContextPaths(req.id, this.name), pidFiles: [] };
+    const c: MigrationContext = {
+      id: req.id,
+      name: this.name,
+      method: record.name,
+      source,
+      target,
+      link,
+      clock: this.clock,
+      events: this.events,
+      ...newContextPaths(req.id, this.name),
+      pidFiles: [],
+      // Page traffic: CRIU's TLS and each page port opened to the peer only (FERRY_CRIU_TLS, FERRY_PAGE_FIREWALL).
+      tls: this.opts.tls ?? this.config.criuTls,
+      firewall: this.config.pageFirewall,
+    };
     this.ctx = c;
     await this.phase('prepare', async () => {
       for (const h of [source, target]) await h.run(['mkdir', '-p', `${c.dir}/img/final`, `${c.dir}/work`, HOST_PATHS.containers], { idempotent: true });

@@ -8,6 +8,7 @@ import { logger } from '../log.ts';
 import { MigrationEvents, type MigrationEvent } from '../migrate/events.ts';
 import type { HookOutput } from '../app/hooks.ts';
 import type { StepEvent } from '../app/migrate.ts';
+import { jobKeyFor, verifyJob } from './job-signature.ts';
 import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from './jobs.ts';
 import { MigrationQueue } from './MigrationQueue.ts';
 import { RedisJournalStore } from './RedisJournalStore.ts';
@@ -33,9 +34,16 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
   // BullMQ does not close a connection it was given: this one is ours to close.
   const connection = redis.duplicate({ maxRetriesPerRequest: null });
   connection.on('error', (e) => log.debug({ err: e.message }, 'worker redis'));
+  const jobKey = jobKeyFor(config.jobKey);
   const worker = new Worker<MigrationJobData, JobResult>(
     QUEUE_NAME,
     async (job, _token, signal) => {
+      // Before anything else: only a job the bot signed, unaltered, is run (no claim, no marker touched).
+      try {
+        verifyJob<MigrationJobData>(job.name, job.data, jobKey);
+      } catch (e) {
+        throw new UnrecoverableError(encodeError(e));
+      }
       let seq = 0;
       const progress = (p: ProgressBody) => job.updateProgress({ seq: ++seq, ...p } as JobProgress).catch(() => undefined);
       const first = await redis.set(keys.started(job.data.id), new Date().toISOString(), 'EX', 7 * 24 * 3600, 'NX');

@@ -3,6 +3,7 @@ import type { HookOutput } from '../app/hooks.ts';
 import type { StepEvent } from '../app/migrate.ts';
 import type { MigrationEvent } from '../migrate/events.ts';
 import type { MigrationRequest } from '../migrate/request.ts';
+import type { JobSignature } from './job-signature.ts';
 
 export type { DryRunResult } from '../app/plan.ts';
 
@@ -21,6 +22,8 @@ export interface MigrationJobData extends MigrationRequest {
   requestedBy: string;
   requestedAt: string;
   thread?: ChatThread;
+  /** The bot's HMAC over everything else (job-signature.ts); the worker refuses a job without a valid one. */
+  signature?: JobSignature;
 }
 
 /** Progress as the queue carries it: the engine's events, the use case's own steps, and batches of the hooks' output. */

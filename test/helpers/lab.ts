@@ -3,6 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, REPO_ROOT } from '../../src/config.ts';
 import { runPlaybook } from '../../src/infra/ansible.ts';
+import { ensureHostsPki } from '../../src/infra/pki.ts';
 import { Lab } from '../../src/infra/lab.ts';
 import { findHost, loadHostsFile, type HostsFile } from '../../src/hosts/inventory.ts';
 import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
@@ -52,6 +53,7 @@ export async function deploy(host: string, vars: Record<string, string | number 
 
 export async function provision(): Promise<Record<string, { changed: number; failed: number }>> {
   const file = await hostsFile();
+  await ensureHostsPki(config.pkiDir, file);
   return (await runPlaybook('provision.yml', file.inventoryFile)).recap;
 }
 

@@ -2,18 +2,22 @@ import { loadHosts } from '../../app/hosts.ts';
 import { loadConfig } from '../../config.ts';
 import { findHost } from '../../hosts/inventory.ts';
 import { runPlaybook } from '../../infra/ansible.ts';
+import { describePki, ensureHostsPki } from '../../infra/pki.ts';
 import { validateName } from '../../util/names.ts';
 import { numberFlag, parseFlags, usageError, type Command } from '../command.ts';
 
 export const provisionCommand: Command = {
   name: 'provision',
   synopsis: 'ferry provision [--limit HOST] [--json]',
-  summary: 'run playbooks/provision.yml on the inventory (CRIU >= 4.2, runc, rsync, haproxy, Ferry\'s directories)',
+  summary: "run playbooks/provision.yml on the inventory (CRIU >= 4.2, runc, rsync, haproxy, Ferry's directories, TLS certificates, the page-port guard)",
   async run(args, io) {
     const { values } = parseFlags(args, { limit: { type: 'string' }, json: { type: 'boolean' } }, this.synopsis);
     const config = loadConfig();
     const file = await loadHosts(config);
     if (values.limit) findHost(file, validateName('host', values.limit));
+    // The certificates provision installs are made (or renewed) here, on the controller.
+    const pki = await ensureHostsPki(config.pkiDir, file);
+    if (!values.json) for (const l of describePki(pki)) io.err(l);
     const r = await runPlaybook('provision.yml', file.inventoryFile, { limit: values.limit, onLine: values.json ? undefined : (l) => io.err(l) });
     if (values.json) io.out(JSON.stringify(r.recap, null, 2));
     else for (const [h, rc] of Object.entries(r.recap)) io.out(`${h}: ok=${rc.ok} changed=${rc.changed} failed=${rc.failed}`);
