@@ -69,7 +69,7 @@ export enum ErrorCode {
   RefusedBindMount = 'ferry_refused_bind_mount',
   /** A device node or open device file beyond the default set (/dev/null, zero, full, random, urandom, tty, pts). */
   RefusedDevice = 'ferry_refused_device',
-  /** A user namespace, or a namespace joined by path: external to the container, CRIU cannot recreate it elsewhere. */
+  /** A user namespace that shifts ids, or a namespace joined by path: external to the container, CRIU cannot recreate it elsewhere. */
   RefusedNamespace = 'ferry_refused_namespace',
   /** A process holds an io_uring instance, which CRIU cannot dump. */
   RefusedIoUring = 'ferry_refused_io_uring',

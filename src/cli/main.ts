@@ -9,12 +9,13 @@ import { labCommand } from './commands/lab.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { pkiCommand } from './commands/pki.ts';
 import { recoverCommand } from './commands/recover.ts';
-import { deployCommand, frontCommand, provisionCommand } from './commands/provision.ts';
+import { deployCommand, rmCommand } from './commands/deploy.ts';
+import { frontCommand, provisionCommand } from './commands/provision.ts';
 import { botCommand, startCommand, workerCommand } from './commands/start.ts';
 
 export type { Output } from './command.ts';
 
-export const COMMANDS: readonly Command[] = [startCommand, botCommand, workerCommand, labCommand, hostsCommand, psCommand, pkiCommand, provisionCommand, deployCommand, frontCommand, migrateCommand, recoverCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [startCommand, botCommand, workerCommand, labCommand, hostsCommand, psCommand, pkiCommand, provisionCommand, deployCommand, rmCommand, frontCommand, migrateCommand, recoverCommand, benchCommand];
 
 export const USAGE = [
   'ferry: live-migrate runc containers between hosts with CRIU',

@@ -9,7 +9,7 @@ import { logger } from '../log.ts';
 import { PhaseClock, type Phase } from './clock.ts';
 import { newContextPaths, type MigrationContext, type RoundReport } from './context.ts';
 import { MigrationEvents } from './events.ts';
-import { describeHealth, healthSpecFromConfig, waitHealthy, type HealthSpec } from './health.ts';
+import { describeHealth, healthSpecFromConfig, healthTarget, waitHealthy, type HealthSpec } from './health.ts';
 import { HostLink } from './HostLink.ts';
 import { containerState } from './host-state.ts';
 import { Journal } from './journal/Journal.ts';
@@ -270,7 +270,7 @@ export class Move {
 
   async healthCheck(): Promise<void> {
     await this.phase('health', async () => {
-      const waited = await waitHealthy(this.target.spec.address, this.health, this.config.healthTimeoutS);
+      const waited = await waitHealthy(healthTarget(this.target, this.name), this.health, this.config.healthTimeoutS);
       if (waited === null) {
         throw new FerryError(ErrorCode.HealthCheckFailed, `${this.name} restored on ${this.target.name} but did not pass its health check (${describeHealth(this.health)}) within ${this.config.healthTimeoutS} s`);
       }

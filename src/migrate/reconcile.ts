@@ -7,7 +7,7 @@ import { logger } from '../log.ts';
 import { newContextPaths } from './context.ts';
 import { removeContainer, umountUnder } from './debris.ts';
 import type { MigrationEvents } from './events.ts';
-import { describeHealth, healthSpecFromConfig, waitHealthy, type HealthSpec } from './health.ts';
+import { describeHealth, healthSpecFromConfig, healthTarget, waitHealthy, type HealthSpec } from './health.ts';
 import { revokeMigrationGrants } from './firewall-host.ts';
 import { HostLink } from './HostLink.ts';
 import { containerState } from './host-state.ts';
@@ -110,7 +110,7 @@ async function observe(rec: JournalRecord, d: ReconcileDeps, health: HealthSpec)
   const [source, target] = await Promise.all([containerState(d.source, rec.container), containerState(d.target, rec.container)]);
   const dump = await new HostJob(d.source, jobDir(dir, JOBS.dump)).status().catch(() => ({ state: 'unknown' as const }));
   // A restored copy gets a short grace to answer (it may have just come up).
-  const targetHealthy = target === 'running' ? (await waitHealthy(d.target.spec.address, health, 10)) !== null : null;
+  const targetHealthy = target === 'running' ? (await waitHealthy(healthTarget(d.target, rec.container), health, 10)) !== null : null;
   return { source, target, targetHealthy, dump };
 }
 
@@ -170,7 +170,7 @@ async function rollBack(rec: JournalRecord, d: ReconcileDeps, decision: Extract<
     }
     say(`${rec.container} restored on ${rec.from} from its images`);
   }
-  const ok = await waitHealthy(source.spec.address, health, d.config.healthTimeoutS);
+  const ok = await waitHealthy(healthTarget(source, rec.container), health, d.config.healthTimeoutS);
   if (ok === null) throw new FerryError(ErrorCode.RollbackFailed, `${rec.container} runs on ${rec.from} again but fails its health check (${describeHealth(health)})`, { details: { host: rec.from } });
   await d.traffic?.restore({ address: source.spec.address, port: portOf(health) }).catch((e) => say(`could not point traffic back at ${rec.from}: ${errorMessage(e)}`));
   const warnings = await cleanup(rec, d, 'rolled-back');

@@ -1,7 +1,5 @@
-import { deployWorkload, hostsRunning } from '../../app/lab.ts';
 import { loadHosts } from '../../app/hosts.ts';
 import { loadConfig } from '../../config.ts';
-import { ErrorCode, FerryError } from '../../errors.ts';
 import { findHost } from '../../hosts/inventory.ts';
 import { runPlaybook } from '../../infra/ansible.ts';
 import { describePki, ensureHostsPki } from '../../infra/pki.ts';
@@ -23,52 +21,6 @@ export const provisionCommand: Command = {
     const r = await runPlaybook('provision.yml', file.inventoryFile, { limit: values.limit, onLine: values.json ? undefined : (l) => io.err(l) });
     if (values.json) io.out(JSON.stringify(r.recap, null, 2));
     else for (const [h, rc] of Object.entries(r.recap)) io.out(`${h}: ok=${rc.ok} changed=${rc.changed} failed=${rc.failed}`);
-    return 0;
-  },
-};
-
-const WORKLOADS = ['web', 'kv'] as const;
-const DEPLOY = 'ferry deploy web|kv NAME --on HOST [--mib N] [--dirty-mib-per-s R] [--port P] [--replace] [--json]';
-
-export const deployCommand: Command = {
-  name: 'deploy',
-  synopsis: DEPLOY,
-  summary: "deploy one of Ferry's workload containers (playbooks/workload.yml)",
-  details: [
-    'web   busybox httpd serving /counter and /instance, with a memory ballast (--mib, incompressible) dirtied at --dirty-mib-per-s',
-    'kv    Redis with --mib of keys',
-    '--replace   recreate the container when it already runs on that host',
-    'A container runs on one host only: a NAME that runs on another host is refused, naming it.',
-  ].join('\n'),
-  async run(args, io) {
-    const { values, positionals } = parseFlags(
-      args,
-      { on: { type: 'string' }, mib: { type: 'string' }, 'dirty-mib-per-s': { type: 'string' }, port: { type: 'string' }, replace: { type: 'boolean' }, json: { type: 'boolean' } },
-      DEPLOY,
-    );
-    const [workload, name] = positionals;
-    if (!WORKLOADS.includes(workload as (typeof WORKLOADS)[number]) || !name || !values.on) throw usageError(DEPLOY);
-    validateName('container', name);
-    validateName('host', values.on);
-    const extraVars: Record<string, string | number | boolean> = { workload: workload!, name };
-    const mib = numberFlag('mib', values.mib, { min: 1 });
-    if (mib !== undefined) extraVars[workload === 'kv' ? 'kv_mib' : 'ballast_mib'] = mib;
-    const rate = numberFlag('dirty-mib-per-s', values['dirty-mib-per-s'], { min: 0 });
-    if (rate !== undefined) extraVars.dirty_mib_per_s = rate;
-    const port = numberFlag('port', values.port, { min: 1, max: 65535, integer: true });
-    if (port !== undefined) extraVars.port = port;
-    if (values.replace) extraVars.replace = true;
-    const config = loadConfig();
-    const file = await loadHosts(config);
-    findHost(file, values.on);
-    // One host per container: a copy elsewhere would make two live containers of one name.
-    const elsewhere = (await hostsRunning(config, file, name)).filter((c) => c.host !== values.on);
-    if (elsewhere.length) {
-      throw new FerryError(ErrorCode.ContainerExists, `${name} already exists on ${elsewhere.map((c) => `${c.host} (${c.status})`).join(', ')}: a container runs on one host only; migrate it, or remove it there first`);
-    }
-    await deployWorkload(file, values.on, extraVars, values.json ? undefined : (l) => io.err(l));
-    if (values.json) io.out(JSON.stringify({ container: name, workload, host: values.on }));
-    else io.out(`${workload} container ${name} runs on ${values.on}`);
     return 0;
   },
 };
