@@ -11,6 +11,7 @@ import { keys, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
 import { AlreadyMigratingError, type MigrationQueue } from '../queue/MigrationQueue.ts';
 import type { ChatTransport } from './ChatTransport.ts';
 import { isChatError } from './core/errors.ts';
+import { code, esc } from './core/mrkdwn.ts';
 import { parseCommand, type ChatCommand } from './core/parse.ts';
 import { auditEvent, canApprove, canRequest, migrationEnvironments, type Policy } from './core/policy.ts';
 import { ACTION_IDS, alreadyMigrating, approvalClosed, approvalRequest, denied, hostsTable, listTable, note, statusMessage, usage, type ApprovalView, type ChatMessage } from './core/render.ts';
@@ -88,7 +89,7 @@ export class ChatService {
       }
     } catch (e) {
       this.d.log.error({ err: errorMessage(e) }, 'command failed');
-      await this.d.transport.ephemeral(c.channel, c.user, note(`:warning: ${errorMessage(e)}`));
+      await this.d.transport.ephemeral(c.channel, c.user, note(`:warning: ${esc(errorMessage(e))}`));
     }
   }
 
@@ -132,7 +133,7 @@ export class ChatService {
   async onAction(a: { user: string; channel: string; actionId: string; value: string; messageTs?: string }): Promise<void> {
     const raw = await this.d.redis.get(keys.approval(a.value));
     if (!raw) {
-      return this.d.transport.ephemeral(a.channel, a.user, note(`Request ${a.value} is no longer open: it was approved, rejected or expired (approvals last ${this.d.policy.approvalTtlMinutes} minutes).`));
+      return this.d.transport.ephemeral(a.channel, a.user, note(`Request ${code(a.value)} is no longer open: it was approved, rejected or expired (approvals last ${this.d.policy.approvalTtlMinutes} minutes).`));
     }
     const req = JSON.parse(raw) as StoredApproval;
     req.expiresAt = req.expiresAt ? new Date(req.expiresAt) : undefined;
@@ -160,7 +161,7 @@ export class ChatService {
     }
     // Claim atomically: two approvers clicking at once must not enqueue twice.
     if ((await this.d.redis.getdel(keys.approval(req.id))) === null) {
-      return this.d.transport.ephemeral(a.channel, a.user, note(`Request ${req.id} was already handled.`));
+      return this.d.transport.ephemeral(a.channel, a.user, note(`Request ${code(req.id)} was already handled.`));
     }
     const data: MigrationJobData = {
       id: req.id,
@@ -191,14 +192,14 @@ export class ChatService {
 
   private async cancel(c: { user: string; channel: string }, id: string): Promise<void> {
     const job = await this.d.queue.get(id);
-    if (!job) return this.d.transport.ephemeral(c.channel, c.user, note(`No migration ${id}.`));
+    if (!job) return this.d.transport.ephemeral(c.channel, c.user, note(`No migration ${code(id)}.`));
     const file = await this.d.hosts();
     const envs = migrationEnvironments(this.d.policy, findHost(file, job.data.from), findHost(file, job.data.to));
     const allowed = c.user === job.data.requestedBy || canRequest(this.d.policy, { id: c.user, groups: await this.d.transport.groupsOf(c.user) }, envs).allowed;
     if (!allowed) return this.d.transport.ephemeral(c.channel, c.user, denied(`you may not cancel migration ${id}`));
     const r = await this.d.queue.cancel(id);
     this.audit({ actor: c.user, action: 'cancel', migrationId: id, container: job.data.container, outcome: r.ok ? 'ok' : 'error', reason: r.message });
-    await this.d.transport.post(c.channel, note(r.message), job.data.thread?.statusTs);
+    await this.d.transport.post(c.channel, note(esc(r.message)), job.data.thread?.statusTs);
   }
 
   private async hostsMessage(): Promise<ChatMessage> {
@@ -227,7 +228,7 @@ export class ChatService {
 
   private async statusOf(id?: string): Promise<ChatMessage> {
     const job = id ? await this.d.queue.get(id) : (await this.d.queue.recent(1))[0];
-    if (!job) return note(id ? `No migration ${id}.` : 'No migrations yet.');
+    if (!job) return note(id ? `No migration ${code(id)}.` : 'No migrations yet.');
     const saved = await this.d.redis.get(`ferry:status:${job.id}`);
     const st: StatusView = saved ? (JSON.parse(saved) as StatusView) : queuedStatus({ ...job.data, requesterId: job.data.requestedBy, approverId: job.data.approvedBy });
     return statusMessage(st);

@@ -105,3 +105,8 @@ export function phaseReply(e: MigrationEvent): string | null {
       return `:warning: Rolling back: ${esc(e.reason)}`;
   }
 }
+
+/** The thread reply once the worker has provisioned both hosts; `detail` is the playbook's summary (`2 changes`). */
+export function provisionReply(from: string, to: string, detail?: string): string {
+  return `Provisioned ${bold(from)} and ${bold(to)}: ${esc(detail ?? 'done')}`;
+}

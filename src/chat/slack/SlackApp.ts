@@ -55,7 +55,7 @@ export function createSlackApp(opts: SlackOptions, log: Logger): { app: App; tra
         const r = await fetch(from.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...msg }) });
         if (!r.ok) log.warn({ status: r.status, user: from.user }, 'could not tell the user their request failed: response_url refused');
       } else if (from.channel && from.user) {
-        await app.client.chat.postEphemeral({ channel: from.channel, user: from.user, text: msg.text, blocks: msg.blocks as never });
+        await app.client.chat.postEphemeral({ channel: from.channel, user: from.user, text: msg.text, blocks: msg.blocks });
       }
     } catch (e) {
       log.warn({ err: e, user: from.user }, 'could not tell the user their request failed');
@@ -65,17 +65,19 @@ export function createSlackApp(opts: SlackOptions, log: Logger): { app: App; tra
   let groups: { at: number; map: Map<string, string[]> } | undefined;
   const transport: ChatTransport = {
     post: async (channel, msg: ChatMessage, threadTs) => {
-      const r = await app.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks as never, thread_ts: threadTs });
+      const r = await app.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, thread_ts: threadTs });
       return String(r.ts);
     },
     update: async (channel, ts, msg) => {
-      await app.client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks as never });
+      await app.client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks });
     },
     ephemeral: async (channel, user, msg) => {
-      await app.client.chat.postEphemeral({ channel, user, text: msg.text, blocks: msg.blocks as never });
+      await app.client.chat.postEphemeral({ channel, user, text: msg.text, blocks: msg.blocks });
     },
     upload: async (channel, threadTs, file) => {
-      await app.client.files.uploadV2({ channel_id: channel, thread_ts: threadTs, file: file.bytes, filename: file.name, title: file.title } as never);
+      const upload = { file: file.bytes, filename: file.name, title: file.title };
+      // Slack's types tell a thread upload (channel and thread) from a channel upload: say which this is.
+      await app.client.files.uploadV2(threadTs ? { ...upload, channel_id: channel, thread_ts: threadTs } : { ...upload, channel_id: channel });
     },
     groupsOf: async (user) => {
       // One usergroups.list per minute, not one lookup per click.
