@@ -42,6 +42,8 @@ export enum ErrorCode {
   /** CRIU's page server or lazy-pages daemon could not start or ended badly. */
   CriuPageServerFailed = 'ferry_criu_page_server_failed',
   RedisUnavailable = 'ferry_redis_unavailable',
+  /** The chat platform could not say which user groups someone belongs to (Slack's `usergroups.list` failed). */
+  GroupsUnavailable = 'ferry_groups_unavailable',
   /** A broken invariant inside Ferry (a bug): the message says which. */
   Internal = 'ferry_internal',
   ChartFontMissing = 'ferry_chart_font_missing',
@@ -136,6 +138,7 @@ export const ERROR_HINTS: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.CriuRestoreFailed]: "the container was brought back on its source; CRIU's own words are above",
   [ErrorCode.RollbackFailed]: "run 'ferry recover': it finishes or undoes what a failed migration left",
   [ErrorCode.RedisUnavailable]: 'check REDIS_URL and that Redis is up',
+  [ErrorCode.GroupsUnavailable]: "check the Slack app's usergroups:read scope and Slack's status, then try again",
   [ErrorCode.Internal]: 'this is a bug in Ferry: please report it with the log',
 };
 

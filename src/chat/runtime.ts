@@ -40,6 +40,8 @@ export async function startRuntime(config: FerryConfig, transport: ChatTransport
   const relay = new ProgressRelay(redis, queue, transport, log.child({ part: 'relay' }));
   await relay.start();
   const service = new ChatService({ redis, queue, policy, transport, hosts: () => loadHosts(config), log: log.child({ part: 'chat' }) });
+  // Approval requests that run out get their message marked expired (whichever replica sweeps first).
+  const sweep = service.startExpirySweep();
   const worker = opts.worker ? createMigrationWorker(redis, config, { concurrency: config.workerConcurrency, provision: config.provisionBeforeMigrate }) : undefined;
   // A worker first finishes or undoes what dead processes left (see queue/recovery.ts).
   const recovery = opts.worker ? startRecovery(redis, config) : undefined;
@@ -62,6 +64,7 @@ export async function startRuntime(config: FerryConfig, transport: ChatTransport
     worker,
     idle,
     close: async () => {
+      sweep.stop();
       recovery?.stop();
       await worker?.close();
       await relay.stop();

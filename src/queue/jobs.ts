@@ -20,6 +20,8 @@ export interface MigrationJobData extends MigrationRequest {
   requestedBy: string;
   requestedAt: string;
   thread?: ChatThread;
+  /** The policy environments the migration touches (both hosts'), as decided at request time: who may see it. */
+  envs?: string[];
 }
 
 /** Progress as the queue carries it: the engine's events, plus the use case's own steps. */
@@ -37,4 +39,8 @@ export const keys = {
   /** Set by the worker at the freeze: from then on a cancel is refused. */
   frozen: (id: string) => `ferry:frozen:${id}`,
   approval: (id: string) => `ferry:approval:${id}`,
+  /** Sorted set of open approval requests, scored by when they expire (epoch ms): the expiry sweep reads it. */
+  approvals: 'ferry:approvals',
+  /** Token buckets of the per-person rate limit on read commands. */
+  readRate: 'ferry:rate:read',
 };

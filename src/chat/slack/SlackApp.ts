@@ -1,8 +1,8 @@
-import { App, type BlockAction, type ButtonAction, type CodedError, type CustomRoute } from '@slack/bolt';
+import { App, type BlockAction, type ButtonAction, type CodedError, type CustomRoute, type RespondFn } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { ErrorCode, FerryError } from '../../errors.ts';
+import { ErrorCode, FerryError, errorMessage } from '../../errors.ts';
 import type { ChatService } from '../ChatService.ts';
-import type { ChatTransport } from '../ChatTransport.ts';
+import type { ChatTransport, Respond } from '../ChatTransport.ts';
 import { requestFailed, type ChatMessage } from '../core/render.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { FreshRequestReceiver } from './FreshRequestReceiver.ts';
@@ -84,10 +84,9 @@ export function createSlackApp(opts: SlackOptions, log: Logger): { app: App; tra
       if (!groups || Date.now() - groups.at > 60_000) {
         const r = await app.client.usergroups.list({ include_users: true }).catch((e: unknown) => {
           // Not cached: the next click tries again rather than treating group members as strangers for a minute.
-          log.warn({ err: e, user }, 'usergroups.list failed: policy entries naming user groups match no one until it works');
-          return undefined;
+          // The chat service reports it to the user and logs it.
+          throw new FerryError(ErrorCode.GroupsUnavailable, `Slack's usergroups.list failed: ${errorMessage(e)}`, { original: e });
         });
-        if (!r) return [];
         const map = new Map<string, string[]>();
         for (const g of (r.usergroups ?? []) as { id?: string; handle?: string; users?: string[] }[]) {
           for (const u of g.users ?? []) map.set(u, [...(map.get(u) ?? []), ...(g.id ? [g.id] : []), ...(g.handle ? [`group:${g.handle}`] : [])]);
@@ -101,16 +100,33 @@ export function createSlackApp(opts: SlackOptions, log: Logger): { app: App; tra
   // Ack first (Slack's 3 s), then do the work in the same listener: the HTTP answer is already sent,
   // and a failure propagates to app.error above instead of being lost.
   const bind = (service: ChatService) => {
-    app.command('/migrate', async ({ command, ack }) => {
+    app.command('/migrate', async ({ command, ack, respond }) => {
       await ack();
-      await service.onCommand({ user: command.user_id, channel: command.channel_id, text: command.text });
+      await service.onCommand({ user: command.user_id, channel: command.channel_id, text: command.text, respond: privately(respond) });
     });
-    app.action<BlockAction<ButtonAction>>(/^ferry_(approve|reject)$/, async ({ ack, body, action }) => {
+    app.action<BlockAction<ButtonAction>>(/^ferry_(approve|reject)$/, async ({ ack, body, action, respond }) => {
       await ack();
-      await service.onAction({ user: body.user.id, channel: body.channel?.id ?? '', actionId: action.action_id, value: action.value ?? '', messageTs: body.message?.ts });
+      await service.onAction({
+        user: body.user.id,
+        channel: body.channel?.id ?? '',
+        actionId: action.action_id,
+        value: action.value ?? '',
+        messageTs: body.message?.ts,
+        respond: body.response_url ? privately(respond) : undefined,
+      });
     });
   };
   return { app, transport, bind };
+}
+
+/**
+ * Bolt's `respond()` (the request's response_url) as the chat service's private reply: ephemeral, and
+ * never replacing the message a button sat on (the approval message is the job's status).
+ */
+function privately(respond: RespondFn): Respond {
+  return async (msg) => {
+    await respond({ response_type: 'ephemeral', replace_original: false, text: msg.text, blocks: msg.blocks });
+  };
 }
 
 /** Who sent a request and where to answer, from any Slack body (slash command, block action, event). */
