@@ -1,4 +1,4 @@
-import { App, type BlockAction, type ButtonAction, type CodedError, type CustomRoute, type RespondFn } from '@slack/bolt';
+import { App, SocketModeReceiver, type BlockAction, type ButtonAction, type CodedError, type CustomRoute, type RespondFn } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { ErrorCode, FerryError, errorMessage } from '../../errors.ts';
 import type { ChatService } from '../ChatService.ts';
@@ -16,10 +16,15 @@ export interface SlackOptions {
   signingSecret?: string;
   /** Socket Mode when set (xapp-…): no public URL needed. */
   appToken?: string;
-  /** HTTP receiver port. @defaultValue 3000 (FERRY_HTTP_PORT) */
+  /** HTTP receiver port (Socket Mode: the port of the custom routes). @defaultValue 3000 (FERRY_HTTP_PORT) */
   port?: number;
   /** Slack Web API base URL; tests point it at a local stand-in. @defaultValue https://slack.com/api/ */
   slackApiUrl?: string;
+  /**
+   * HTTP routes served beside Slack's, on `port` in both modes (the bot's /healthz and /metrics).
+   * @defaultValue a /healthz that answers ok
+   */
+  routes?: CustomRoute[];
 }
 
 /**
@@ -31,13 +36,17 @@ export function createSlackApp(opts: SlackOptions, log: Logger): { app: App; tra
     throw new FerryError(ErrorCode.ConfigInvalid, 'Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode): set one of them');
   }
   const logger = boltLogger(log);
-  const customRoutes: CustomRoute[] = [{ path: '/healthz', method: ['GET'], handler: (_req, res) => void res.writeHead(200).end('ok') }];
+  const customRoutes: CustomRoute[] = opts.routes ?? [{ path: '/healthz', method: ['GET'], handler: (_req, res) => void res.writeHead(200).end('ok') }];
+  const port = opts.port ?? 3000;
+  const clientOptions = opts.slackApiUrl ? { slackApiUrl: opts.slackApiUrl } : undefined;
   const app = new App({
     token: opts.botToken,
-    ...(opts.appToken
-      ? { appToken: opts.appToken, socketMode: true, customRoutes }
-      : { receiver: new FreshRequestReceiver({ signingSecret: opts.signingSecret!, port: opts.port ?? 3000, customRoutes, logger, log }) }),
-    clientOptions: opts.slackApiUrl ? { slackApiUrl: opts.slackApiUrl } : undefined,
+    receiver: opts.appToken
+      ? // Socket Mode: Bolt's receiver, given the same Web API base URL (apps.connections.open goes there) and
+        // the port of its small HTTP server, which serves only the custom routes.
+        new SocketModeReceiver({ appToken: opts.appToken, logger, customRoutes, installerOptions: { port, clientOptions } })
+      : new FreshRequestReceiver({ signingSecret: opts.signingSecret!, port, customRoutes, logger, log }),
+    clientOptions,
     logger,
     // Bolt would otherwise set its logger to INFO; keep Ferry's level (FERRY_LOG_LEVEL).
     logLevel: logger.getLevel(),

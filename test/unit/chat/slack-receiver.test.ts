@@ -12,6 +12,7 @@ import { keys } from '../../../src/queue/jobs.ts';
 import { startLocalRedis, type LocalRedis } from '../../../src/queue/local-redis.ts';
 import { MigrationQueue } from '../../../src/queue/MigrationQueue.ts';
 import { SlackStandIn, slackSignature, type RecordedCall } from '../../helpers/slack-standin.ts';
+import { approvalFlow, clickPayload, commandFields } from './approval-flow.ts';
 
 /**
  * Bolt's real HTTP receiver (wrapped by FreshRequestReceiver) in front of the real SlackApp, a real
@@ -192,6 +193,17 @@ describe.skipIf(why !== null)('Slack HTTP receiver: real Bolt, ChatService and R
     const told = await slack.waitFor(ephemeralTo('CAPPROVALS2'), 10_000);
     expect(told.args.user).toBe('UBOB');
     expect(String(told.args.text)).toMatch(/^Ferry could not handle that request: /);
+  });
+
+  it('carries the approval flow over HTTP: ask, self-approval refused privately, a second person approves, the job waits in the queue', async () => {
+    await approvalFlow(
+      slack,
+      {
+        command: async (user, text) => void expect(await send(new URLSearchParams(commandFields(slack.url, user, text)).toString())).toBe(200),
+        click: async (user, actionId, value, ts) => void expect(await send(new URLSearchParams({ payload: JSON.stringify(clickPayload(slack.url, user, actionId, value, ts)) }).toString())).toBe(200),
+      },
+      queue,
+    );
   });
 
   it('needs the wrapper: Bolt\'s own receiver accepts the request stamped 6 minutes ahead', async () => {
