@@ -21,6 +21,9 @@ export class MigrationQueue {
 
   constructor(private readonly redis: Redis) {
     this.queue = new Queue(QUEUE_NAME, { connection: redis });
+    // The connection's owner logs its errors (see connectRedis); without a listener BullMQ prints each
+    // failed reconnect to stderr while Redis is down.
+    this.queue.on('error', () => undefined);
   }
 
   /**

@@ -1,5 +1,7 @@
 import { App, SocketModeReceiver, type BlockAction, type ButtonAction, type CodedError, type CustomRoute, type RespondFn } from '@slack/bolt';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { serveHealth, serveMetrics, type OpsEndpoints } from '../../queue/ops-http.ts';
 import { ErrorCode, FerryError, errorMessage } from '../../errors.ts';
 import type { ChatService } from '../ChatService.ts';
 import type { ChatTransport, Respond } from '../ChatTransport.ts';
@@ -126,6 +128,19 @@ export function createSlackApp(opts: SlackOptions, log: Logger): { app: App; tra
     });
   };
   return { app, transport, bind };
+}
+
+/**
+ * /healthz and /metrics as Bolt custom routes, served by the HTTP receiver in HTTP mode and by the Socket
+ * Mode receiver's own small server otherwise. `ops` is read per request: until the runtime is up (it needs
+ * the Slack transport first), /healthz answers 503 `starting`.
+ */
+export function opsRoutes(ops: () => OpsEndpoints | undefined): CustomRoute[] {
+  const starting = (res: ServerResponse) => void res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('starting\n');
+  return [
+    { path: '/healthz', method: ['GET'], handler: (_req, res) => void (ops() ? serveHealth(ops()!, res) : starting(res)) },
+    { path: '/metrics', method: ['GET'], handler: (_req, res) => void (ops() ? serveMetrics(ops()!, res) : starting(res)) },
+  ];
 }
 
 /**

@@ -7,7 +7,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicy } from '../../../src/chat/core/policy.ts';
 import { startRuntime, type Runtime } from '../../../src/chat/runtime.ts';
-import { createSlackApp } from '../../../src/chat/slack/SlackApp.ts';
+import { createSlackApp, opsRoutes } from '../../../src/chat/slack/SlackApp.ts';
+import type { OpsEndpoints } from '../../../src/queue/ops-http.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { startLocalRedis, type LocalRedis } from '../../../src/queue/local-redis.ts';
 import { SlackStandIn } from '../../helpers/slack-standin.ts';
@@ -54,9 +55,11 @@ describe.skipIf(why !== null)('Slack Socket Mode: the approval flow over a WebSo
     const config = loadConfig({ REDIS_URL: redis.url, FERRY_LAB_DIR: dir, FERRY_HOSTS_FILE: hostsFile });
     const policy = loadPolicy({ environments: { local: { requesters: [ALICE], approvers: [BOB] } } });
     port = await freePort();
-    const s = createSlackApp({ botToken: 'xoxb-test', appToken: 'xapp-test', port, slackApiUrl: slack.url }, pino({ level: 'silent' }));
+    let ops: OpsEndpoints | undefined;
+    const s = createSlackApp({ botToken: 'xoxb-test', appToken: 'xapp-test', port, slackApiUrl: slack.url, routes: opsRoutes(() => ops) }, pino({ level: 'silent' }));
     app = s.app;
     rt = await startRuntime(config, s.transport, policy, { worker: false });
+    ops = rt.ops;
     s.bind(rt.service);
     await app.start();
   });
@@ -90,8 +93,12 @@ describe.skipIf(why !== null)('Slack Socket Mode: the approval flow over a WebSo
     expect(await rt.queue.get(id)).toBeDefined();
   });
 
-  it('serves /healthz on its own HTTP port beside the WebSocket', async () => {
-    const r = await fetch(`http://127.0.0.1:${port}/healthz`);
-    expect(r.status).toBe(200);
+  it('serves /healthz (Redis checked) and /metrics (the queue\'s counts) on its own HTTP port beside the WebSocket', async () => {
+    const h = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(h.status).toBe(200);
+    expect(await h.text()).toBe('redis: ok\n');
+    const m = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(m.status).toBe(200);
+    expect(await m.text()).toMatch(/^bullmq_job_count\{queue="migrations", state="waiting"\} 1$/m);
   });
 });
