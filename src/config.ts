@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, FerryError } from './errors.ts';
+import { checkSecret, redisUrlFromEnv, secretFromEnv } from './util/env-secrets.ts';
 
 /** Repository root: playbooks/ and terraform/ are found relative to it. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,7 +30,10 @@ export interface FerryConfig {
   healthTimeoutS: number;
   /** Directory for benchmark output. @defaultValue .bench (FERRY_BENCH_DIR) */
   benchDir: string;
-  /** Redis for the queue; unset means `ferry start` runs its own on loopback. (REDIS_URL) */
+  /**
+   * Redis for the queue; unset means `ferry start` runs its own on loopback. (REDIS_URL or REDIS_URL_FILE,
+   * with the password of REDIS_PASSWORD or REDIS_PASSWORD_FILE put in when given)
+   */
   redisUrl?: string;
   /** Migrations one worker runs at once. @defaultValue 2 (FERRY_WORKER_CONCURRENCY) */
   workerConcurrency: number;
@@ -38,11 +42,11 @@ export interface FerryConfig {
   /** Policy file (who may request and approve). Required with Slack; the console has a default. (FERRY_POLICY_FILE) */
   policyFile?: string;
   slack: {
-    /** xoxb-… (SLACK_BOT_TOKEN); with none, `ferry start` opens the console chat. */
+    /** xoxb-… (SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_FILE); with none, `ferry start` opens the console chat. */
     botToken?: string;
-    /** HTTP mode (SLACK_SIGNING_SECRET). */
+    /** HTTP mode (SLACK_SIGNING_SECRET or SLACK_SIGNING_SECRET_FILE). */
     signingSecret?: string;
-    /** Socket Mode (SLACK_APP_TOKEN, xapp-…). */
+    /** Socket Mode (SLACK_APP_TOKEN or SLACK_APP_TOKEN_FILE, xapp-…). */
     appToken?: string;
     /** Web API base URL (SLACK_API_URL); for a local stand-in in tests. */
     apiUrl?: string;
@@ -77,14 +81,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     commandTimeoutS: positiveInt('FERRY_COMMAND_TIMEOUT_S', env.FERRY_COMMAND_TIMEOUT_S, 600),
     healthTimeoutS: positiveInt('FERRY_HEALTH_TIMEOUT_S', env.FERRY_HEALTH_TIMEOUT_S, 60),
     benchDir: path.resolve(env.FERRY_BENCH_DIR ?? path.join(REPO_ROOT, '.bench')),
-    redisUrl: nonEmpty(env.REDIS_URL),
+    redisUrl: redisUrlFromEnv(env),
     workerConcurrency: positiveInt('FERRY_WORKER_CONCURRENCY', env.FERRY_WORKER_CONCURRENCY, 2),
     provisionBeforeMigrate: env.FERRY_PROVISION !== '0',
     policyFile: nonEmpty(env.FERRY_POLICY_FILE),
     slack: {
-      botToken: nonEmpty(env.SLACK_BOT_TOKEN),
-      signingSecret: nonEmpty(env.SLACK_SIGNING_SECRET),
-      appToken: nonEmpty(env.SLACK_APP_TOKEN),
+      botToken: checkSecret('SLACK_BOT_TOKEN', secretFromEnv(env, 'SLACK_BOT_TOKEN'), (v) => v.startsWith('xoxb-'), "a bot token (xoxb-…, the Slack app's OAuth & Permissions page)"),
+      signingSecret: checkSecret('SLACK_SIGNING_SECRET', secretFromEnv(env, 'SLACK_SIGNING_SECRET'), () => true, "the app's signing secret (Basic Information page)"),
+      appToken: checkSecret('SLACK_APP_TOKEN', secretFromEnv(env, 'SLACK_APP_TOKEN'), (v) => v.startsWith('xapp-'), 'an app-level token (xapp-…, with the connections:write scope)'),
       apiUrl: nonEmpty(env.SLACK_API_URL),
       port: positiveInt('FERRY_HTTP_PORT', env.FERRY_HTTP_PORT, 3000),
     },

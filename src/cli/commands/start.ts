@@ -56,8 +56,8 @@ export const botCommand: Command = {
     const { values } = parseFlags(args, { worker: { type: 'boolean' } }, this.synopsis);
     const config = loadConfig();
     const s = config.slack;
-    if (!s.botToken) throw new FerryError(ErrorCode.ConfigInvalid, 'SLACK_BOT_TOKEN is not set: the Slack bot needs it (or run `ferry start` for the console chat)');
-    if (!s.signingSecret && !s.appToken) throw new FerryError(ErrorCode.ConfigInvalid, 'set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)');
+    if (!s.botToken) throw new FerryError(ErrorCode.ConfigInvalid, 'SLACK_BOT_TOKEN (or SLACK_BOT_TOKEN_FILE) is not set: the Slack bot needs it (or run `ferry start` for the console chat)');
+    if (!s.signingSecret && !s.appToken) throw new FerryError(ErrorCode.ConfigInvalid, 'set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), or their _FILE variants');
     if (!config.policyFile) throw new FerryError(ErrorCode.ConfigInvalid, 'FERRY_POLICY_FILE is not set: Slack needs a policy saying who may request and approve (see README)');
     const policy = await readPolicyFile(config.policyFile);
     let ops: OpsEndpoints | undefined;
