@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, FerryError } from './errors.ts';
@@ -53,8 +54,10 @@ export interface FerryConfig {
     /** HTTP receiver port. @defaultValue 3000 (FERRY_HTTP_PORT) */
     port: number;
   };
-  /** Port of the worker's /healthz (FERRY_HEALTH_PORT); none when unset. */
+  /** Port of the worker's /healthz and /metrics (FERRY_HEALTH_PORT); none when unset. */
   workerHealthPort?: number;
+  /** Address the worker's /healthz and /metrics listen on (FERRY_HEALTH_HOST). @defaultValue every address */
+  workerHealthHost?: string;
   /** Download and build cache (CRIU source, the qemu lab's kernel). @defaultValue /var/cache/ferry (FERRY_CACHE_DIR) */
   cacheDir: string;
   /** Memory of each qemu-lab VM, in MiB. @defaultValue 1536 (FERRY_QEMU_MEMORY_MB) */
@@ -93,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
       port: positiveInt('FERRY_HTTP_PORT', env.FERRY_HTTP_PORT, 3000),
     },
     workerHealthPort: env.FERRY_HEALTH_PORT ? positiveInt('FERRY_HEALTH_PORT', env.FERRY_HEALTH_PORT, 3001) : undefined,
+    workerHealthHost: ipAddress('FERRY_HEALTH_HOST', env.FERRY_HEALTH_HOST),
     cacheDir: absolute('FERRY_CACHE_DIR', env.FERRY_CACHE_DIR ?? '/var/cache/ferry'),
     qemuMemoryMb: positiveInt('FERRY_QEMU_MEMORY_MB', env.FERRY_QEMU_MEMORY_MB, 1536),
   };
@@ -109,6 +113,12 @@ export function inventorySource(name: string, value: string, cwd?: string): stri
   }
   if (value.includes(',')) return value;
   return cwd === undefined ? absolute(name, value) : path.resolve(cwd, value);
+}
+
+function ipAddress(name: string, v: string | undefined): string | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  if (net.isIP(v.trim()) === 0) throw new FerryError(ErrorCode.ConfigInvalid, `${name}='${v}' must be an IP address (127.0.0.1 to answer only this machine)`);
+  return v.trim();
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

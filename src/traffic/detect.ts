@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { HostsFile } from '../hosts/inventory.ts';
 import { findHost } from '../hosts/inventory.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
@@ -19,10 +20,42 @@ export async function trafficFor(file: HostsFile, container: string, from: strin
     if (hold === 'on') throw new FerryError(ErrorCode.PreflightFailed, `--hold needs HAProxy in front of ${container} on ${from} (run playbooks/haproxy.yml: ferry front ${container} --on ${from})`);
     return undefined;
   }
-  if (!file.controllerAddress && hold !== 'off') {
+  let holdListen: string | undefined;
+  try {
+    holdListen = hold === 'off' ? undefined : holdListenAddress(file, from);
+  } catch (e) {
     front.dispose();
-    throw new FerryError(ErrorCode.ConfigInvalid, `the hosts file has no controllerAddress: the hold server must listen where ${from} can reach it`);
+    throw e;
   }
-  const sw = new TrafficSwitch({ container, front, hold: hold !== 'off', holdListen: file.controllerAddress, holdOptions: { deadlineMs: 60_000 } });
+  const sw = new TrafficSwitch({ container, front, hold: hold !== 'off', holdListen, holdOptions: { deadlineMs: 60_000 } });
   return { sw, front };
+}
+
+/** This machine's (this network namespace's) interfaces, shaped as `os.networkInterfaces()` returns them. */
+export type Interfaces = NodeJS.Dict<readonly Pick<os.NetworkInterfaceInfo, 'address'>[]>;
+
+/**
+ * Where the hold server listens: the hosts file's `controllerAddress`, the address HAProxy on `from` is
+ * told to send held requests to. It must be an address of the process's own network namespace, or the
+ * bind fails (EADDRNOTAVAIL). That is why the compose file runs the worker with `network_mode: host`:
+ * in a bridge network the container has addresses of its own (172.x), never the controller's, and a
+ * published port would not help, since the hold server takes a free port per migration. Checked before
+ * anything is frozen, saying what to do.
+ *
+ * @param interfaces - This machine's addresses. @defaultValue os.networkInterfaces()
+ */
+export function holdListenAddress(file: Pick<HostsFile, 'controllerAddress'>, from: string, interfaces: Interfaces = os.networkInterfaces()): string {
+  const want = file.controllerAddress;
+  if (!want) throw new FerryError(ErrorCode.ConfigInvalid, `the hosts file has no controllerAddress: the hold server must listen on an address of this machine that ${from} can reach (set controllerAddress, or hold with --no-hold)`);
+  const mine = Object.values(interfaces).flatMap((list) => (list ?? []).map((i) => normalise(i.address)));
+  if (mine.includes(normalise(want))) return want;
+  throw new FerryError(
+    ErrorCode.ConfigInvalid,
+    `the hold server must listen on the controller address ${want} (the hosts file's controllerAddress, which HAProxy on ${from} sends held requests to), but it is not an address of this machine (${mine.join(', ') || 'none'}): run the worker in the controller's network (docker compose: network_mode: host, as in Ferry's docker-compose.yml), or set controllerAddress to an address of this machine that ${from} can reach`,
+  );
+}
+
+/** `::ffff:10.0.0.1` and `10.0.0.1` are one address; an IPv6 zone (`%eth0`) does not change it. */
+function normalise(a: string): string {
+  return a.toLowerCase().replace(/^::ffff:(?=\d+\.)/, '').replace(/%.*$/, '');
 }

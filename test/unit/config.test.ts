@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       policyFile: undefined,
       slack: { botToken: undefined, signingSecret: undefined, appToken: undefined, apiUrl: undefined, port: 3000 },
       workerHealthPort: undefined,
+      workerHealthHost: undefined,
       cacheDir: '/var/cache/ferry',
       qemuMemoryMb: 1536,
     });
@@ -54,6 +55,7 @@ describe('loadConfig', () => {
       SLACK_API_URL: 'http://127.0.0.1:9/api/',
       FERRY_HTTP_PORT: '3100',
       FERRY_HEALTH_PORT: '3101',
+      FERRY_HEALTH_HOST: '127.0.0.1',
       FERRY_CACHE_DIR: '/srv/cache',
       FERRY_QEMU_MEMORY_MB: '2048',
     });
@@ -73,6 +75,7 @@ describe('loadConfig', () => {
       policyFile: '/etc/ferry/policy.json',
       slack: { botToken: 'xoxb-1', signingSecret: 'sec', appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:9/api/', port: 3100 },
       workerHealthPort: 3101,
+      workerHealthHost: '127.0.0.1',
       cacheDir: '/srv/cache',
       qemuMemoryMb: 2048,
     });
@@ -134,6 +137,10 @@ describe('loadConfig', () => {
 
   it.each(['1.5', '0', '-3', 'ten', 'abc1'])('rejects FERRY_COMMAND_TIMEOUT_S=%j', (v) => {
     expect(invalid({ FERRY_COMMAND_TIMEOUT_S: v }).message).toBe(`FERRY_COMMAND_TIMEOUT_S='${v}' must be a positive integer`);
+  });
+
+  it('rejects a FERRY_HEALTH_HOST that is not an IP address', () => {
+    expect(invalid({ FERRY_HEALTH_HOST: 'localhost; rm' }).message).toContain("FERRY_HEALTH_HOST='localhost; rm' must be an IP address");
   });
 
   it('rejects a non-integer FERRY_HEALTH_TIMEOUT_S', () => {

@@ -89,7 +89,7 @@ export const workerCommand: Command = {
     const recovery = startRecovery(redis, config, { onReport: (r) => io.err(`ferry worker: recovered ${r.id} (${r.container}): ${r.outcome}${r.runsOn ? `, runs on ${r.runsOn}` : ''}${r.error ? `: ${r.error}` : ''}`) });
     const redisHealth = redisCheck(redis);
     const queue = new MigrationQueue(redis);
-    const health = config.workerHealthPort ? opsServer(config.workerHealthPort, { checks: [redisHealth, workerCheck(worker)], metrics: ferryMetrics(), queue: queue.queue }) : undefined;
+    const health = config.workerHealthPort ? opsServer(config.workerHealthPort, { checks: [redisHealth, workerCheck(worker)], metrics: ferryMetrics(), queue: queue.queue }, config.workerHealthHost) : undefined;
     io.err(`ferry worker: concurrency ${config.workerConcurrency}`);
     await waitForSignal();
     io.err('ferry worker: closing (waiting for running migrations)');
