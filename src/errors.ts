@@ -16,6 +16,8 @@ export enum ErrorCode {
   InventoryFailed = 'ferry_inventory_failed',
   LabNotUp = 'ferry_lab_not_up',
   CommandFailed = 'ferry_command_failed',
+  /** A program Ferry runs on the controller (terraform, ansible-playbook, ssh-keygen, …) is not on PATH. */
+  ToolMissing = 'ferry_tool_missing',
   CommandTimedOut = 'ferry_command_timed_out',
   SshConnectFailed = 'ferry_ssh_connect_failed',
   /** An established SSH connection dropped (the command's outcome on the host is unknown). */

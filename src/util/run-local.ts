@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import path from 'node:path';
 import { execa } from 'execa';
 import { ErrorCode, FerryError } from '../errors.ts';
 import { logger } from '../log.ts';
@@ -19,9 +21,52 @@ export interface LocalRunResult {
   code: number;
 }
 
+/**
+ * Where the output of every program run through {@link runLocal} goes, line by line, while a
+ * {@link withToolLog} scope is active: the CLI writes it to a log file (and, with --verbose, to the
+ * terminal), so Terraform's and Ansible's own words are kept without filling the screen.
+ */
+export interface ToolLog {
+  /** A program starts: its name and arguments. */
+  start(file: string, args: readonly string[]): void;
+  /** One line of its output (stdout and stderr, interleaved as they came). */
+  line(file: string, line: string): void;
+  /** It ended with this exit code (-1: it did not run, or was killed). */
+  end(file: string, code: number): void;
+}
+
+const toolLogs = new AsyncLocalStorage<ToolLog>();
+
+/**
+ * Runs `fn` with `log` receiving the output of every program it runs through runLocal, however deep
+ * the call (providers, playbook runners): an async context, not an argument threaded through each layer.
+ */
+export function withToolLog<T>(log: ToolLog, fn: () => Promise<T>): Promise<T> {
+  return toolLogs.run(log, fn);
+}
+
+/** Splits a stream of chunks into lines, whatever the chunk boundaries; `flush` emits a last unterminated line. */
+export function lineSplitter(emit: (line: string) => void): { push(chunk: string): void; flush(): void } {
+  let rest = '';
+  return {
+    push(chunk) {
+      const parts = (rest + chunk).split(/\r?\n/);
+      rest = parts.pop()!;
+      for (const p of parts) emit(p);
+    },
+    flush() {
+      if (rest) emit(rest);
+      rest = '';
+    },
+  };
+}
+
 /** Runs a controller-side program with an argument array; throws a coded error with the output tail. */
 export async function runLocal(file: string, args: readonly string[], opts: LocalRunOptions = {}): Promise<LocalRunResult> {
   const started = performance.now();
+  const tool = toolLogs.getStore();
+  const name = path.basename(file);
+  tool?.start(file, args);
   const proc = execa(file, args, {
     cwd: opts.cwd,
     env: opts.env,
@@ -31,14 +76,26 @@ export async function runLocal(file: string, args: readonly string[], opts: Loca
     stdin: 'ignore',
     all: true,
   });
-  if (opts.onLine) {
-    proc.all?.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) opts.onLine!(line);
+  const emit = (line: string) => {
+    tool?.line(name, line);
+    if (opts.onLine && line.trim()) opts.onLine(line);
+  };
+  // One splitter per stream: a partial line on stdout must not take in what stderr says meanwhile.
+  const streams = [proc.stdout, proc.stderr].map((stream) => {
+    const lines = lineSplitter(emit);
+    if (opts.onLine || tool) stream?.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    return lines;
+  });
+  const r = await proc;
+  for (const lines of streams) lines.flush();
+  const code = typeof r.exitCode === 'number' ? r.exitCode : -1;
+  tool?.end(name, code);
+  logger().debug({ file, args, code, ms: Math.round(performance.now() - started) }, 'run-local');
+  if ((r as { code?: string }).code === 'ENOENT' && r.exitCode === undefined) {
+    throw new FerryError(ErrorCode.ToolMissing, `${file} is not installed (not found on PATH): run scripts/setup.sh, which installs what Ferry needs, or install it yourself`, {
+      details: { file },
     });
   }
-  const r = await proc;
-  const code = typeof r.exitCode === 'number' ? r.exitCode : -1;
-  logger().debug({ file, args, code, ms: Math.round(performance.now() - started) }, 'run-local');
   if (r.timedOut) throw new FerryError(ErrorCode.CommandTimedOut, `${file} ${args[0] ?? ''} timed out after ${opts.timeoutMs} ms`);
   if (r.isCanceled) throw new FerryError(ErrorCode.Cancelled, `${file} ${args[0] ?? ''} was cancelled`);
   if (!(opts.okCodes ?? [0]).includes(code)) {

@@ -15,6 +15,7 @@ import { MigrationQueue } from '../../queue/MigrationQueue.ts';
 import { opsServer, type OpsEndpoints } from '../../queue/ops-http.ts';
 import { startRecovery } from '../../queue/recovery.ts';
 import { parseFlags, type Command } from '../command.ts';
+import { runSteps, VERBOSE_HELP } from '../steps.ts';
 
 /**
  * `ferry start`: the embedded default. With Slack tokens, the Slack bot plus a worker; without,
@@ -22,15 +23,15 @@ import { parseFlags, type Command } from '../command.ts';
  */
 export const startCommand: Command = {
   name: 'start',
-  synopsis: 'ferry start [--no-lab]',
+  synopsis: 'ferry start [--no-lab] [--verbose]',
   summary: 'the embedded default: the local lab and the console chat (the Slack bot when SLACK_BOT_TOKEN is set)',
-  details: '--no-lab   use the hosts as they are (FERRY_HOSTS_FILE) instead of bringing up the lab and web1',
+  details: ['--no-lab    use the hosts as they are (FERRY_HOSTS_FILE) instead of bringing up the lab and web1', VERBOSE_HELP].join('\n'),
   async run(args, io) {
-    const { values } = parseFlags(args, { 'no-lab': { type: 'boolean' } }, this.synopsis);
+    const { values } = parseFlags(args, { 'no-lab': { type: 'boolean' }, verbose: { type: 'boolean' } }, this.synopsis);
     const config = loadConfig();
     if (config.slack.botToken) return botCommand.run(['--worker'], io);
     if (!values['no-lab']) {
-      const demo = await ensureDemo(config, (m) => io.err(m));
+      const { value: demo } = await runSteps(io, { command: 'start', verbose: values.verbose, logDir: config.labDir }, (say) => ensureDemo(config, say));
       io.err(`${DEMO_CONTAINER} runs on ${demo.host}; try: /migrate ${DEMO_CONTAINER} from ${demo.host} to ${demo.hosts.find((h) => h !== demo.host)}`);
     }
     const file = await loadHosts(config);
