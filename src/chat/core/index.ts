@@ -28,4 +28,4 @@ export {
 export { readPolicyFile } from './policy-file.ts';
 export { applyEvent, queuedStatus, reportStatus, type FinishedPhase, type MigrationStatus, type StatusView } from './status.ts';
 export * from './render.ts';
-export { consoleAction, mrkdwnToPlain, toConsoleText } from './console-render.ts';
+export { changedLines, consoleAction, mrkdwnToPlain, toConsoleText } from './console-render.ts';

@@ -36,7 +36,9 @@ export const startCommand: Command = {
     }
     const file = await loadHosts(config);
     const policy = config.policyFile ? await readPolicyFile(config.policyFile) : defaultConsolePolicy([...new Set(file.hosts.map((h) => h.environment))]);
-    const chat = new ConsoleChat((s) => io.out(s), path.join(config.labDir, 'uploads'));
+    // On a terminal the chat rewrites each status message in place (stdout, where the chat prints).
+    const terminal = io.isTTY ? { write: (s: string) => void process.stdout.write(s), get columns() { return process.stdout.columns || 80; } } : undefined;
+    const chat = new ConsoleChat((s) => io.out(s), path.join(config.labDir, 'uploads'), { terminal });
     const rt = await startRuntime(config, chat.transport, policy, { worker: true });
     try {
       await chat.run(rt.service, process.stdin, () => rt.idle(), Boolean(process.stdin.isTTY));
