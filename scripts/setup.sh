@@ -35,9 +35,20 @@ require_terraform
 
 # python3-apt: Ansible's apt module needs it on the host it manages (test/infra/cloud-host-check
 # runs playbooks/cloud-host.yml --check against this machine; check mode cannot install it itself).
+# podman: the benchmark's peer (ferry bench moves the same workload with it; it uses the runc and
+# the CRIU >= 4.2 below through PATH). iperf3: the benchmark's link measurement.
 RUNTIME_PKGS=(runc rsync redis-server haproxy ansible-core python3-apt openssh-server openssh-client
   busybox-static iproute2 iperf3 socat curl ca-certificates xz-utils util-linux procps kmod
-  gcc libc6-dev make git fonts-dejavu-core)
+  gcc libc6-dev make git fonts-dejavu-core
+  # image archives and OCI layouts become bundles on the controller (src/workloads/)
+  skopeo umoci
+  # the paper's WordPress + MariaDB root filesystems, built from Debian's packages (scripts/build-rootfs.sh)
+  mmdebstrap zstd
+  # the benchmark's peer: Podman checkpoint/restore with the same CRIU (src/bench/podman.ts)
+  podman
+  # nftables: the page-port guard on every host (the lab's hosts use this machine's nft); openssl:
+  # the environment's CA and host certificates for CRIU's TLS; tcpdump: captures in the security tests
+  nftables openssl tcpdump)
 CRIU_BUILD_PKGS=(libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev
   libprotobuf-c-dev libprotobuf-dev pkgconf protobuf-c-compiler protobuf-compiler python3-protobuf
   uuid-dev dpkg-dev debian-archive-keyring gpgv)

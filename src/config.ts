@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,8 @@ export interface FerryConfig {
   workerConcurrency: number;
   /** Run the provision playbook on both hosts before each migration. @defaultValue true (FERRY_PROVISION=0 turns it off) */
   provisionBeforeMigrate: boolean;
+  /** Limit for one hook playbook run (pre_migrate, post_migrate, on_rollback), in seconds. @defaultValue 600 (FERRY_HOOK_TIMEOUT_S) */
+  hookTimeoutS: number;
   /** Policy file (who may request and approve). Required with Slack; the console has a default. (FERRY_POLICY_FILE) */
   policyFile?: string;
   slack: {
@@ -62,6 +65,21 @@ export interface FerryConfig {
   cacheDir: string;
   /** Memory of each qemu-lab VM, in MiB. @defaultValue 1536 (FERRY_QEMU_MEMORY_MB) */
   qemuMemoryMb: number;
+  /**
+   * The environment's PKI on the controller: the CA (its key never leaves here) and each host's
+   * certificate and key, which provision copies to the hosts. @defaultValue `<labDir>/pki` (FERRY_PKI_DIR)
+   */
+  pkiDir: string;
+  /** CRIU's page and lazy-pages servers over TLS with per-host certificates. @defaultValue true (FERRY_CRIU_TLS=0 turns it off) */
+  criuTls: boolean;
+  /** Page ports opened only to the peer, only while a migration runs (nftables on each host). @defaultValue true (FERRY_PAGE_FIREWALL=0 turns it off) */
+  pageFirewall: boolean;
+  /**
+   * The HMAC key jobs are signed with (bot) and checked with (worker), from FERRY_JOB_KEY_FILE or
+   * FERRY_JOB_KEY; at least 32 bytes. Unset, a process that runs both bot and worker uses a random
+   * key of its own, and a standalone bot or worker refuses to start. @defaultValue none
+   */
+  jobKey?: Buffer;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
@@ -87,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     redisUrl: redisUrlFromEnv(env),
     workerConcurrency: positiveInt('FERRY_WORKER_CONCURRENCY', env.FERRY_WORKER_CONCURRENCY, 2),
     provisionBeforeMigrate: env.FERRY_PROVISION !== '0',
+    hookTimeoutS: positiveInt('FERRY_HOOK_TIMEOUT_S', env.FERRY_HOOK_TIMEOUT_S, 600),
     policyFile: nonEmpty(env.FERRY_POLICY_FILE),
     slack: {
       botToken: checkSecret('SLACK_BOT_TOKEN', secretFromEnv(env, 'SLACK_BOT_TOKEN'), (v) => v.startsWith('xoxb-'), "a bot token (xoxb-…, the Slack app's OAuth & Permissions page)"),
@@ -99,7 +118,60 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     workerHealthHost: ipAddress('FERRY_HEALTH_HOST', env.FERRY_HEALTH_HOST),
     cacheDir: absolute('FERRY_CACHE_DIR', env.FERRY_CACHE_DIR ?? '/var/cache/ferry'),
     qemuMemoryMb: positiveInt('FERRY_QEMU_MEMORY_MB', env.FERRY_QEMU_MEMORY_MB, 1536),
+    pkiDir: pkiDirOf(env),
+    criuTls: onOff('FERRY_CRIU_TLS', env.FERRY_CRIU_TLS, true),
+    pageFirewall: onOff('FERRY_PAGE_FIREWALL', env.FERRY_PAGE_FIREWALL, true),
+    jobKey: loadJobKey(env),
   };
+}
+
+/** The controller's PKI directory, as loadConfig decides it (Ansible's runner passes it on). */
+export function pkiDirOf(env: NodeJS.ProcessEnv = process.env): string {
+  const labDir = absolute('FERRY_LAB_DIR', env.FERRY_LAB_DIR ?? '/var/lib/ferry-lab');
+  return absolute('FERRY_PKI_DIR', env.FERRY_PKI_DIR?.trim() || path.join(labDir, 'pki'));
+}
+
+/** Shortest job key accepted: HMAC-SHA256's block of entropy. */
+export const JOB_KEY_MIN_BYTES = 32;
+
+/**
+ * The job-signing key: FERRY_JOB_KEY_FILE (an absolute path; its content, trailing newline
+ * removed) or FERRY_JOB_KEY (the text itself), never both; at least 32 bytes, e.g. from
+ * `openssl rand -hex 32`.
+ */
+export function loadJobKey(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const file = nonEmpty(env.FERRY_JOB_KEY_FILE);
+  const inline = nonEmpty(env.FERRY_JOB_KEY);
+  if (file && inline) throw new FerryError(ErrorCode.ConfigInvalid, 'set FERRY_JOB_KEY_FILE or FERRY_JOB_KEY, not both');
+  let key: Buffer;
+  let name: string;
+  if (file) {
+    name = 'FERRY_JOB_KEY_FILE';
+    absolute(name, file);
+    try {
+      key = readFileSync(file);
+    } catch (e) {
+      throw new FerryError(ErrorCode.ConfigInvalid, `FERRY_JOB_KEY_FILE='${file}' cannot be read: ${(e as Error).message}`);
+    }
+    // A file written by `echo` or an editor ends with a newline that is not part of the key.
+    while (key.length && (key.at(-1) === 0x0a || key.at(-1) === 0x0d)) key = key.subarray(0, -1);
+  } else if (inline) {
+    name = 'FERRY_JOB_KEY';
+    key = Buffer.from(inline, 'utf8');
+  } else {
+    return undefined;
+  }
+  if (key.length < JOB_KEY_MIN_BYTES) {
+    throw new FerryError(ErrorCode.ConfigInvalid, `${name} holds ${key.length} bytes; a job key needs at least ${JOB_KEY_MIN_BYTES} (make one with: openssl rand -hex 32)`);
+  }
+  return key;
+}
+
+function onOff(name: string, raw: string | undefined, dflt: boolean): boolean {
+  if (raw === undefined || raw === '') return dflt;
+  if (raw === '1') return true;
+  if (raw === '0') return false;
+  throw new FerryError(ErrorCode.ConfigInvalid, `${name}='${raw}' must be 0 or 1`);
 }
 
 /**

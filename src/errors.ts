@@ -16,8 +16,6 @@ export enum ErrorCode {
   InventoryFailed = 'ferry_inventory_failed',
   LabNotUp = 'ferry_lab_not_up',
   CommandFailed = 'ferry_command_failed',
-  /** A program Ferry runs on the controller (terraform, ansible-playbook, ssh-keygen, …) is not on PATH. */
-  ToolMissing = 'ferry_tool_missing',
   CommandTimedOut = 'ferry_command_timed_out',
   SshConnectFailed = 'ferry_ssh_connect_failed',
   /** An established SSH connection dropped (the command's outcome on the host is unknown). */
@@ -37,6 +35,8 @@ export enum ErrorCode {
   /** The migration id was started once already: it is never run twice. */
   AlreadyStarted = 'ferry_already_started',
   ProvisionFailed = 'ferry_provision_failed',
+  /** A team's pre_migrate hook playbook failed (or timed out): nothing was frozen. details: hook, playbook, tail (its last output lines). */
+  HookFailed = 'ferry_hook_failed',
   /** `runc checkpoint` (CRIU dump or pre-dump) failed; details.criuLog holds CRIU's error lines. */
   CriuDumpFailed = 'ferry_criu_dump_failed',
   /** `runc restore` failed; details.criuLog holds CRIU's error lines. */
@@ -46,11 +46,54 @@ export enum ErrorCode {
   RedisUnavailable = 'ferry_redis_unavailable',
   /** The chat platform could not say which user groups someone belongs to (Slack's `usergroups.list` failed). */
   GroupsUnavailable = 'ferry_groups_unavailable',
+  /** The page-port firewall (nftables) could not be set on a host, or a peer has no IP address. */
+  FirewallFailed = 'ferry_firewall_failed',
+  /** The environment's PKI (CA, host certificates) could not be made, or a host lacks its files. */
+  PkiFailed = 'ferry_pki_failed',
+  /** A queued job without a valid signature (unsigned, altered, signed with another key, or too old): refused unrun. */
+  JobSignatureInvalid = 'ferry_job_signature_invalid',
   /** A broken invariant inside Ferry (a bug): the message says which. */
   Internal = 'ferry_internal',
   ChartFontMissing = 'ferry_chart_font_missing',
   ChartInvalid = 'ferry_chart_invalid',
   ChartRenderFailed = 'ferry_chart_render_failed',
+  /** An image archive or layout that skopeo/umoci cannot read, or one that needs a reference to pick an image. */
+  ImageInvalid = 'ferry_image_invalid',
+  /** A bundle or rootfs given to deploy that is not usable (no config.json, root outside the bundle, no command). */
+  BundleInvalid = 'ferry_bundle_invalid',
+  /** A program Ferry needs on the controller (terraform, ansible-playbook, skopeo, umoci, rsync, …) is not installed. */
+  ToolMissing = 'ferry_tool_missing',
+  /** Copying or starting a container on its host failed. */
+  DeployFailed = 'ferry_deploy_failed',
+  /** The container asks for a terminal: CRIU cannot dump a console that lives outside the container. */
+  RefusedTerminal = 'ferry_refused_terminal',
+  /** A bind mount of a host path: the target host has other contents there (or none). */
+  RefusedBindMount = 'ferry_refused_bind_mount',
+  /** A device node or open device file beyond the default set (/dev/null, zero, full, random, urandom, tty, pts). */
+  RefusedDevice = 'ferry_refused_device',
+  /** A user namespace, or a namespace joined by path: external to the container, CRIU cannot recreate it elsewhere. */
+  RefusedNamespace = 'ferry_refused_namespace',
+  /** A process holds an io_uring instance, which CRIU cannot dump. */
+  RefusedIoUring = 'ferry_refused_io_uring',
+  /** A socket CRIU cannot dump (unknown family such as MPTCP or SCTP, a unix connection to a peer outside the container). */
+  RefusedSocket = 'ferry_refused_socket',
+  /** An open file of a kind CRIU cannot dump (perf events, userfaultfd, BPF programs, ...). */
+  RefusedFile = 'ferry_refused_file',
+  /** A mount in the running container that neither its config nor CRIU can recreate on the target. */
+  RefusedMount = 'ferry_refused_mount',
+  /** Not enough disk on the host for the checkpoint images. */
+  InsufficientDisk = 'ferry_insufficient_disk',
+  RootfsBuildFailed = 'ferry_rootfs_build_failed',
+  /** A link profile the lab cannot emulate (a round-trip delay or loss without netem). */
+  LinkUnsupported = 'ferry_link_unsupported',
+  /** `tc` refused to shape (or unshape) a host's link. */
+  LinkShapingFailed = 'ferry_link_shaping_failed',
+  /** iperf3 between two hosts failed or printed something unreadable. */
+  LinkMeasureFailed = 'ferry_link_measure_failed',
+  /** The benchmark's peer (Podman) is missing on a host. */
+  PeerUnavailable = 'ferry_peer_unavailable',
+  /** The peer's checkpoint, copy or restore failed. */
+  PeerFailed = 'ferry_peer_failed',
 }
 
 export type ErrorDetails = Record<string, unknown>;
@@ -139,9 +182,16 @@ export const ERROR_HINTS: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.CriuDumpFailed]: "nothing moved; CRIU's own words are above",
   [ErrorCode.CriuRestoreFailed]: "the container was brought back on its source; CRIU's own words are above",
   [ErrorCode.RollbackFailed]: "run 'ferry recover': it finishes or undoes what a failed migration left",
+  [ErrorCode.HookFailed]: "nothing was frozen: fix what the hook's playbook reports (its output is above), then ask again",
   [ErrorCode.RedisUnavailable]: 'check REDIS_URL and that Redis is up',
   [ErrorCode.GroupsUnavailable]: "check the Slack app's usergroups:read scope and Slack's status, then try again",
+  [ErrorCode.FirewallFailed]: "run 'ferry provision' (it installs nftables), and give hosts IP addresses",
+  [ErrorCode.PkiFailed]: "run 'ferry pki' and 'ferry provision': they make and install the certificates",
+  [ErrorCode.JobSignatureInvalid]: 'give the bot and every worker the same FERRY_JOB_KEY_FILE (or FERRY_JOB_KEY); a job that fails anyway was not made by the bot',
   [ErrorCode.Internal]: 'this is a bug in Ferry: please report it with the log',
+  [ErrorCode.LinkUnsupported]: "pick a profile the lab can emulate (a rate alone: --link 0,200), or the two-cloud lab",
+  [ErrorCode.LinkShapingFailed]: "'ferry bench --unshape' removes whatever shaping is left on the lab's hosts",
+  [ErrorCode.PeerUnavailable]: 'install it with scripts/setup.sh, or leave the peer out with --no-podman',
 };
 
 /** The hint for a code, or undefined; safe for any string (no prototype lookups). */

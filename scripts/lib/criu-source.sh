@@ -20,7 +20,8 @@
 # still matches.
 
 DEBIAN_KEYRING="${DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}"
-FERRY_DEBIAN_MIRROR="${FERRY_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# The same variable as scripts/build-rootfs.sh: the mirror's host, Debian's archive under /debian.
+DEBIAN_ARCHIVE="${FERRY_DEBIAN_MIRROR:-http://deb.debian.org}/debian"
 FERRY_CRIU_SUITES="${FERRY_CRIU_SUITES:-unstable testing}"
 
 sha256_of() {
@@ -105,11 +106,11 @@ criu_fetch_source() (
   trap "rm -rf '$work'" EXIT
   : >"$apt/sources.list"
   for s in $FERRY_CRIU_SUITES; do
-    printf 'deb-src [signed-by=%s] %s %s main\n' "$DEBIAN_KEYRING" "$FERRY_DEBIAN_MIRROR" "$s" >>"$apt/sources.list"
+    printf 'deb-src [signed-by=%s] %s %s main\n' "$DEBIAN_KEYRING" "$DEBIAN_ARCHIVE" "$s" >>"$apt/sources.list"
   done
   local aptopts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o "Dir::Etc::sourceparts=-"
     -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt")
-  apt-get "${aptopts[@]}" update -qq || die "could not read Debian's source indexes ($FERRY_CRIU_SUITES) from $FERRY_DEBIAN_MIRROR"
+  apt-get "${aptopts[@]}" update -qq || die "could not read Debian's source indexes ($FERRY_CRIU_SUITES) from $DEBIAN_ARCHIVE"
 
   entries="$work/entries"
   : >"$entries"
@@ -137,7 +138,7 @@ criu_fetch_source() (
   orig="$(awk -v v="$version" -v p="criu_${up}.orig.tar." '$1 == "H" && $2 == v && index($5, p) == 1 { print $5; exit }' "$entries")"
   [ -n "$orig" ] || die "criu $version lists no .orig tarball"
   for f in "$dsc" "$orig"; do
-    curl -fsS --retry 3 --max-time 600 -o "$work/$f" "$FERRY_DEBIAN_MIRROR/$dir/$f" || die "could not download $FERRY_DEBIAN_MIRROR/$dir/$f"
+    curl -fsS --retry 3 --max-time 600 -o "$work/$f" "$DEBIAN_ARCHIVE/$dir/$f" || die "could not download $DEBIAN_ARCHIVE/$dir/$f"
     verify_sha256 "$work/$f" "$(awk -v v="$version" -v f="$f" '$1 == "H" && $2 == v && $5 == f { print $3; exit }' "$entries")" "$f (against the signed source index)"
   done
   verify_sha256 "$work/$orig" "$(listed_sha256 "$work/$dsc" "$orig")" "$orig (against the Checksums-Sha256 of $dsc)"

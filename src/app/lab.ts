@@ -4,6 +4,7 @@ import type { HostsFile } from '../hosts/inventory.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { runPlaybook } from '../infra/ansible.ts';
 import { Lab } from '../infra/lab.ts';
+import { ensureHostsPki } from '../infra/pki.ts';
 import type { Say } from '../infra/providers/provider.ts';
 
 export const DEMO_CONTAINER = 'web1';
@@ -11,6 +12,8 @@ export const DEMO_CONTAINER = 'web1';
 /** The lab, up and provisioned: what `start`, the benchmark and the tests stand on. */
 export async function ensureLab(config: FerryConfig, say: Say, opts: { hosts?: number; provider?: string } = {}): Promise<HostsFile> {
   const file = await new Lab(config, say).up(opts.hosts ?? 2, opts.provider ?? 'local');
+  // The environment's CA and each host's certificate (CRIU's TLS): provision.yml installs them.
+  await ensureHostsPki(config.pkiDir, file);
   say('provisioning the lab hosts (ansible)');
   await runPlaybook('provision.yml', file.inventoryFile);
   return file;

@@ -2,7 +2,11 @@ import path from 'node:path';
 import type { FerryConfig } from '../config.ts';
 import { ErrorCode, FerryError } from '../errors.ts';
 import { findHost, type HostsFile } from '../hosts/inventory.ts';
+import { bundleDir } from '../hosts/paths.ts';
+import type { RemoteHost } from '../hosts/RemoteHost.ts';
+import { healthSpecFromConfig } from '../migrate/health.ts';
 import { runPlaybook } from '../infra/ansible.ts';
+import { ensureHostsPki } from '../infra/pki.ts';
 import { MigrationEvents } from '../migrate/events.ts';
 import { MigrationEngine } from '../migrate/MigrationEngine.ts';
 import { FileJournalStore, type JournalStore } from '../migrate/journal/stores.ts';
@@ -11,6 +15,7 @@ import type { MigrationReport } from '../migrate/report.ts';
 import { validateRequest, type MigrationRequest } from '../migrate/request.ts';
 import { trafficFor, type HoldMode } from '../traffic/detect.ts';
 import { startProbe, writeProbeOutput } from '../probe/probe-run.ts';
+import { runWithHooks, type HookOutput } from './hooks.ts';
 import { loadHosts } from './hosts.ts';
 
 /** A step of the use case around the engine, for progress displays (the engine's own phases come as events). */
@@ -42,13 +47,23 @@ export interface MigrationRun {
   provision?: boolean;
   /** Hold clients through the freeze where HAProxy fronts the container. @defaultValue 'auto' (where HAProxy fronts it) */
   hold?: HoldMode;
-  probe?: ProbeOptions;
+  /**
+   * A load probe through the migration. `auto`: where HAProxy fronts the container, a few clients
+   * through the front, so the report carries the client-side view and its response-time plot.
+   * @defaultValue none
+   */
+  probe?: ProbeOptions | 'auto';
   /** @defaultValue the built-in methods */
   registry?: MethodRegistry;
   onStep?: (s: StepEvent) => void;
+  /** Output of the inventory's hook playbooks (pre_migrate, post_migrate, on_rollback), in batches. */
+  onHookOutput?: (o: HookOutput) => void;
   /** Where the journal is kept besides the source host (see MigrateOptions.journalStores). @defaultValue a directory under the lab directory */
   journalStores?: JournalStore[];
 }
+
+/** Clients of the automatic probe: enough for a plot, few enough not to load the service. */
+export const AUTO_PROBE_CLIENTS = 4;
 
 /** The controller-side journal of processes without Redis (the CLI). */
 export function localJournal(config: FerryConfig): FileJournalStore {
@@ -57,10 +72,15 @@ export function localJournal(config: FerryConfig): FileJournalStore {
 
 /**
  * The one way a migration runs, for the worker, the CLI, the console and the benchmark:
- * provision → traffic front → (load probe) → engine → report.
+ * [pre_migrate hook] → provision → traffic front → (load probe) → engine → report → [post_migrate or on_rollback hook].
  */
 export async function runMigration(req: MigrationRequest, run: MigrationRun): Promise<MigrationReport> {
   validateRequest(req);
+  return runWithHooks(req, run, migrateOnce);
+}
+
+/** One migration between its hooks (app/hooks.ts). */
+async function migrateOnce(req: MigrationRequest, run: MigrationRun): Promise<MigrationReport> {
   const { config } = run;
   const hosts = run.hosts ?? (await loadHosts(config));
   const source = findHost(hosts, req.from);
@@ -71,6 +91,7 @@ export async function runMigration(req: MigrationRequest, run: MigrationRun): Pr
   if (run.provision ?? config.provisionBeforeMigrate) {
     step({ step: 'provision', state: 'start' });
     if (run.signal?.aborted) throw new FerryError(ErrorCode.Cancelled, `migration ${req.id} cancelled before it started`);
+    await ensureHostsPki(config.pkiDir, hosts);
     const r = await runPlaybook('provision.yml', hosts.inventoryFile, { limit: `${req.from},${req.to}`, cancelSignal: run.signal }).catch((e: unknown) => {
       throw new FerryError(ErrorCode.ProvisionFailed, `provisioning ${req.from} and ${req.to} failed before anything was frozen: ${(e as Error).message}`, { original: e });
     });
@@ -81,7 +102,7 @@ export async function runMigration(req: MigrationRequest, run: MigrationRun): Pr
   step({ step: 'migrate', state: 'start' });
   // Where HAProxy fronts the container, clients are held through the freeze (on by default).
   const traffic = await trafficFor(hosts, req.container, req.from, run.hold ?? 'auto');
-  const p = run.probe;
+  const p: ProbeOptions | undefined = run.probe === 'auto' ? (traffic ? { clients: AUTO_PROBE_CLIENTS, port: traffic.frontendPort, path: await probePath(traffic.front, req.container) } : undefined) : run.probe;
   const probe = p ? startProbe(`http://${source.address}:${p.port ?? 80}${p.path ?? (p.post ? '/cgi-bin/post' : '/counter')}`, events, { concurrency: p.clients, post: p.post, container: req.container }) : undefined;
   let report: MigrationReport;
   try {
@@ -97,4 +118,14 @@ export async function runMigration(req: MigrationRequest, run: MigrationRun): Pr
   }
   step({ step: 'migrate', state: 'end', detail: report.outcome });
   return report;
+}
+
+/** What the automatic probe asks for: the container's own HTTP health path, else `/`. */
+async function probePath(host: RemoteHost, container: string): Promise<string> {
+  try {
+    const spec = healthSpecFromConfig(JSON.parse(await host.readFile(`${bundleDir(container)}/config.json`)) as Record<string, unknown>);
+    return spec.kind === 'http' ? spec.path : '/';
+  } catch {
+    return '/';
+  }
 }

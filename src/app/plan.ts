@@ -8,6 +8,7 @@ import { labProvider } from '../infra/providers/labs.ts';
 import { methods as builtinMethods } from '../migrate/methods/builtin.ts';
 import type { MethodRegistry } from '../migrate/methods/registry.ts';
 import { validateRequest, type MigrationRequest } from '../migrate/request.ts';
+import { HOOK_NAMES, inventoryDir, resolveHooks } from './hooks.ts';
 import { loadHosts } from './hosts.ts';
 import type { StepEvent } from './migrate.ts';
 
@@ -19,6 +20,8 @@ export interface DryRunResult {
   provisionCheck: Record<string, { changed: number; failed: number }>;
   /** Why each method these hosts cannot run is out. */
   blockers: string[];
+  /** The inventory's hook playbooks the migration would run (`pre_migrate: /path`), in order. */
+  hooks?: string[];
 }
 
 /**
@@ -31,6 +34,8 @@ export async function planMigration(req: MigrationRequest, run: { config: FerryC
   const hosts = run.hosts ?? (await loadHosts(run.config));
   const registry = run.registry ?? builtinMethods;
   const specs = [findHost(hosts, req.from), findHost(hosts, req.to)];
+  const hookPlan = resolveHooks(hosts, req, await inventoryDir(hosts.inventoryFile));
+  const hooks = HOOK_NAMES.flatMap((h) => hookPlan[h].map((p) => `${h}: ${p.playbook}`));
   run.onStep?.({ step: 'provision', state: 'start', detail: 'ansible-playbook --check' });
   const check = await runPlaybook('provision.yml', hosts.inventoryFile, { limit: `${req.from},${req.to}`, check: true });
   run.onStep?.({ step: 'provision', state: 'end' });
@@ -46,8 +51,18 @@ export async function planMigration(req: MigrationRequest, run: { config: FerryC
       .filter((b): b is string => b !== null);
     const choice = registry.choose(req.method, src!, dst!);
     const tf = plan ? `terraform plan (${hosts.environment}): ${plan.changes ? 'changes pending' : 'no changes'}` : `no Terraform module for environment ${hosts.environment} on this controller`;
-    return { dryRun: true, method: choice.method, reason: choice.reason, plan: `move ${req.container} from ${req.from} to ${req.to} with ${choice.method}; ${tf}`, provisionCheck: check.recap, blockers };
+    return { dryRun: true, method: choice.method, reason: choice.reason, plan: `move ${req.container} from ${req.from} to ${req.to} with ${choice.method}; ${tf}`, provisionCheck: check.recap, blockers, hooks };
   } finally {
     for (const h of hs) h.dispose();
   }
+}
+
+/** What a dry run found, for a terminal (pure). */
+export function renderPlan(r: DryRunResult): string {
+  const lines = [`dry run: would ${r.plan}`, `why: ${r.reason}`];
+  for (const [h, x] of Object.entries(r.provisionCheck)) lines.push(`provision check on ${h}: ${x.changed} change(s), ${x.failed} failure(s)`);
+  if (r.blockers.length) lines.push(`methods these hosts cannot run: ${r.blockers.join('; ')}`);
+  lines.push(r.hooks?.length ? `hooks that would run: ${r.hooks.join(', ')}` : 'no hooks would run');
+  lines.push('nothing was frozen or changed');
+  return lines.join('\n');
 }

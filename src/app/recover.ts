@@ -5,7 +5,7 @@ import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { logger } from '../log.ts';
 import type { MigrationEvents } from '../migrate/events.ts';
 import { Journal, LEASE_S, ownerIsDeadHere } from '../migrate/journal/Journal.ts';
-import { isOrphaned, type JournalRecord } from '../migrate/journal/record.ts';
+import { atLeast, isOrphaned, type JournalRecord } from '../migrate/journal/record.ts';
 import { HostJournalStore, newest, type JournalStore } from '../migrate/journal/stores.ts';
 import { reconcile, type ReconcileResult } from '../migrate/reconcile.ts';
 import { TrafficSwitch } from '../traffic/TrafficSwitch.ts';
@@ -89,7 +89,7 @@ export async function recoverOrphans(opts: RecoverOptions): Promise<RecoveryRepo
       reports.push({ ...base, outcome: 'skipped', runsOn: null, steps: ['another process is recovering it'] });
       continue;
     }
-    const report = await recoverOne(r, hosts, opts).catch(
+    const report = await recoverOne(r, hosts, opts, groupMode(r, records)).catch(
       (e): RecoveryReport => ({ ...base, outcome: 'failed', runsOn: null, steps: [], error: errorMessage(e) }),
     );
     reports.push(report);
@@ -98,7 +98,18 @@ export async function recoverOrphans(opts: RecoverOptions): Promise<RecoveryRepo
   return reports;
 }
 
-async function recoverOne(r: JournalRecord, hosts: HostsFile, opts: RecoverOptions): Promise<RecoveryReport> {
+/**
+ * A lone migration is finished when its target copy is healthy, undone otherwise. A group's
+ * members move as one: finished together once any of them was switched (the point of no return),
+ * otherwise undone together, healthy target copies included.
+ */
+export function groupMode(r: JournalRecord, all: JournalRecord[]): 'recover' | 'rollback' {
+  if (!r.group) return 'recover';
+  const members = all.filter((x) => x.group && r.group!.ids.includes(x.id));
+  return members.some((x) => atLeast(x, 'switched')) ? 'recover' : 'rollback';
+}
+
+async function recoverOne(r: JournalRecord, hosts: HostsFile, opts: RecoverOptions, mode: 'recover' | 'rollback'): Promise<RecoveryReport> {
   const t = opts.config.commandTimeoutS;
   const source = new RemoteHost(findHost(hosts, r.from), { defaultTimeoutS: t });
   const target = new RemoteHost(findHost(hosts, r.to), { defaultTimeoutS: t });
@@ -109,7 +120,7 @@ async function recoverOne(r: JournalRecord, hosts: HostsFile, opts: RecoverOptio
   journal.startHeartbeat();
   try {
     logger().warn({ migration: r.id, container: r.container, phase: r.phase, owner: r.owner }, 'recovering an orphaned migration');
-    const res = await reconcile(journal.record, 'recover', { config: opts.config, source, target, journal, traffic, events: opts.events });
+    const res = await reconcile(journal.record, mode, { config: opts.config, source, target, journal, traffic, events: opts.events });
     return { id: r.id, container: r.container, from: r.from, to: r.to, method: r.method, phase: r.phase, outcome: res.outcome, runsOn: res.runsOn, steps: res.steps, error: res.error };
   } finally {
     journal.stop();

@@ -4,10 +4,10 @@ import type { Logger } from 'pino';
 import { ErrorCode, FerryError, decodeError, errorMessage } from '../errors.ts';
 import type { RecoveryReport } from '../app/recover.ts';
 import { recoveredKey } from '../queue/recovery.ts';
-import { QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
+import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
 import type { MigrationQueue } from '../queue/MigrationQueue.ts';
 import type { ChatTransport } from './ChatTransport.ts';
-import { dryRunReport, failure, note, phaseReply, provisionReply, statusMessage, summary } from './core/render.ts';
+import { dryRunReport, failure, hookReply, note, phaseReply, provisionReply, statusMessage, summary } from './core/render.ts';
 import { applyEvent, queuedStatus, reportStatus, type StatusView } from './core/status.ts';
 
 /**
@@ -87,6 +87,9 @@ export class ProgressRelay {
       st = applyEvent(st, p.event);
       if (p.event.type === 'frozen') this.frozen.add(jobId);
       reply = phaseReply(p.event);
+    } else if ('hook' in p) {
+      st = { ...st, status: st.status === 'queued' ? 'running' : st.status, note: `the ${p.hook} hook is running` };
+      reply = hookReply(p.hook, p.lines);
     } else if (p.state === 'start') {
       st = { ...st, status: 'running', note: p.step === 'provision' ? 'provisioning the hosts (Terraform, Ansible)' : st.note };
     } else if (p.step === 'provision') {
@@ -111,6 +114,15 @@ export class ProgressRelay {
     await this.publish(jobId, s.data, st);
     const msg = result.report.outcome === 'migrated' ? summary(result.report) : failure(result.report);
     if (thread) await this.transport.post(thread.channel, msg, thread.statusTs);
+    // The worker's load probe, when HAProxy fronted the container: its plot beside the summary.
+    const plot = await this.redis.get(keys.plot(jobId));
+    if (thread && plot) {
+      await this.transport.upload(thread.channel, thread.statusTs, {
+        name: `${jobId}-response-time.png`,
+        title: `Response time through ${result.report.container}'s migration (${result.report.method})`,
+        bytes: Buffer.from(plot, 'base64'),
+      });
+    }
     this.states.delete(jobId);
   }
 
@@ -133,6 +145,11 @@ export class ProgressRelay {
     const recovered = await this.redis.get(recoveredKey(jobId)).then((v) => (v ? (JSON.parse(v) as RecoveryReport) : null)).catch(() => null);
     if (recovered && recovered.outcome !== 'skipped') return this.onRecovered(jobId, s, recovered);
     const err = decodeError(reason);
+    // A forged or altered job names a thread of its choosing: never post there.
+    if (err.code === ErrorCode.JobSignatureInvalid) {
+      this.log.warn({ job: jobId, err: err.message }, 'refused job: not posting to the thread it names');
+      return;
+    }
     const cancelled = err.code === ErrorCode.Cancelled;
     const st: StatusView = { ...s.st, status: cancelled ? 'cancelled' : 'failed', error: err.message };
     await this.publish(jobId, s.data, st);

@@ -7,13 +7,14 @@ import { benchCommand } from './commands/bench.ts';
 import { hostsCommand, psCommand } from './commands/hosts.ts';
 import { labCommand } from './commands/lab.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { pkiCommand } from './commands/pki.ts';
 import { recoverCommand } from './commands/recover.ts';
 import { deployCommand, frontCommand, provisionCommand } from './commands/provision.ts';
 import { botCommand, startCommand, workerCommand } from './commands/start.ts';
 
 export type { Output } from './command.ts';
 
-export const COMMANDS: readonly Command[] = [startCommand, botCommand, workerCommand, labCommand, hostsCommand, psCommand, provisionCommand, deployCommand, frontCommand, migrateCommand, recoverCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [startCommand, botCommand, workerCommand, labCommand, hostsCommand, psCommand, pkiCommand, provisionCommand, deployCommand, frontCommand, migrateCommand, recoverCommand, benchCommand];
 
 export const USAGE = [
   'ferry: live-migrate runc containers between hosts with CRIU',

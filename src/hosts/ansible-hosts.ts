@@ -3,7 +3,7 @@ import { NAME_PATTERN } from '../util/names.ts';
 import type { InventoryList, HostVars } from './ansible-list.ts';
 import { isVaulted } from './ansible-list.ts';
 import { normalizeHostKey, preferredHostKey } from './host-key.ts';
-import type { HostSpec, HostsFile } from './inventory.ts';
+import { HOOK_NAMES, type HookName, type HookPlaybooks, type HostSpec, type HostsFile } from './inventory.ts';
 import { knownHostsName, lookupHostKey, parseKnownHosts } from './known-hosts.ts';
 import { expandTilde, sshHostKeyOptions } from './ssh-args.ts';
 
@@ -45,7 +45,13 @@ const VARS = {
   environment: ['ferry_environment'],
   environmentGroups: ['ferry_environment_groups'],
   controllerAddress: ['ferry_controller_address'],
+  preMigrate: ['ferry_pre_migrate'],
+  postMigrate: ['ferry_post_migrate'],
+  onRollback: ['ferry_on_rollback'],
 } as const;
+
+/** The variable naming each hook's playbook. */
+const HOOK_VARS: Record<HookName, readonly string[]> = { pre_migrate: VARS.preMigrate, post_migrate: VARS.postMigrate, on_rollback: VARS.onRollback };
 
 const HOST_KEY_VAR = /^ansible_ssh_host_key_[a-z0-9]+_public$/;
 
@@ -107,6 +113,8 @@ function readString(vars: HostVars, names: readonly string[], valid: RegExp, wha
 const ADDRESS = /^(?!-)[A-Za-z0-9._:%-]+$/;
 const USER = /^(?!-)[A-Za-z0-9._][A-Za-z0-9._-]*$/;
 const PATH = /^[^\0\n]+$/;
+/** A playbook path: no NUL or newline, and no leading `-` that ansible-playbook would read as an option. */
+const HOOK_PATH = /^(?!-)[^\0\n]+$/;
 const ENVIRONMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /**
@@ -250,6 +258,22 @@ export function hostEnvironment(vars: HostVars, groups: readonly string[]): { en
   return { environment: 'default' };
 }
 
+/**
+ * The hook playbooks a host's variables name (`ferry_pre_migrate`, `ferry_post_migrate`,
+ * `ferry_on_rollback`; usually set on an environment's group). A value Ferry cannot use makes the
+ * host unusable rather than being skipped: a drain hook silently not run is worse than a refusal.
+ */
+export function hostHooks(vars: HostVars): { value?: HookPlaybooks; problems: string[] } {
+  const value: HookPlaybooks = {};
+  const problems: string[] = [];
+  for (const hook of HOOK_NAMES) {
+    const r = readString(vars, HOOK_VARS[hook], HOOK_PATH, 'the path of a playbook');
+    if (r.problem) problems.push(r.problem);
+    else if (r.value !== undefined) value[hook] = r.value;
+  }
+  return Object.keys(value).length ? { value, problems } : { problems };
+}
+
 /** Every known_hosts file some host would search: the loader reads these before mapping. */
 export function knownHostsFilesToRead(list: InventoryList, ctx: InventoryContext): string[] {
   return [...new Set(list.hosts.flatMap((h) => hostConnection(h, list.hostvars[h]!, ctx).knownHostsFiles))];
@@ -271,7 +295,8 @@ export function inventoryToHostsFile(list: InventoryList, ctx: InventoryContext)
     const groups = list.groupsOf[name] ?? [];
     const conn = hostConnection(name, vars, ctx);
     const env = hostEnvironment(vars, groups);
-    const problems = [...conn.problems, ...(env.problem ? [env.problem] : [])];
+    const hooks = hostHooks(vars);
+    const problems = [...conn.problems, ...(env.problem ? [env.problem] : []), ...hooks.problems];
     const hostKey = conn.keyVarsInvalid ? undefined : (conn.keyFromVars ?? lookupHostKey(conn.knownHostsFiles.map(entriesOf), conn.lookupName));
     if (!hostKey && !conn.keyVarsInvalid) problems.push(noHostKeyReason(conn, ctx));
     return {
@@ -283,6 +308,7 @@ export function inventoryToHostsFile(list: InventoryList, ctx: InventoryContext)
       hostKey: hostKey ?? '',
       environment: env.environment,
       groups,
+      ...(hooks.value ? { hooks: hooks.value } : {}),
       ...(problems.length ? { unusable: problems.join('; ') } : {}),
     };
   });

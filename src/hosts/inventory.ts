@@ -3,6 +3,13 @@ import { ErrorCode, FerryError } from '../errors.ts';
 import { NAME_PATTERN } from '../util/names.ts';
 import { closestMatches, orList } from '../util/suggest.ts';
 
+/** The moments a team's playbook can run around a migration (see app/hooks.ts). */
+export const HOOK_NAMES = ['pre_migrate', 'post_migrate', 'on_rollback'] as const;
+export type HookName = (typeof HOOK_NAMES)[number];
+
+/** Playbooks to run around a migration involving the host, by hook: paths as the inventory gives them (absolute, or relative to the inventory's directory). */
+export type HookPlaybooks = Partial<Record<HookName, string>>;
+
 /** How Ferry reaches one host. Same shape for every environment (local lab, qemu lab, clouds). */
 export interface HostSpec {
   name: string;
@@ -24,6 +31,8 @@ export interface HostSpec {
   peerAddress?: string;
   /** The host's Ansible groups, parents included (Ansible's `group_names`). @defaultValue none (a hosts.json has no groups) */
   groups?: string[];
+  /** Hook playbooks named by the inventory (`ferry_pre_migrate`, `ferry_post_migrate`, `ferry_on_rollback`). @defaultValue none */
+  hooks?: HookPlaybooks;
   /**
    * Why Ferry will not connect to this host, in words for the operator (no pinned host key, a
    * connection variable it cannot read). Listed, never connected to. Unset for a usable host.

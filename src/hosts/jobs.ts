@@ -37,6 +37,19 @@ export class HostJob {
     throw new FerryError(ErrorCode.CommandFailed, `could not start ${argv[0]} on ${this.host.name}: ${(r.stderr || r.stdout).trim()}`, { details: { host: this.host.name, argv: [...argv] } });
   }
 
+  /**
+   * Starts argv and waits up to `waitS` in the same round trip (short jobs cost one exec over a
+   * slow link); repeated after a dropped connection, it only waits. Returns the state then.
+   */
+  async run(argv: readonly string[], timeoutS: number, waitS: number): Promise<JobState> {
+    const r = await this.host.exec([JOB, 'run', this.dir, String(waitS), '--', 'timeout', '-k', '5', String(timeoutS), ...argv], { timeoutS: waitS + 60, idempotent: true });
+    const s = parseJobState(r.stdout);
+    if (s.state === 'unknown') {
+      throw new FerryError(ErrorCode.CommandFailed, `could not start ${argv[0]} on ${this.host.name}: ${(r.stderr || r.stdout).trim()}`, { details: { host: this.host.name, argv: [...argv] } });
+    }
+    return s.state === 'output' ? { state: 'running' } : s;
+  }
+
   async status(): Promise<JobState> {
     const r = await this.host.exec([JOB, 'status', this.dir], { timeoutS: 30, idempotent: true });
     const s = parseJobState(r.stdout);

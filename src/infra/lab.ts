@@ -78,6 +78,11 @@ export class Lab {
     return this.provider(state.provider).status(state);
   }
 
+  /** The provider the lab is up with, or undefined when it is down. */
+  async currentProvider(): Promise<string | undefined> {
+    return (await this.read())?.provider;
+  }
+
   private async read(): Promise<LabState | undefined> {
     try {
       const s = JSON.parse(await readFile(this.stateFile, 'utf8')) as Partial<LabState>;

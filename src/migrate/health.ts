@@ -1,29 +1,109 @@
 import net from 'node:net';
+import shellQuote from 'shell-quote';
+import { ErrorCode, FerryError } from '../errors.ts';
 
 /** How to tell that a restored container serves again. */
-export type HealthSpec = { kind: 'http'; port: number; path: string } | { kind: 'redis'; port: number } | { kind: 'tcp'; port: number } | { kind: 'none' };
+export type HealthSpec =
+  | { kind: 'http'; port: number; path: string }
+  | { kind: 'redis'; port: number }
+  | { kind: 'tcp'; port: number }
+  /**
+   * A command run inside the container (`runc exec`); healthy when it exits 0. `port` is the
+   * container's service port (the port preflight and the traffic switch use it), 0 when it has none.
+   */
+  | { kind: 'exec'; argv: string[]; port: number }
+  | { kind: 'none' };
 
 interface OciConfig {
   process?: { args?: string[]; env?: string[] };
   annotations?: Record<string, string>;
 }
 
+/** The annotation that holds a container's health check, in the syntax of {@link parseHealth}. */
+export const HEALTH_ANNOTATION = 'org.ferry.health';
+/** The annotation that lists a container's service ports, comma-separated (`8080,8443`). */
+export const PORTS_ANNOTATION = 'org.ferry.ports';
+
 /**
- * From the container's config.json: the annotation `org.ferry.health` (`http:PORT:/path`,
- * `redis:PORT`, `tcp:PORT`) wins; else Ferry's workloads are recognised by their command and FERRY_PORT.
+ * Parses `http:PORT[:/path]`, `tcp:PORT`, `redis:PORT`, `exec:CMD` or `none` (the `--health`
+ * option and the annotation). `exec:` takes a JSON array of strings (`exec:["redis-cli","ping"]`)
+ * or a command line split like a shell's words (`exec:pg_isready -U app`), without operators,
+ * redirections or globs: it runs one program, never a shell. `servicePort` fills an exec check's
+ * `port`. Throws a UsageError that says what was wrong.
+ */
+export function parseHealth(text: string, servicePort = 0): HealthSpec {
+  const bad = (why: string) =>
+    new FerryError(ErrorCode.UsageError, `invalid health check '${text}': ${why} (use http:PORT:/path, tcp:PORT, redis:PORT, exec:CMD or none)`);
+  if (text === 'none') return { kind: 'none' };
+  if (text.startsWith('exec:')) return { kind: 'exec', argv: parseExecCommand(text.slice(5), bad), port: servicePort };
+  const m = /^(http|redis|tcp):(\d{1,5})(?::(\/\S*))?$/.exec(text);
+  if (!m) throw bad('unknown form');
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) throw bad(`port ${port} is out of range 1-65535`);
+  if (m[1] === 'http') return { kind: 'http', port, path: m[3] ?? '/' };
+  if (m[3] !== undefined) throw bad(`a path only goes with http`);
+  return { kind: m[1] as 'redis' | 'tcp', port };
+}
+
+function parseExecCommand(cmd: string, bad: (why: string) => FerryError): string[] {
+  let argv: unknown;
+  if (cmd.trimStart().startsWith('[')) {
+    try {
+      argv = JSON.parse(cmd);
+    } catch {
+      throw bad('exec:[...] must be a JSON array of strings');
+    }
+    if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) throw bad('exec:[...] must be a JSON array of strings');
+  } else {
+    // Variables are kept as written: the check runs in the container, not in Ferry's environment.
+    const words = shellQuote.parse(cmd, (key) => `$${key}`);
+    const op = words.find((w) => typeof w !== 'string');
+    if (op !== undefined) {
+      throw bad(`exec runs one program, not a shell line (found ${JSON.stringify(op)}); for shell syntax use exec:["sh","-c","..."]`);
+    }
+    argv = words;
+  }
+  const list = argv as string[];
+  if (list.length === 0 || list[0] === '') throw bad('exec needs a command');
+  return list;
+}
+
+/** The annotation text for a spec; {@link parseHealth} reads it back to the same spec (bar an exec check's port). */
+export function formatHealth(h: HealthSpec): string {
+  switch (h.kind) {
+    case 'http':
+      return `http:${h.port}:${h.path}`;
+    case 'redis':
+    case 'tcp':
+      return `${h.kind}:${h.port}`;
+    case 'exec':
+      // JSON, not shell words: no quoting rule can make it mean anything else when read back.
+      return `exec:${JSON.stringify(h.argv)}`;
+    case 'none':
+      return 'none';
+  }
+}
+
+/**
+ * From the container's config.json: the annotation `org.ferry.health` wins (`none` included: a
+ * container deployed with an explicit "no check" never falls back to FERRY_PORT); else Ferry's
+ * own workloads are recognised by their command and FERRY_PORT.
  */
 export function healthSpecFromConfig(config: OciConfig): HealthSpec {
-  const ann = config.annotations?.['org.ferry.health'];
+  const ann = config.annotations?.[HEALTH_ANNOTATION];
   if (ann) {
-    const m = /^(http|redis|tcp):(\d{1,5})(?::(\/\S*))?$/.exec(ann);
-    if (m) {
-      const port = Number(m[2]);
-      if (port < 1 || port > 65535) return fallbackHealth(config);
-      if (m[1] === 'http') return { kind: 'http', port, path: m[3] ?? '/' };
-      return { kind: m[1] as 'redis' | 'tcp', port };
+    try {
+      return parseHealth(ann, firstPort(config.annotations?.[PORTS_ANNOTATION]));
+    } catch {
+      return fallbackHealth(config);
     }
   }
   return fallbackHealth(config);
+}
+
+function firstPort(ports: string | undefined): number {
+  const p = Number((ports ?? '').split(',')[0]);
+  return Number.isInteger(p) && p >= 1 && p <= 65535 ? p : 0;
 }
 
 function fallbackHealth(config: OciConfig): HealthSpec {
@@ -43,6 +123,8 @@ export function describeHealth(h: HealthSpec): string {
       return `Redis PING on :${h.port}`;
     case 'tcp':
       return `TCP connect to :${h.port}`;
+    case 'exec':
+      return `exit 0 from ${JSON.stringify(h.argv)} run in the container`;
     case 'none':
       return 'runc state running';
   }
@@ -64,6 +146,9 @@ export async function probeOnce(address: string, spec: HealthSpec, timeoutMs = 1
       return tcpExchange(address, spec.port, 'PING\r\n', (s) => s.startsWith('+PONG'), timeoutMs);
     case 'tcp':
       return tcpExchange(address, spec.port, null, () => true, timeoutMs);
+    case 'exec':
+      // Needs the container's host, not an address: src/workloads/health-exec.ts runs it.
+      throw new FerryError(ErrorCode.HealthCheckFailed, `an exec health check (${JSON.stringify(spec.argv)}) runs on the container's host through runc exec, not from an address: use probeExec`);
     case 'none':
       return true;
   }

@@ -10,7 +10,7 @@ export const JOBS = { dump: 'dump', restore: 'restore', restoreSource: 'restore-
 
 export interface JobOutcome {
   rc: number;
-  stdout: string;
+  /** The job's stderr, read only when it failed (over a slow link every read is a round trip). */
   stderr: string;
 }
 
@@ -20,9 +20,9 @@ export interface JobOutcome {
  */
 export async function runJob(host: RemoteHost, dir: string, argv: readonly string[], timeoutS: number): Promise<JobOutcome> {
   const job = new HostJob(host, dir);
-  await job.start(argv, timeoutS);
-  const st = await job.wait(timeoutS + 30);
-  if (st.state === 'rc') return { rc: st.rc, ...(await job.output()) };
+  let st = await job.run(argv, timeoutS, Math.min(timeoutS, 15));
+  if (st.state === 'running') st = await job.wait(timeoutS + 30);
+  if (st.state === 'rc') return { rc: st.rc, stderr: st.rc === 0 ? '' : (await job.output()).stderr };
   if (st.state === 'running') {
     await job.kill('KILL');
     throw new FerryError(ErrorCode.CommandTimedOut, `${argv.slice(0, 3).join(' ')} on ${host.name} did not end within ${timeoutS} s`, { details: { host: host.name } });

@@ -8,6 +8,7 @@ import { newContextPaths } from './context.ts';
 import { removeContainer, umountUnder } from './debris.ts';
 import type { MigrationEvents } from './events.ts';
 import { describeHealth, healthSpecFromConfig, waitHealthy, type HealthSpec } from './health.ts';
+import { revokeMigrationGrants } from './firewall-host.ts';
 import { HostLink } from './HostLink.ts';
 import { containerState } from './host-state.ts';
 import { JOBS, jobDir } from './job-run.ts';
@@ -189,6 +190,8 @@ export async function cleanup(rec: Pick<JournalRecord, 'id' | 'container' | 'fro
     // Page servers, lazy-pages daemons, anything still naming this migration's directory.
     await step(`stop helpers on ${h.name}`, () => h.exec(['pkill', '-KILL', '-f', `${dir}/`], { idempotent: true }));
     await step(`unmount CRIU debris on ${h.name}`, () => umountUnder(h, dir));
+    // Page ports opened to the peer for this migration (they also expire on their own).
+    await step(`close page ports on ${h.name}`, () => revokeMigrationGrants(h, rec.id));
   }
   await step(`remove the container's state on ${gone.name}`, () => removeContainer(gone, rec.container));
   await step(`remove files on ${gone.name}`, () => gone.run(['rm', '-rf', bundle, `${HOST_PATHS.work}/${rec.container}.pid`, `${HOST_PATHS.work}/${rec.container}.runc.log`], { idempotent: true }));

@@ -71,3 +71,16 @@ export function renderReport(r: MigrationReport): string {
   if (r.traffic) lines.push(`traffic: ${r.traffic}`);
   return lines.join('\n');
 }
+
+/** A group's report: a row per member, and one for the group (its one downtime window). */
+export function renderGroupReport(g: { group: string; outcome: string; from: string; to: string; members: MigrationReport[]; times: { downtime: number | null; total: number }; error?: string }): string {
+  const head = g.outcome === 'migrated' ? `group ${g.group} moved from ${g.from} to ${g.to}` : `group ${g.group} was NOT moved: rolled back, it runs on ${g.from}`;
+  const lines = [head];
+  if (g.error) lines.push(`failure: ${g.error}`);
+  lines.push('');
+  const rows = g.members.map((r) => [`${r.container} (${r.methodTitle ?? methodTitle(r.method)})`, r.outcome, ...PHASE_COLUMNS.map((c) => fmtS(r.times[c]))]);
+  rows.push([`group ${g.group}`, g.outcome, ...PHASE_COLUMNS.map((c) => (c === 'downtime' ? fmtS(g.times.downtime) : c === 'total' ? fmtS(g.times.total) : ''))]);
+  lines.push(renderTable(['Member', 'Outcome', ...PHASE_COLUMNS.map((c) => `${COLUMN_TITLES[c]} (s)`)], rows));
+  lines.push('', "The group's downtime runs from the first member's freeze to the last member's healthy restore: one window for all.");
+  return lines.join('\n');
+}

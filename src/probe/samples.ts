@@ -1,3 +1,5 @@
+import { ErrorCode, FerryError } from '../errors.ts';
+
 /** One request made by the load probe. */
 export interface Sample {
   /** Request number, in order of start (0-based). */
@@ -67,4 +69,53 @@ function csvField(s: string): string {
 export function toCsv(samples: readonly Sample[]): string {
   const rows = samples.map((s) => [s.seq, s.client, s.startMs.toFixed(3), s.latencyMs.toFixed(3), s.status, csvField(s.error ?? '')].join(','));
   return [CSV_HEADER, ...rows].join('\n') + '\n';
+}
+
+/** Splits one CSV line written by {@link toCsv} (fields quoted only when they hold `,`, `"` or a newline). */
+function csvFields(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/**
+ * The samples of a probe CSV written by {@link toCsv} (a benchmark reads a run's file back).
+ * Throws on a header or row that is not that shape, naming the line.
+ */
+export function fromCsv(text: string): Sample[] {
+  const lines = text.split('\n');
+  if (lines[0]?.trim() !== CSV_HEADER) throw new FerryError(ErrorCode.Internal, `not a load-probe CSV: the first line is not '${CSV_HEADER}'`);
+  const samples: Sample[] = [];
+  // Quoted errors may hold newlines: join physical lines until the quotes balance.
+  let pending = '';
+  for (let n = 1; n < lines.length; n++) {
+    pending = pending ? `${pending}\n${lines[n]}` : lines[n]!;
+    if ((pending.match(/"/g)?.length ?? 0) % 2 === 1) continue;
+    const row = pending.replace(/\r$/, '');
+    pending = '';
+    if (row === '') continue;
+    const f = csvFields(row);
+    const nums = f.slice(0, 5).map(Number);
+    if (f.length !== 6 || nums.some((x) => !Number.isFinite(x))) throw new FerryError(ErrorCode.Internal, `load-probe CSV line ${n + 1} is not seq,client,start_ms,latency_ms,status,error: ${row.slice(0, 120)}`);
+    const s: Sample = { seq: nums[0]!, client: nums[1]!, startMs: nums[2]!, latencyMs: nums[3]!, status: nums[4]! };
+    if (f[5] !== '') s.error = f[5]!;
+    samples.push(s);
+  }
+  return samples;
 }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { MetricsTime, Worker, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { executeRequest } from '../app/execute.ts';
@@ -5,13 +6,15 @@ import type { FerryConfig } from '../config.ts';
 import { ErrorCode, FerryError, decodeError, encodeError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { MigrationEvents, type MigrationEvent } from '../migrate/events.ts';
+import type { HookOutput } from '../app/hooks.ts';
 import type { StepEvent } from '../app/migrate.ts';
+import { jobKeyFor, verifyJob } from './job-signature.ts';
 import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from './jobs.ts';
 import { ferryMetrics, type FerryMetrics } from './metrics.ts';
 import { MigrationQueue } from './MigrationQueue.ts';
 import { RedisJournalStore } from './RedisJournalStore.ts';
 
-type ProgressBody = { event: MigrationEvent } | StepEvent;
+type ProgressBody = { event: MigrationEvent } | StepEvent | HookOutput;
 
 export interface WorkerOptions {
   /** Migrations run at once by this worker. @defaultValue 2 (FERRY_WORKER_CONCURRENCY) */
@@ -34,9 +37,16 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
   // BullMQ does not close a connection it was given: this one is ours to close.
   const connection = redis.duplicate({ maxRetriesPerRequest: null });
   connection.on('error', (e) => log.debug({ err: e.message }, 'worker redis'));
+  const jobKey = jobKeyFor(config.jobKey);
   const worker = new Worker<MigrationJobData, JobResult>(
     QUEUE_NAME,
     async (job, _token, signal) => {
+      // Before anything else: only a job the bot signed, unaltered, is run (no claim, no marker touched).
+      try {
+        verifyJob<MigrationJobData>(job.name, job.data, jobKey);
+      } catch (e) {
+        throw new UnrecoverableError(encodeError(e));
+      }
       let seq = 0;
       const progress = (p: ProgressBody) => job.updateProgress({ seq: ++seq, ...p } as JobProgress).catch(() => undefined);
       const first = await redis.set(keys.started(job.data.id), new Date().toISOString(), 'EX', 7 * 24 * 3600, 'NX');
@@ -62,7 +72,13 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
           if (event.type === 'frozen') void redis.set(keys.frozen(job.data.id), '1', 'EX', 3600);
           void progress({ event });
         });
-        return await executeRequest(job.data, { config, provision: opts.provision, signal: abort.signal, events, onStep: (s) => void progress(s), journalStores: [journal] });
+        const result = await executeRequest(job.data, { config, provision: opts.provision, signal: abort.signal, events, onStep: (s) => void progress(s), journalStores: [journal], probe: 'auto', onHookOutput: (o) => void progress(o) });
+        // The response-time plot goes to the chat through Redis: the bot may run on another machine.
+        if (!result.dryRun && result.report.probe?.png) {
+          const png = await readFile(result.report.probe.png).catch(() => null);
+          if (png) await redis.set(keys.plot(job.data.id), png.toString('base64'), 'EX', 7 * 24 * 3600);
+        }
+        return result;
       } catch (e) {
         // No retry, ever: the engine has already rolled back whatever needed it. The code travels
         // with the job (failedReason), so chat renders it without reading the text.

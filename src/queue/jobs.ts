@@ -1,7 +1,9 @@
 import type { RequestResult } from '../app/execute.ts';
+import type { HookOutput } from '../app/hooks.ts';
 import type { StepEvent } from '../app/migrate.ts';
 import type { MigrationEvent } from '../migrate/events.ts';
 import type { MigrationRequest } from '../migrate/request.ts';
+import type { JobSignature } from './job-signature.ts';
 
 export type { DryRunResult } from '../app/plan.ts';
 
@@ -22,10 +24,12 @@ export interface MigrationJobData extends MigrationRequest {
   thread?: ChatThread;
   /** The policy environments the migration touches (both hosts'), as decided at request time: who may see it. */
   envs?: string[];
+  /** The bot's HMAC over everything else (job-signature.ts); the worker refuses a job without a valid one. */
+  signature?: JobSignature;
 }
 
-/** Progress as the queue carries it: the engine's events, plus the use case's own steps. */
-export type JobProgress = { seq: number; event: MigrationEvent } | ({ seq: number } & StepEvent);
+/** Progress as the queue carries it: the engine's events, the use case's own steps, and batches of the hooks' output. */
+export type JobProgress = { seq: number; event: MigrationEvent } | ({ seq: number } & StepEvent) | ({ seq: number } & HookOutput);
 
 export type JobResult = RequestResult;
 
@@ -43,4 +47,6 @@ export const keys = {
   approvals: 'ferry:approvals',
   /** Token buckets of the per-person rate limit on read commands. */
   readRate: 'ferry:rate:read',
+  /** The response-time plot of a migration (PNG, base64), for the chat to upload beside the summary. */
+  plot: (id: string) => `ferry:plot:${id}`,
 };

@@ -1,33 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { ErrorCode, FerryError } from '../errors.ts';
+import { freePort } from '../util/free-port.ts';
 
 export interface LocalRedis {
   url: string;
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /**
  * A private redis-server on loopback for the console default and tests (when REDIS_URL is unset):
  * no persistence, its own directory, stopped with the process that started it.
  */
-export async function startLocalRedis(): Promise<LocalRedis> {
+export async function startLocalRedis(opts: { port?: number } = {}): Promise<LocalRedis> {
   const dir = await mkdtemp(path.join(tmpdir(), 'ferry-redis-'));
-  const port = await freePort();
+  // A given port: a restart of "the same" Redis (its data gone: no persistence).
+  const port = opts.port ?? (await freePort());
   const proc: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
@@ -56,5 +48,5 @@ export async function startLocalRedis(): Promise<LocalRedis> {
   }
   proc.kill('SIGKILL');
   await rm(dir, { recursive: true, force: true });
-  throw new Error(`could not start redis-server on 127.0.0.1:${port} (is redis-server installed? scripts/setup.sh installs it): ${String(lastErr)}`);
+  throw new FerryError(ErrorCode.RedisUnavailable, `could not start redis-server on 127.0.0.1:${port} (is redis-server installed? scripts/setup.sh installs it): ${String(lastErr)}`);
 }

@@ -33,7 +33,9 @@ export class TrafficSwitch implements TrafficHooks {
   private async api(...commands: string[]): Promise<string> {
     let out = '';
     for (const c of commands) {
-      out += await this.o.front.run(['socat', 'stdio', `unix-connect:${socketOf(this.o.container)}`], { stdin: `${c}\n`, timeoutS: 15 });
+      // Runtime API commands set a state or an address: sending one twice does no harm, so a
+      // dropped connection to the front is ridden out by sending it again.
+      out += await this.o.front.run(['socat', 'stdio', `unix-connect:${socketOf(this.o.container)}`], { stdin: `${c}\n`, timeoutS: 15, idempotent: true });
     }
     return out;
   }

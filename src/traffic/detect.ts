@@ -8,11 +8,19 @@ import { TrafficSwitch } from './TrafficSwitch.ts';
 
 export type HoldMode = 'auto' | 'on' | 'off';
 
+/** HAProxy's frontend port for a container, from its config (`bind ADDR:PORT`); 80 when unreadable. */
+export function frontendPort(cfg: string): number {
+  const m = /^\s*bind\s+\S*:(\d{1,5})\b/m.exec(cfg);
+  const port = m ? Number(m[1]) : 80;
+  return port >= 1 && port <= 65535 ? port : 80;
+}
+
 /**
  * Traffic switching for one migration: HAProxy on the source when it fronts the container, with
- * the hold server unless turned off. `hold: 'on'` without HAProxy is an error, before any freeze.
+ * the hold server unless turned off. `hold: 'on'` without HAProxy, or a hold server that could not
+ * listen where the source's HAProxy is told to send held requests, is an error before any freeze.
  */
-export async function trafficFor(file: HostsFile, container: string, from: string, hold: HoldMode): Promise<{ sw: TrafficSwitch; front: RemoteHost } | undefined> {
+export async function trafficFor(file: HostsFile, container: string, from: string, hold: HoldMode): Promise<{ sw: TrafficSwitch; front: RemoteHost; frontendPort: number } | undefined> {
   const front = new RemoteHost(findHost(file, from));
   const has = (await front.exec(['test', '-S', socketOf(container)])).code === 0;
   if (!has) {
@@ -28,7 +36,8 @@ export async function trafficFor(file: HostsFile, container: string, from: strin
     throw e;
   }
   const sw = new TrafficSwitch({ container, front, hold: hold !== 'off', holdListen, holdOptions: { deadlineMs: 60_000 } });
-  return { sw, front };
+  const cfg = await front.exec(['cat', `/var/lib/ferry/haproxy/${container}.cfg`], { idempotent: true });
+  return { sw, front, frontendPort: frontendPort(cfg.code === 0 ? cfg.stdout : '') };
 }
 
 /** This machine's (this network namespace's) interfaces, shaped as `os.networkInterfaces()` returns them. */

@@ -1,15 +1,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { ErrorCode, FerryError } from '../errors.ts';
 import { logger } from '../log.ts';
+import { stopTree } from './process-tree.ts';
 
 export interface LocalRunOptions {
   cwd?: string;
   env?: Record<string, string>;
   /** Stream output lines here as they come (progress for long runs). */
   onLine?: (line: string) => void;
+  /** Past this the program and every process it started are stopped (SIGTERM, SIGKILL 5 s later) and the run fails with `ferry_command_timed_out`. @defaultValue none */
   timeoutMs?: number;
+  /** Aborting stops the program and its processes the same way; the run fails with `ferry_cancelled`. */
   cancelSignal?: AbortSignal;
   /** Exit codes that count as success (terraform plan -detailed-exitcode uses 2). */
   okCodes?: number[];
@@ -45,16 +49,22 @@ export function withToolLog<T>(log: ToolLog, fn: () => Promise<T>): Promise<T> {
   return toolLogs.run(log, fn);
 }
 
-/** Splits a stream of chunks into lines, whatever the chunk boundaries; `flush` emits a last unterminated line. */
-export function lineSplitter(emit: (line: string) => void): { push(chunk: string): void; flush(): void } {
+/**
+ * Splits a stream of chunks into lines, whatever the chunk boundaries: a chunk may end mid-line or
+ * mid-character (UTF-8), and the unfinished part waits for the next chunk; `flush` emits a last
+ * unterminated line.
+ */
+export function lineSplitter(emit: (line: string) => void): { push(chunk: Buffer | string): void; flush(): void } {
   let rest = '';
+  const utf8 = new StringDecoder('utf8');
   return {
     push(chunk) {
-      const parts = (rest + chunk).split(/\r?\n/);
+      const parts = (rest + (typeof chunk === 'string' ? chunk : utf8.write(chunk))).split(/\r?\n/);
       rest = parts.pop()!;
       for (const p of parts) emit(p);
     },
     flush() {
+      rest += utf8.end();
       if (rest) emit(rest);
       rest = '';
     },
@@ -71,11 +81,20 @@ export async function runLocal(file: string, args: readonly string[], opts: Loca
     cwd: opts.cwd,
     env: opts.env,
     reject: false,
-    timeout: opts.timeoutMs,
-    cancelSignal: opts.cancelSignal,
     stdin: 'ignore',
     all: true,
   });
+  // Timeout and cancel stop the whole tree (see stopTree): execa's own would signal only the top process.
+  let stopped: 'timeout' | 'cancel' | undefined;
+  const stop = (why: 'timeout' | 'cancel') => {
+    if (stopped || proc.pid === undefined) return;
+    stopped = why;
+    void stopTree(proc.pid);
+  };
+  const timer = opts.timeoutMs ? setTimeout(() => stop('timeout'), opts.timeoutMs) : undefined;
+  const onAbort = () => stop('cancel');
+  if (opts.cancelSignal?.aborted) onAbort();
+  else opts.cancelSignal?.addEventListener('abort', onAbort, { once: true });
   const emit = (line: string) => {
     tool?.line(name, line);
     if (opts.onLine && line.trim()) opts.onLine(line);
@@ -83,10 +102,13 @@ export async function runLocal(file: string, args: readonly string[], opts: Loca
   // One splitter per stream: a partial line on stdout must not take in what stderr says meanwhile.
   const streams = [proc.stdout, proc.stderr].map((stream) => {
     const lines = lineSplitter(emit);
-    if (opts.onLine || tool) stream?.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    if (opts.onLine || tool) stream?.on('data', (chunk: Buffer) => lines.push(chunk));
     return lines;
   });
-  const r = await proc;
+  const r = await proc.finally(() => {
+    clearTimeout(timer);
+    opts.cancelSignal?.removeEventListener('abort', onAbort);
+  });
   for (const lines of streams) lines.flush();
   const code = typeof r.exitCode === 'number' ? r.exitCode : -1;
   tool?.end(name, code);
@@ -96,8 +118,8 @@ export async function runLocal(file: string, args: readonly string[], opts: Loca
       details: { file },
     });
   }
-  if (r.timedOut) throw new FerryError(ErrorCode.CommandTimedOut, `${file} ${args[0] ?? ''} timed out after ${opts.timeoutMs} ms`);
-  if (r.isCanceled) throw new FerryError(ErrorCode.Cancelled, `${file} ${args[0] ?? ''} was cancelled`);
+  if (stopped === 'timeout') throw new FerryError(ErrorCode.CommandTimedOut, `${file} ${args[0] ?? ''} timed out after ${opts.timeoutMs} ms`);
+  if (stopped === 'cancel') throw new FerryError(ErrorCode.Cancelled, `${file} ${args[0] ?? ''} was cancelled`);
   if (!(opts.okCodes ?? [0]).includes(code)) {
     const tail = String(r.all ?? r.stderr ?? '').trim().split('\n').slice(-15).join('\n');
     throw new FerryError(ErrorCode.CommandFailed, `${file} ${args.slice(0, 2).join(' ')} failed (exit ${code}):\n${tail}`, {

@@ -59,7 +59,9 @@ describe.skipIf(why !== null)('console chat, scripted on stdin', () => {
     const r = await runConsole(['/migrate web1 from lab-2 to lab-1 dry-run', '/as bob', '/approve', '/wait', ''].join('\n'));
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/Dry run/);
-    expect(r.out).toMatch(/terraform plan: no changes/);
+    expect(r.out).toMatch(/terraform plan \(local\): no changes/);
+    expect(r.out).toMatch(/dry run done, nothing was frozen or moved/);
+    expect(r.out).not.toMatch(/web1 moved from/);
     expect(r.out).toMatch(/Provision check on lab-2: 0 change/);
     expect(await runcState('lab-2', 'web1')).toBe('running');
     expect(await runcState('lab-1', 'web1')).toBeNull();

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '@slack/bolt';
 import { loadPolicy } from '../../src/chat/core/policy.ts';
@@ -7,8 +6,9 @@ import { createSlackApp } from '../../src/chat/slack/SlackApp.ts';
 import { logger } from '../../src/log.ts';
 import { startLocalRedis, type LocalRedis } from '../../src/queue/local-redis.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
-import { config, deploy, httpText, labDown, labUp, provision, runcState } from '../helpers/lab.ts';
+import { config, deploy, ferry, httpText, labDown, labUp, provision, runcState } from '../helpers/lab.ts';
 import { SlackStandIn, slackSignature, type RecordedCall } from '../helpers/slack-standin.ts';
+import { freePort } from '../../src/util/free-port.ts';
 
 const why = labUnavailable();
 skipNote(why, 'Slack end-to-end (Bolt over HTTP, real Redis, real worker, real migration)');
@@ -18,14 +18,6 @@ const ALICE = 'UALICE';
 const BOB = 'UBOB';
 const MALLORY = 'UMALLORY';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const textOf = (c: RecordedCall) => JSON.stringify(c.args);
 
@@ -76,6 +68,10 @@ describe.skipIf(why !== null)('Slack: /migrate through Bolt over real HTTP', () 
     await labUp(2);
     await provision();
     await deploy('lab-1', { workload: 'web', name: 'web1', ballast_mib: 128, port: 8080 });
+    // HAProxy fronts web1: the worker holds clients through the freeze and probes the service, and
+    // the response-time plot goes to the thread.
+    const front = await ferry(['front', 'web1', '--on', 'lab-1']);
+    expect(front.code, front.stderr).toBe(0);
     await slack.start();
     redis = await startLocalRedis();
     const port = await freePort();
@@ -167,5 +163,10 @@ describe.skipIf(why !== null)('Slack: /migrate through Bolt over real HTTP', () 
     expect(await runcState('lab-2', 'web1')).toBe('running');
     expect(await runcState('lab-1', 'web1')).toBeNull();
     expect(await httpText('lab-2', 8080, '/instance')).toBe(instance);
+    // The plot, uploaded to the job's thread beside the summary (files.uploadV2's steps).
+    const complete = await slack.waitFor((c) => c.method === 'files.completeUploadExternal', 60_000);
+    expect(complete.args.thread_ts).toBe(ts);
+    const png = slack.uploads.find((u) => u.filename === `${id}-response-time.png`);
+    expect(png?.bytes.subarray(1, 4).toString()).toBe('PNG');
   });
 });

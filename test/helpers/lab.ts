@@ -3,6 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, REPO_ROOT } from '../../src/config.ts';
 import { runPlaybook } from '../../src/infra/ansible.ts';
+import { ensureHostsPki } from '../../src/infra/pki.ts';
 import { Lab } from '../../src/infra/lab.ts';
 import { findHost, loadHostsFile, type HostsFile } from '../../src/hosts/inventory.ts';
 import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
@@ -24,10 +25,10 @@ export async function hostsFile(): Promise<HostsFile> {
 }
 
 /** Runs argv on a lab host over the real SSH path and returns stdout. */
-export async function onHost(host: string, argv: string[], opts: { allowFail?: boolean } = {}): Promise<string> {
+export async function onHost(host: string, argv: string[], opts: { allowFail?: boolean; stdin?: string } = {}): Promise<string> {
   const h = new RemoteHost(findHost(await hostsFile(), host));
   try {
-    const r = await h.exec(argv);
+    const r = await h.exec(argv, { stdin: opts.stdin });
     if (r.code !== 0 && !opts.allowFail) throw new Error(`${argv.join(' ')} on ${host}: exit ${r.code}: ${r.stderr}`);
     return r.stdout;
   } finally {
@@ -39,13 +40,20 @@ export async function address(host: string): Promise<string> {
   return findHost(await hostsFile(), host).address;
 }
 
+/** Deploys a workload on a host, first removing any copy of it elsewhere (a container runs on one host). */
 export async function deploy(host: string, vars: Record<string, string | number | boolean>): Promise<void> {
   const file = await hostsFile();
+  const name = String(vars.name);
+  for (const other of file.hosts.filter((h) => h.name !== host)) {
+    await onHost(other.name, ['runc', '--root', '/run/ferry/runc', 'delete', '--force', name], { allowFail: true });
+    await onHost(other.name, ['rm', '-rf', `/var/lib/ferry/containers/${name}`], { allowFail: true });
+  }
   await runPlaybook('workload.yml', file.inventoryFile, { limit: host, extraVars: { replace: true, ...vars } });
 }
 
 export async function provision(): Promise<Record<string, { changed: number; failed: number }>> {
   const file = await hostsFile();
+  await ensureHostsPki(config.pkiDir, file);
   return (await runPlaybook('provision.yml', file.inventoryFile)).recap;
 }
 
@@ -85,4 +93,25 @@ export async function debris(host: string): Promise<string[]> {
   const mounts = (await onHost(host, ['cat', '/proc/self/mountinfo'])).split('\n').filter((l) => /criu-root|\.criu\.cgyard/.test(l));
   if (mounts.length) found.push(`criu mounts: ${mounts.length}`);
   return found;
+}
+
+/**
+ * A known lab state for a suite, whatever ran before (`npm start`'s demo, another suite, a failed
+ * run): the named containers (all when none are named) removed from every host, with their bundles,
+ * and (when none are named) no migration images, journals or page servers left.
+ */
+export async function clearLab(names?: string[]): Promise<void> {
+  const file = await hostsFile();
+  for (const spec of file.hosts) {
+    const listed = await onHost(spec.name, ['runc', '--root', '/run/ferry/runc', 'list', '-q'], { allowFail: true });
+    const all = listed.split('\n').map((l) => l.trim()).filter(Boolean);
+    for (const n of names ?? all) {
+      await onHost(spec.name, ['runc', '--root', '/run/ferry/runc', 'delete', '--force', n], { allowFail: true });
+      await onHost(spec.name, ['rm', '-rf', `/var/lib/ferry/containers/${n}`, `/run/ferry/runc/${n}`], { allowFail: true });
+    }
+    if (!names) {
+      await onHost(spec.name, ['pkill', '-KILL', '-f', 'criu (page-server|lazy-pages)'], { allowFail: true });
+      await onHost(spec.name, ['find', '/var/lib/ferry/images', '/var/lib/ferry/journal', '-mindepth', '1', '-maxdepth', '1', '-exec', 'rm', '-rf', '{}', '+'], { allowFail: true });
+    }
+  }
 }

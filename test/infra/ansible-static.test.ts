@@ -22,7 +22,7 @@ const playbooks = readdirSync(PLAYBOOK_DIR)
 
 describe('playbooks/', () => {
   it('holds the playbooks Ferry runs', () => {
-    expect(playbooks).toEqual(expect.arrayContaining(['cloud-host.yml', 'haproxy.yml', 'provision.yml', 'workload.yml']));
+    expect(playbooks).toEqual(expect.arrayContaining(['cloud-host.yml', 'haproxy.yml', 'migrate.yml', 'provision.yml', 'workload.yml']));
   });
 
   it.each(playbooks)('%s passes ansible-playbook --syntax-check', async (file) => {

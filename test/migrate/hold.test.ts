@@ -8,7 +8,7 @@ import { trafficFor, type HoldMode } from '../../src/traffic/detect.ts';
 import { isPng } from '../../src/charts/png-info.ts';
 import { startProbe } from '../../src/probe/probe-run.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
-import { config, ferry, hostsFile, labDown, labUp, onHost, provision, deploy, runcState } from '../helpers/lab.ts';
+import { clearLab, config, ferry, hostsFile, labDown, labUp, onHost, provision, deploy, runcState } from '../helpers/lab.ts';
 
 const why = labUnavailable();
 skipNote(why, 'HAProxy + hold server under load');
@@ -53,9 +53,9 @@ async function web1OnLab1(): Promise<void> {
 
 describe.skipIf(why !== null)('HAProxy switch-over with the hold server, 50 clients', () => {
   beforeAll(async () => {
-    await labDown(); // a fresh lab: no container left on lab-2 by an earlier run
     await labUp(2);
     await provision();
+    await clearLab(); // a known state, whatever an earlier suite or run left
     await deploy('lab-1', { workload: 'web', name: 'web1', ballast_mib: 256, port: 8080 });
     const r = await ferry(['front', 'web1', '--on', 'lab-1']);
     expect(r.code, r.stderr).toBe(0);

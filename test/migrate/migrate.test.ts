@@ -5,8 +5,12 @@ import { MigrationEvents, type MigrationEvent } from '../../src/migrate/events.t
 import { MigrationEngine } from '../../src/migrate/MigrationEngine.ts';
 import type { MigrationReport } from '../../src/migrate/report.ts';
 import { newMigrationId } from '../../src/migrate/request.ts';
+import { runMigration } from '../../src/app/migrate.ts';
+import { BUILTIN_METHODS } from '../../src/migrate/methods/builtin.ts';
+import { MethodRegistry } from '../../src/migrate/methods/registry.ts';
+import { DumpCopy } from '../../src/migrate/strategies/DumpCopy.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
-import { address, config, debris, deploy, ferry, hostsFile, httpText, labDown, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
+import { address, clearLab, config, debris, deploy, ferry, hostsFile, httpText, labDown, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
 
 const why = labUnavailable();
 skipNote(why, 'real migrations in the namespace lab');
@@ -23,6 +27,7 @@ describe.skipIf(why !== null)('live migration between lab hosts', () => {
   beforeAll(async () => {
     await labUp(2);
     await provision();
+    await clearLab(); // a known state, whatever ran before (npm start's demo moves web1 around)
     await deploy('lab-1', { workload: 'web', name: 'web1', ballast_mib: 256, dirty_mib_per_s: 1, port: 8080 });
     await deploy('lab-1', { workload: 'kv', name: 'kv1', kv_mib: 32, port: 6379 });
   });
@@ -91,6 +96,40 @@ describe.skipIf(why !== null)('live migration between lab hosts', () => {
     expect(await runcState('lab-1', 'web1')).toBe('running');
     expect(await httpText('lab-1', 8080, '/instance')).toBe(instance);
     expect(await debris('lab-2')).toEqual([]);
+  });
+
+  it('runs a method registered through the registry alone (a toy strategy defined here)', async () => {
+    // The toy: Normal's moves, plus a count of the strategy calls the engine made. One record, no other change.
+    const calls: string[] = [];
+    class Toy extends DumpCopy {
+      override async checkpoint(ctx: Parameters<DumpCopy['checkpoint']>[0]) {
+        calls.push('checkpoint');
+        return super.checkpoint(ctx);
+      }
+      override async restore(ctx: Parameters<DumpCopy['restore']>[0]) {
+        calls.push('restore');
+        return super.restore(ctx);
+      }
+    }
+    const registry = new MethodRegistry(BUILTIN_METHODS).register({
+      name: 'toy',
+      title: 'Toy (Normal, counted)',
+      summary: 'a method registered by a test',
+      needs: { softDirty: false, uffd: false },
+      traits: { preCopy: false, pageServer: false, lazy: false },
+      bundle: 'freeze',
+      create: () => new Toy(false),
+    });
+    const from = (await runcState('lab-1', 'web1')) === 'running' ? 'lab-1' : 'lab-2';
+    const to = from === 'lab-1' ? 'lab-2' : 'lab-1';
+    const instance = await httpText(from, 8080, '/instance');
+    const report = await runMigration({ id: newMigrationId(), container: 'web1', from, to, method: 'toy' }, { config, registry, provision: false });
+    expect(report).toMatchObject({ outcome: 'migrated', method: 'toy', methodTitle: 'Toy (Normal, counted)', runsOn: to });
+    expect(calls).toEqual(['checkpoint', 'restore']);
+    expect(await httpText(to, 8080, '/instance')).toBe(instance);
+    // Put it back where the next test expects it.
+    const back = await runMigration({ id: newMigrationId(), container: 'web1', from: to, to: from, method: 'page-server' }, { config, provision: false });
+    expect(back.outcome).toBe('migrated');
   });
 
   it('auto picks the best method the hosts support and says why', async () => {
@@ -200,7 +239,7 @@ describe.skipIf(why !== null)('live migration between lab hosts', () => {
       } finally {
         unsquat();
       }
-      expect(seen.join('\n')).toMatch(/the lazy dump was stopped before its last page was served: CRIU released web1 on lab-2/);
+      expect(seen.join('\n')).toMatch(/the lazy dump on lab-2 still holds web1's memory: ending its CRIU lets the container run on from the freeze/);
       await expectStillOn('lab-2', 'lab-1', instance, before);
     });
   });

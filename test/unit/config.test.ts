@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, inventorySource, loadConfig } from '../../src/config.ts';
 import { ErrorCode } from '../../src/errors.ts';
@@ -21,12 +22,17 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       workerConcurrency: 2,
       provisionBeforeMigrate: true,
+      hookTimeoutS: 600,
       policyFile: undefined,
       slack: { botToken: undefined, signingSecret: undefined, appToken: undefined, apiUrl: undefined, port: 3000 },
       workerHealthPort: undefined,
       workerHealthHost: undefined,
       cacheDir: '/var/cache/ferry',
       qemuMemoryMb: 1536,
+      pkiDir: '/var/lib/ferry-lab/pki',
+      criuTls: true,
+      pageFirewall: true,
+      jobKey: undefined,
     });
   });
 
@@ -48,6 +54,7 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://r:6379',
       FERRY_WORKER_CONCURRENCY: '4',
       FERRY_PROVISION: '0',
+      FERRY_HOOK_TIMEOUT_S: '90',
       FERRY_POLICY_FILE: '/etc/ferry/policy.json',
       SLACK_BOT_TOKEN: 'xoxb-1',
       SLACK_SIGNING_SECRET: 'sec',
@@ -58,6 +65,10 @@ describe('loadConfig', () => {
       FERRY_HEALTH_HOST: '127.0.0.1',
       FERRY_CACHE_DIR: '/srv/cache',
       FERRY_QEMU_MEMORY_MB: '2048',
+      FERRY_PKI_DIR: '/srv/pki',
+      FERRY_CRIU_TLS: '0',
+      FERRY_PAGE_FIREWALL: '0',
+      FERRY_JOB_KEY: 'k'.repeat(32),
     });
     expect(c).toEqual({
       labDir: '/srv/lab',
@@ -72,12 +83,17 @@ describe('loadConfig', () => {
       redisUrl: 'redis://r:6379',
       workerConcurrency: 4,
       provisionBeforeMigrate: false,
+      hookTimeoutS: 90,
       policyFile: '/etc/ferry/policy.json',
       slack: { botToken: 'xoxb-1', signingSecret: 'sec', appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:9/api/', port: 3100 },
       workerHealthPort: 3101,
       workerHealthHost: '127.0.0.1',
       cacheDir: '/srv/cache',
       qemuMemoryMb: 2048,
+      pkiDir: '/srv/pki',
+      criuTls: false,
+      pageFirewall: false,
+      jobKey: Buffer.from('k'.repeat(32)),
     });
   });
 
@@ -145,6 +161,45 @@ describe('loadConfig', () => {
 
   it('rejects a non-integer FERRY_HEALTH_TIMEOUT_S', () => {
     expect(invalid({ FERRY_HEALTH_TIMEOUT_S: '2.5' }).message).toContain('FERRY_HEALTH_TIMEOUT_S');
+  });
+
+  it('puts the PKI under the lab dir by default', () => {
+    expect(loadConfig({ FERRY_LAB_DIR: '/srv/lab' }).pkiDir).toBe('/srv/lab/pki');
+    expect(invalid({ FERRY_PKI_DIR: 'pki' }).message).toContain("FERRY_PKI_DIR='pki' must be an absolute path");
+  });
+
+  it.each(['FERRY_CRIU_TLS', 'FERRY_PAGE_FIREWALL'])('takes only 0 or 1 for %s', (name) => {
+    expect(invalid({ [name]: 'no' }).message).toBe(`${name}='no' must be 0 or 1`);
+    expect(loadConfig({ [name]: '1' })).toMatchObject(name === 'FERRY_CRIU_TLS' ? { criuTls: true } : { pageFirewall: true });
+  });
+});
+
+describe('the job key', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ferry-config-test-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads a key file without its trailing newline', async () => {
+    const file = path.join(dir, 'job.key');
+    await writeFile(file, `${'a1'.repeat(32)}\n`);
+    expect(loadConfig({ FERRY_JOB_KEY_FILE: file }).jobKey).toEqual(Buffer.from('a1'.repeat(32)));
+  });
+
+  it('refuses a short key, naming the variable and how to make one', async () => {
+    const file = path.join(dir, 'short.key');
+    await writeFile(file, 'secret\n');
+    expect(invalid({ FERRY_JOB_KEY_FILE: file }).message).toBe('FERRY_JOB_KEY_FILE holds 6 bytes; a job key needs at least 32 (make one with: openssl rand -hex 32)');
+    expect(invalid({ FERRY_JOB_KEY: 'x'.repeat(31) }).message).toContain('FERRY_JOB_KEY holds 31 bytes');
+  });
+
+  it('refuses both at once, a relative path and a missing file', () => {
+    expect(invalid({ FERRY_JOB_KEY: 'k'.repeat(32), FERRY_JOB_KEY_FILE: '/x' }).message).toBe('set FERRY_JOB_KEY_FILE or FERRY_JOB_KEY, not both');
+    expect(invalid({ FERRY_JOB_KEY_FILE: 'job.key' }).message).toContain('must be an absolute path');
+    expect(invalid({ FERRY_JOB_KEY_FILE: path.join(dir, 'missing') }).message).toMatch(/cannot be read: ENOENT/);
   });
 });
 

@@ -2,7 +2,8 @@ import type { Phase } from '../../migrate/clock.ts';
 import type { MigrationEvent } from '../../migrate/events.ts';
 import { context, message, section, type Block, type ChatMessage } from './blocks.ts';
 import { methodLabel, PHASE_LABELS, seconds } from './labels.ts';
-import { bold, code, esc, fitLines, mention } from './mrkdwn.ts';
+import { clipText } from '../../util/printable.ts';
+import { bold, code, codeBlock, esc, fitLines, mention } from './mrkdwn.ts';
 import type { FinishedPhase, StatusView } from './status.ts';
 
 /** The live status message, updated in place (chat.update) as the migration advances. */
@@ -35,6 +36,8 @@ function headline(s: StatusView, route: string): string {
       return [`:arrows_counterclockwise: ${route}${now}`, ...extra].join('\n');
     }
     case 'done':
+      // A dry run moves nothing: never say it did.
+      if (s.dryRun) return `:white_check_mark: ${route}: dry run done, nothing was frozen or moved`;
       return `:white_check_mark: ${bold(s.container)} moved from ${bold(s.from)} to ${bold(s.to)}${timing(s)}`;
     case 'failed':
       return `:x: ${route}: failed${s.error ? `: ${esc(s.error)}` : ''}\n${whereNow(s)}`;
@@ -53,6 +56,7 @@ function fallbackHead(s: StatusView): string {
     case 'running':
       return `${route}: ${s.phase ? PHASE_LABELS[s.phase] : 'running'}`;
     case 'done':
+      if (s.dryRun) return `${route}: dry run done, nothing moved`;
       return `${esc(s.container)} moved from ${esc(s.from)} to ${esc(s.to)}${timing(s)}`;
     default:
       return `${route}: ${s.status}${s.runsOn ? `, runs on ${esc(s.runsOn)}` : ''}`;
@@ -104,6 +108,17 @@ export function phaseReply(e: MigrationEvent): string | null {
     case 'rollback':
       return `:warning: Rolling back: ${esc(e.reason)}`;
   }
+}
+
+/** Room for a hook's output in one section, leaving space for the title line and the fences. */
+const HOOK_BODY_MAX = 2800;
+
+/**
+ * A batch of a hook playbook's output, for a thread reply: the hook, then its lines in a code
+ * block (each line clipped, the block kept within a section, saying how many lines were left out).
+ */
+export function hookReply(hook: string, lines: readonly string[]): string {
+  return `:scroll: ${code(hook)} hook\n${codeBlock(fitLines(lines.map((l) => clipText(l, 400)), HOOK_BODY_MAX))}`;
 }
 
 /** The thread reply once the worker has provisioned both hosts; `detail` is the playbook's summary (`2 changes`). */

@@ -20,6 +20,7 @@ export function summary(r: MigrationReport): ChatMessage {
     : `:leftwards_arrow_with_hook: ${bold(r.container)} was NOT moved: rolled back, it runs on ${bold(r.runsOn)}`;
   const lines = [head, `Method ${bold(methodLabel(r.method))}: ${esc(r.reason)}`];
   if (r.error) lines.push(`Failure: ${esc(r.error)}`);
+  for (const w of r.warnings ?? []) lines.push(`:warning: ${esc(w)}`);
 
   const blocks: Block[] = [section(lines.join('\n')), section(`*Timings* (seconds, Table II)\n${codeBlock(timesTable(r))}`), section(transferLine(r))];
   if (r.rounds.length) {

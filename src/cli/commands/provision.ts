@@ -4,6 +4,7 @@ import { loadConfig } from '../../config.ts';
 import { ErrorCode, FerryError } from '../../errors.ts';
 import { findHost } from '../../hosts/inventory.ts';
 import { runPlaybook } from '../../infra/ansible.ts';
+import { describePki, ensureHostsPki } from '../../infra/pki.ts';
 import { validateName } from '../../util/names.ts';
 import { count } from '../../util/table.ts';
 import { numberFlag, parseFlags, usageError, type Command } from '../command.ts';
@@ -12,14 +13,18 @@ import { runSteps, VERBOSE_HELP } from '../steps.ts';
 export const provisionCommand: Command = {
   name: 'provision',
   synopsis: 'ferry provision [--limit HOST] [--verbose] [--json]',
-  summary: 'run playbooks/provision.yml on the inventory (CRIU >= 4.2, runc, rsync, haproxy, Ferry\'s directories)',
+  summary: "run playbooks/provision.yml on the inventory (CRIU >= 4.2, runc, rsync, haproxy, Ferry's directories, TLS certificates, the page-port guard)",
   details: VERBOSE_HELP,
   async run(args, io) {
     const { values } = parseFlags(args, { limit: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } }, this.synopsis);
     const config = loadConfig();
     const file = await loadHosts(config);
     if (values.limit) findHost(file, validateName('host', values.limit));
-    const { value: r } = await runSteps(io, { command: 'provision', verbose: values.verbose, logDir: config.labDir, plain: values.json }, async (say) => {
+    const { value: r } = await runSteps(io, { command: 'provision', verbose: values.verbose, logDir: config.labDir, plain: values.json }, async (say, note) => {
+      // The certificates provision installs are made (or renewed) here, on the controller.
+      say('TLS certificates for the hosts (made on the controller)');
+      const pki = await ensureHostsPki(config.pkiDir, file);
+      for (const l of describePki(pki)) note(`  ${l}`);
       say(`ansible-playbook provision.yml on ${values.limit ?? `${count(file.hosts.length, 'host')}`}`);
       return runPlaybook('provision.yml', file.inventoryFile, { limit: values.limit });
     });

@@ -62,6 +62,8 @@ export const botCommand: Command = {
     if (!s.botToken) throw new FerryError(ErrorCode.ConfigInvalid, 'SLACK_BOT_TOKEN (or SLACK_BOT_TOKEN_FILE) is not set: the Slack bot needs it (or run `ferry start` for the console chat)');
     if (!s.signingSecret && !s.appToken) throw new FerryError(ErrorCode.ConfigInvalid, 'set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode), or their _FILE variants');
     if (!config.policyFile) throw new FerryError(ErrorCode.ConfigInvalid, 'FERRY_POLICY_FILE is not set: Slack needs a policy saying who may request and approve (see README)');
+    // Jobs cross Redis to other processes: they need a key those workers share (job-signature.ts).
+    if (!values.worker && !config.jobKey) throw noJobKey('a bot without --worker');
     const policy = await readPolicyFile(config.policyFile);
     let ops: OpsEndpoints | undefined;
     const routes = opsRoutes(() => ops);
@@ -87,6 +89,7 @@ export const workerCommand: Command = {
     parseFlags(args, {}, this.synopsis);
     const config = loadConfig();
     if (!config.redisUrl) throw new FerryError(ErrorCode.ConfigInvalid, 'REDIS_URL is not set: a standalone worker needs the Redis its bot uses');
+    if (!config.jobKey) throw noJobKey('a standalone worker');
     const { redis } = await connectRedis(config);
     const worker = createMigrationWorker(redis, config, { concurrency: config.workerConcurrency, provision: config.provisionBeforeMigrate });
     const recovery = startRecovery(redis, config, { onReport: (r) => io.err(`ferry worker: recovered ${r.id} (${r.container}): ${r.outcome}${r.runsOn ? `, runs on ${r.runsOn}` : ''}${r.error ? `: ${r.error}` : ''}`) });
@@ -105,6 +108,13 @@ export const workerCommand: Command = {
     return 0;
   },
 };
+
+function noJobKey(who: string): FerryError {
+  return new FerryError(
+    ErrorCode.ConfigInvalid,
+    `${who} needs the job key its bot and workers share: set FERRY_JOB_KEY_FILE (or FERRY_JOB_KEY) to at least 32 random bytes, e.g. from 'openssl rand -hex 32', the same for every bot and worker`,
+  );
+}
 
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {

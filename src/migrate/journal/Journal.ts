@@ -91,10 +91,16 @@ export class Journal {
     this.timer.unref();
   }
 
-  /** The migration ended: the outcome is recorded and the heartbeat stops. */
+  /**
+   * The migration ended: the outcome is kept where history is kept (Redis, the controller's
+   * directory), the host's copy is removed (an open record there means "unfinished"), and the
+   * heartbeat stops.
+   */
   async finish(outcome: JournalOutcome, runsOn: string | null, error?: string): Promise<void> {
     clearInterval(this.timer);
-    await this.write({ outcome, runsOn: runsOn ?? undefined, error }, false).catch(() => undefined);
+    if (this.heartbeatStores.length) await this.write({ outcome, runsOn: runsOn ?? undefined, error }, false, this.heartbeatStores).catch(() => undefined);
+    const history = new Set(this.heartbeatStores);
+    await Promise.allSettled(this.stores.filter((s) => !history.has(s)).map((s) => s.remove(this.rec.id)));
   }
 
   stop(): void {

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import net from 'node:net';
 import { App } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
@@ -13,6 +12,7 @@ import { startLocalRedis, type LocalRedis } from '../../../src/queue/local-redis
 import { MigrationQueue } from '../../../src/queue/MigrationQueue.ts';
 import { SlackStandIn, slackSignature, type RecordedCall } from '../../helpers/slack-standin.ts';
 import { approvalFlow, clickPayload, commandFields } from './approval-flow.ts';
+import { freePort } from '../../../src/util/free-port.ts';
 
 /**
  * Bolt's real HTTP receiver (wrapped by FreshRequestReceiver) in front of the real SlackApp, a real
@@ -36,15 +36,6 @@ const SECRET = 'test-signing-secret';
 const ALICE = 'UALICE';
 const now = () => Math.floor(Date.now() / 1000);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** A pino logger whose lines the test can read. */
 function capturedLog(): { log: Logger; lines: Record<string, unknown>[] } {

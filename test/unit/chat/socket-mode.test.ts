@@ -1,5 +1,4 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { App } from '@slack/bolt';
@@ -12,6 +11,7 @@ import type { OpsEndpoints } from '../../../src/queue/ops-http.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { startLocalRedis, type LocalRedis } from '../../../src/queue/local-redis.ts';
 import { SlackStandIn } from '../../helpers/slack-standin.ts';
+import { freePort } from '../../../src/util/free-port.ts';
 import { redisMissing } from '../helpers/redis.ts';
 import { ALICE, BOB, approvalFlow, clickPayload, commandFields } from './approval-flow.ts';
 
@@ -27,15 +27,6 @@ import { ALICE, BOB, approvalFlow, clickPayload, commandFields } from './approva
 const why = redisMissing();
 if (why) console.warn(`SKIPPED Slack Socket Mode approval flow: ${why}`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
 
 describe.skipIf(why !== null)('Slack Socket Mode: the approval flow over a WebSocket', () => {
   const slack = new SlackStandIn();

@@ -94,7 +94,7 @@ describe('main', () => {
   it('migrate without arguments is a usage error (2)', async () => {
     const io = collect();
     expect(await main(['migrate'], io)).toBe(2);
-    expect(io.stderr()).toContain('usage: ferry migrate NAME --from HOST --to HOST');
+    expect(io.stderr()).toContain('usage: ferry migrate (NAME | --group GROUP) --from HOST --to HOST');
     expect(io.stderr()).toContain('[ferry_usage]');
   });
 
@@ -159,18 +159,18 @@ describe('main', () => {
     process.env.PATH = emptyBin; // no ansible-playbook: the step fails as a missing tool
     try {
       const io = collect();
-      expect(await main(['provision'], io)).toBe(1);
+      expect(await main(['front', 'web1', '--on', 'lab-1'], io)).toBe(1);
       const err = io.stderr().split('\n');
-      expect(err[0]).toBe('… ansible-playbook provision.yml on 2 hosts');
-      expect(err[1]).toMatch(/^✘ ansible-playbook provision\.yml on 2 hosts \(\d+\.\d s\)$/);
+      expect(err[0]).toBe('… putting HAProxy in front of web1 on lab-1 (ansible-playbook haproxy.yml)');
+      expect(err[1]).toMatch(/^✘ putting HAProxy in front of web1 on lab-1 \(ansible-playbook haproxy\.yml\) \(\d+\.\d s\)$/);
       expect(err[2]).toBe('ferry: ansible-playbook is not installed (not found on PATH): run scripts/setup.sh, which installs what Ferry needs, or install it yourself [ferry_tool_missing]');
       const logLine = err.find((l) => l.startsWith("ferry: Terraform's and Ansible's full output: "))!;
       const logFile = logLine.slice("ferry: Terraform's and Ansible's full output: ".length);
       expect(path.dirname(logFile)).toBe(path.join(dir, 'lab', 'logs'));
-      expect(path.basename(logFile)).toMatch(/^provision-\d{8}-\d{6}-\d+\.log$/);
+      expect(path.basename(logFile)).toMatch(/^front-\d{8}-\d{6}-\d+\.log$/);
       const log = readFileSync(logFile, 'utf8');
-      expect(log).toMatch(/ == ansible-playbook provision\.yml on 2 hosts\n/);
-      expect(log).toMatch(/ \$ ansible-playbook -i .*inventory\.ini .*provision\.yml\n/);
+      expect(log).toMatch(/ == putting HAProxy in front of web1 on lab-1 \(ansible-playbook haproxy\.yml\)\n/);
+      expect(log).toMatch(/ \$ ansible-playbook -i .*inventory\.ini .*haproxy\.yml .*\n/);
       expect(log).toMatch(/ failed: \[ferry_tool_missing\] ansible-playbook is not installed/);
       expect(statSync(logFile).mode & 0o777).toBe(0o600);
     } finally {

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -12,17 +11,9 @@ import { ErrorCode } from '../../../src/errors.ts';
 import { HoldServer } from '../../../src/traffic/HoldServer.ts';
 import { holdListenAddress, type Interfaces } from '../../../src/traffic/detect.ts';
 import { catchFerry } from '../catch-ferry.ts';
+import { freePort } from '../../../src/util/free-port.ts';
 import { redisMissing } from '../helpers/redis.ts';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(p));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /**
  * There is no Docker engine here: these tests read docker-compose.yml and the Dockerfile as data and
@@ -86,7 +77,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives every secret as a file, never as a value', () => {
-    const secretNames = /^(SLACK_BOT_TOKEN|SLACK_SIGNING_SECRET|SLACK_APP_TOKEN|REDIS_PASSWORD)$/;
+    const secretNames = /^(SLACK_BOT_TOKEN|SLACK_SIGNING_SECRET|SLACK_APP_TOKEN|REDIS_PASSWORD|FERRY_JOB_KEY)$/;
     for (const [name, s] of Object.entries(compose.services)) {
       for (const [k, v] of Object.entries(env(s))) {
         expect(k, `${name} sets ${k} directly`).not.toMatch(secretNames);
@@ -99,7 +90,9 @@ describe('docker-compose.yml', () => {
       for (const v of Object.values(env(s))) expect(v).not.toMatch(/xox[bp]-|xapp-/);
     }
     expect(env(bot)).toMatchObject({ SLACK_BOT_TOKEN_FILE: '/run/secrets/slack_bot_token', SLACK_SIGNING_SECRET_FILE: '/run/secrets/slack_signing_secret' });
-    expect(worker.secrets).toEqual(['redis_password']);
+    expect(env(worker).FERRY_JOB_KEY_FILE).toBe('/run/secrets/job_key');
+    expect(env(bot).FERRY_JOB_KEY_FILE).toBe('/run/secrets/job_key');
+    expect(worker.secrets).toEqual(['redis_password', 'job_key']);
   });
 
   it('protects Redis with a password from the secret, which bot, worker and the health check use', () => {
@@ -166,7 +159,7 @@ describe('docker-compose.yml', () => {
 
     beforeAll(async () => {
       dir = await mkdtemp(path.join(tmpdir(), 'ferry-compose-'));
-      const values: Record<string, string> = { redis_password: 'pw-from-file\n', slack_bot_token: 'xoxb-1-2\n', slack_signing_secret: '0123456789abcdef\n' };
+      const values: Record<string, string> = { redis_password: 'pw-from-file\n', job_key: `${'k'.repeat(64)}\n`, slack_bot_token: 'xoxb-1-2\n', slack_signing_secret: '0123456789abcdef\n' };
       for (const [name, text] of Object.entries(values)) await writeFile(path.join(dir, name), text, { mode: 0o444 });
     });
     afterAll(async () => {
@@ -180,6 +173,9 @@ describe('docker-compose.yml', () => {
       const w = loadConfig(secretsEnv(worker));
       expect(w.redisUrl).toBe('redis://:pw-from-file@127.0.0.1:6390');
       expect(w).toMatchObject({ workerHealthPort: 3001, workerHealthHost: '127.0.0.1', workerConcurrency: 2 });
+      // Bot and worker sign and check jobs with the same key.
+      expect(b.jobKey?.equals(Buffer.from('k'.repeat(64)))).toBe(true);
+      expect(w.jobKey?.equals(b.jobKey!)).toBe(true);
     });
   });
 });

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeHealth, healthSpecFromConfig, probeOnce, waitHealthy, type HealthSpec } from '../../../src/migrate/health.ts';
+import { ErrorCode } from '../../../src/errors.ts';
+import { describeHealth, formatHealth, healthSpecFromConfig, parseHealth, probeOnce, waitHealthy, type HealthSpec } from '../../../src/migrate/health.ts';
+import { catchFerry } from '../catch-ferry.ts';
 
 describe('healthSpecFromConfig', () => {
   it.each([
@@ -178,5 +180,83 @@ describe('probeOnce and waitHealthy against local servers', () => {
 
   it('waitHealthy returns null when the service never answers within the timeout', async () => {
     expect(await waitHealthy('127.0.0.1', { kind: 'tcp', port: closedPort }, 0.3)).toBeNull();
+  });
+});
+
+describe('parseHealth', () => {
+  it.each([
+    ['http:8080:/healthz', { kind: 'http', port: 8080, path: '/healthz' }],
+    ['http:80', { kind: 'http', port: 80, path: '/' }],
+    ['tcp:5432', { kind: 'tcp', port: 5432 }],
+    ['redis:6379', { kind: 'redis', port: 6379 }],
+    ['none', { kind: 'none' }],
+    ['exec:pg_isready -U app', { kind: 'exec', argv: ['pg_isready', '-U', 'app'], port: 0 }],
+    [`exec:sh -c 'test -s /run/ready'`, { kind: 'exec', argv: ['sh', '-c', 'test -s /run/ready'], port: 0 }],
+    ['exec:["redis-cli","-p","6380","ping"]', { kind: 'exec', argv: ['redis-cli', '-p', '6380', 'ping'], port: 0 }],
+    ['exec:echo $HOME', { kind: 'exec', argv: ['echo', '$HOME'], port: 0 }],
+  ])('reads %j', (text, want) => {
+    expect(parseHealth(text)).toEqual(want);
+  });
+
+  it('gives an exec check the service port it is told', () => {
+    expect(parseHealth('exec:true', 8080)).toEqual({ kind: 'exec', argv: ['true'], port: 8080 });
+  });
+
+  it.each([
+    ['ftp:21', 'unknown form'],
+    ['http:0:/', 'out of range'],
+    ['tcp:70000', 'out of range'],
+    ['tcp:80:/x', 'a path only goes with http'],
+    ['exec:', 'exec needs a command'],
+    ['exec:[]', 'exec needs a command'],
+    ['exec:[1,2]', 'JSON array of strings'],
+    ['exec:[nope', 'JSON array of strings'],
+    ['exec:curl localhost | grep ok', 'not a shell line'],
+    ['exec:check > /dev/null', 'not a shell line'],
+    ['exec:ls *', 'not a shell line'],
+    ['exec:a; rm -rf /', 'not a shell line'],
+    ['', 'unknown form'],
+  ])('refuses %j', (text, why) => {
+    const e = catchFerry(() => parseHealth(text), ErrorCode.UsageError);
+    expect(e.message).toContain(why);
+  });
+});
+
+describe('formatHealth', () => {
+  it.each([
+    { kind: 'http', port: 8080, path: '/x?y=1' },
+    { kind: 'tcp', port: 1 },
+    { kind: 'redis', port: 6379 },
+    { kind: 'none' },
+    { kind: 'exec', argv: ['sh', '-c', `echo "it's" | grep -q it && exit 0`], port: 0 },
+    { kind: 'exec', argv: ['[', '-e', '/ready', ']'], port: 0 },
+  ] as HealthSpec[])('reads back %j', (spec) => {
+    expect(parseHealth(formatHealth(spec))).toEqual(spec);
+  });
+});
+
+describe('healthSpecFromConfig with deploy annotations', () => {
+  it('an explicit none never falls back to FERRY_PORT', () => {
+    const spec = healthSpecFromConfig({ annotations: { 'org.ferry.health': 'none' }, process: { args: ['/bin/web'], env: ['FERRY_PORT=8080'] } });
+    expect(spec).toEqual({ kind: 'none' });
+  });
+
+  it('gives an exec check the first service port', () => {
+    const spec = healthSpecFromConfig({ annotations: { 'org.ferry.health': 'exec:["true"]', 'org.ferry.ports': '8080,8443' } });
+    expect(spec).toEqual({ kind: 'exec', argv: ['true'], port: 8080 });
+  });
+
+  it('an exec check without ports has port 0', () => {
+    expect(healthSpecFromConfig({ annotations: { 'org.ferry.health': 'exec:true', 'org.ferry.ports': 'x' } })).toEqual({ kind: 'exec', argv: ['true'], port: 0 });
+  });
+});
+
+describe('exec checks outside the host', () => {
+  it('describes the command', () => {
+    expect(describeHealth({ kind: 'exec', argv: ['redis-cli', 'ping'], port: 0 })).toBe('exit 0 from ["redis-cli","ping"] run in the container');
+  });
+
+  it('probeOnce refuses an exec check: it needs the container host', async () => {
+    await expect(probeOnce('127.0.0.1', { kind: 'exec', argv: ['true'], port: 0 })).rejects.toMatchObject({ code: ErrorCode.HealthCheckFailed });
   });
 });

@@ -12,6 +12,7 @@ describe('dryRunReport', () => {
       reason: 'no soft-dirty tracking on lab-1',
       provisionCheck: { 'lab-1': { changed: 1, failed: 0 }, 'lab-2': { changed: 0, failed: 2 } },
       blockers: ['precopy: lab-1 has no soft-dirty tracking', 'pc-ps: the same'],
+      hooks: ['pre_migrate: playbooks/drain.yml'],
     });
     expectValidMessage(m);
     expect(text(m).split('\n')).toEqual([
@@ -20,6 +21,7 @@ describe('dryRunReport', () => {
       'Provision check on lab-1: 1 change, 0 failures',
       'Provision check on lab-2: 0 changes, 2 failures',
       'Methods these hosts cannot run: precopy: lab-1 has no soft-dirty tracking; pc-ps: the same',
+      'Hooks that would run: pre_migrate: playbooks/drain.yml',
     ]);
   });
 

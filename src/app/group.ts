@@ -1,0 +1,93 @@
+import type { FerryConfig } from '../config.ts';
+import { ErrorCode, FerryError } from '../errors.ts';
+import { listContainers } from '../hosts/containers.ts';
+import { findHost, type HostsFile } from '../hosts/inventory.ts';
+import { bundleDir } from '../hosts/paths.ts';
+import { RemoteHost } from '../hosts/RemoteHost.ts';
+import { MigrationEvents } from '../migrate/events.ts';
+import { MigrationEngine, type GroupReport } from '../migrate/MigrationEngine.ts';
+import type { MethodRegistry } from '../migrate/methods/registry.ts';
+import { newMigrationId, type MigrationRequest } from '../migrate/request.ts';
+import type { TrafficHooks } from '../migrate/traffic-hooks.ts';
+import { trafficFor, type HoldMode } from '../traffic/detect.ts';
+import { validateName } from '../util/names.ts';
+import { loadHosts } from './hosts.ts';
+import { localJournal } from './migrate.ts';
+import type { JournalStore } from '../migrate/journal/stores.ts';
+
+/** The annotations that make containers one group, set by deploy (`ferry deploy wordpress`, `--group`). */
+export const GROUP_ANNOTATION = 'org.ferry.group';
+export const ORDER_ANNOTATION = 'org.ferry.group.order';
+
+export interface GroupMember {
+  name: string;
+  /** Restore order: lower first (the database before the web server). */
+  order: number;
+}
+
+/** Pure: the members of `group` among containers' configs, in restore order (then by name). */
+export function membersOf(group: string, configs: { name: string; config: { annotations?: Record<string, string> } }[]): GroupMember[] {
+  return configs
+    .filter((c) => c.config.annotations?.[GROUP_ANNOTATION] === group)
+    .map((c) => ({ name: c.name, order: Number(c.config.annotations?.[ORDER_ANNOTATION] ?? '0') || 0 }))
+    .sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
+}
+
+/** The group's members as they run on a host, read from their bundles. */
+export async function groupMembers(host: RemoteHost, group: string): Promise<GroupMember[]> {
+  const running = (await listContainers(host)).filter((c) => c.status === 'running');
+  const configs = await Promise.all(
+    running.map(async (c) => {
+      try {
+        return { name: c.name, config: JSON.parse(await host.readFile(`${bundleDir(c.name)}/config.json`)) as { annotations?: Record<string, string> } };
+      } catch {
+        return { name: c.name, config: {} };
+      }
+    }),
+  );
+  return membersOf(group, configs);
+}
+
+export interface GroupRun {
+  config: FerryConfig;
+  hosts?: HostsFile;
+  method: string;
+  hold?: HoldMode;
+  registry?: MethodRegistry;
+  journalStores?: JournalStore[];
+  /** Events of each member, created here: listen to them for progress. */
+  onMember?: (name: string, events: MigrationEvents) => void;
+}
+
+/** Moves a group of containers as one (see MigrationEngine.migrateGroup). */
+export async function runGroupMigration(group: string, from: string, to: string, run: GroupRun): Promise<GroupReport> {
+  validateName('group', group);
+  validateName('host', from);
+  validateName('host', to);
+  const hosts = run.hosts ?? (await loadHosts(run.config));
+  const source = new RemoteHost(findHost(hosts, from), { defaultTimeoutS: run.config.commandTimeoutS });
+  let members: GroupMember[];
+  try {
+    members = await groupMembers(source, group);
+  } finally {
+    source.dispose();
+  }
+  findHost(hosts, to);
+  if (members.length === 0) throw new FerryError(ErrorCode.ContainerNotFound, `no running container of group '${group}' on ${from}`);
+  const reqs: MigrationRequest[] = members.map((m) => ({ id: newMigrationId(), container: m.name, from, to, method: run.method }));
+  const traffic: Record<string, TrafficHooks | undefined> = {};
+  const fronts: { dispose(): void }[] = [];
+  const events: Record<string, MigrationEvents> = {};
+  try {
+    for (const m of members) {
+      const t = await trafficFor(hosts, m.name, from, run.hold ?? 'auto');
+      traffic[m.name] = t?.sw;
+      if (t) fronts.push(t.front);
+      events[m.name] = new MigrationEvents();
+      run.onMember?.(m.name, events[m.name]!);
+    }
+    return await new MigrationEngine(hosts, run.config, { registry: run.registry }).migrateGroup(group, reqs, { traffic, events, journalStores: run.journalStores ?? [localJournal(run.config)] });
+  } finally {
+    for (const f of fronts) f.dispose();
+  }
+}
