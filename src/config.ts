@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, FerryError } from './errors.ts';
+import { checkSecret, redisUrlFromEnv, secretFromEnv } from './util/env-secrets.ts';
 
 /** Repository root: playbooks/ and terraform/ are found relative to it. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,7 +32,10 @@ export interface FerryConfig {
   healthTimeoutS: number;
   /** Directory for benchmark output. @defaultValue .bench (FERRY_BENCH_DIR) */
   benchDir: string;
-  /** Redis for the queue; unset means `ferry start` runs its own on loopback. (REDIS_URL) */
+  /**
+   * Redis for the queue; unset means `ferry start` runs its own on loopback. (REDIS_URL or REDIS_URL_FILE,
+   * with the password of REDIS_PASSWORD or REDIS_PASSWORD_FILE put in when given)
+   */
   redisUrl?: string;
   /** Migrations one worker runs at once. @defaultValue 2 (FERRY_WORKER_CONCURRENCY) */
   workerConcurrency: number;
@@ -41,19 +46,21 @@ export interface FerryConfig {
   /** Policy file (who may request and approve). Required with Slack; the console has a default. (FERRY_POLICY_FILE) */
   policyFile?: string;
   slack: {
-    /** xoxb-… (SLACK_BOT_TOKEN); with none, `ferry start` opens the console chat. */
+    /** xoxb-… (SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_FILE); with none, `ferry start` opens the console chat. */
     botToken?: string;
-    /** HTTP mode (SLACK_SIGNING_SECRET). */
+    /** HTTP mode (SLACK_SIGNING_SECRET or SLACK_SIGNING_SECRET_FILE). */
     signingSecret?: string;
-    /** Socket Mode (SLACK_APP_TOKEN, xapp-…). */
+    /** Socket Mode (SLACK_APP_TOKEN or SLACK_APP_TOKEN_FILE, xapp-…). */
     appToken?: string;
     /** Web API base URL (SLACK_API_URL); for a local stand-in in tests. */
     apiUrl?: string;
     /** HTTP receiver port. @defaultValue 3000 (FERRY_HTTP_PORT) */
     port: number;
   };
-  /** Port of the worker's /healthz (FERRY_HEALTH_PORT); none when unset. */
+  /** Port of the worker's /healthz and /metrics (FERRY_HEALTH_PORT); none when unset. */
   workerHealthPort?: number;
+  /** Address the worker's /healthz and /metrics listen on (FERRY_HEALTH_HOST). @defaultValue every address */
+  workerHealthHost?: string;
   /** Download and build cache (CRIU source, the qemu lab's kernel). @defaultValue /var/cache/ferry (FERRY_CACHE_DIR) */
   cacheDir: string;
   /** Memory of each qemu-lab VM, in MiB. @defaultValue 1536 (FERRY_QEMU_MEMORY_MB) */
@@ -95,19 +102,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     commandTimeoutS: positiveInt('FERRY_COMMAND_TIMEOUT_S', env.FERRY_COMMAND_TIMEOUT_S, 600),
     healthTimeoutS: positiveInt('FERRY_HEALTH_TIMEOUT_S', env.FERRY_HEALTH_TIMEOUT_S, 60),
     benchDir: path.resolve(env.FERRY_BENCH_DIR ?? path.join(REPO_ROOT, '.bench')),
-    redisUrl: nonEmpty(env.REDIS_URL),
+    redisUrl: redisUrlFromEnv(env),
     workerConcurrency: positiveInt('FERRY_WORKER_CONCURRENCY', env.FERRY_WORKER_CONCURRENCY, 2),
     provisionBeforeMigrate: env.FERRY_PROVISION !== '0',
     hookTimeoutS: positiveInt('FERRY_HOOK_TIMEOUT_S', env.FERRY_HOOK_TIMEOUT_S, 600),
     policyFile: nonEmpty(env.FERRY_POLICY_FILE),
     slack: {
-      botToken: nonEmpty(env.SLACK_BOT_TOKEN),
-      signingSecret: nonEmpty(env.SLACK_SIGNING_SECRET),
-      appToken: nonEmpty(env.SLACK_APP_TOKEN),
+      botToken: checkSecret('SLACK_BOT_TOKEN', secretFromEnv(env, 'SLACK_BOT_TOKEN'), (v) => v.startsWith('xoxb-'), "a bot token (xoxb-…, the Slack app's OAuth & Permissions page)"),
+      signingSecret: checkSecret('SLACK_SIGNING_SECRET', secretFromEnv(env, 'SLACK_SIGNING_SECRET'), () => true, "the app's signing secret (Basic Information page)"),
+      appToken: checkSecret('SLACK_APP_TOKEN', secretFromEnv(env, 'SLACK_APP_TOKEN'), (v) => v.startsWith('xapp-'), 'an app-level token (xapp-…, with the connections:write scope)'),
       apiUrl: nonEmpty(env.SLACK_API_URL),
       port: positiveInt('FERRY_HTTP_PORT', env.FERRY_HTTP_PORT, 3000),
     },
     workerHealthPort: env.FERRY_HEALTH_PORT ? positiveInt('FERRY_HEALTH_PORT', env.FERRY_HEALTH_PORT, 3001) : undefined,
+    workerHealthHost: ipAddress('FERRY_HEALTH_HOST', env.FERRY_HEALTH_HOST),
     cacheDir: absolute('FERRY_CACHE_DIR', env.FERRY_CACHE_DIR ?? '/var/cache/ferry'),
     qemuMemoryMb: positiveInt('FERRY_QEMU_MEMORY_MB', env.FERRY_QEMU_MEMORY_MB, 1536),
     pkiDir: pkiDirOf(env),
@@ -177,6 +185,12 @@ export function inventorySource(name: string, value: string, cwd?: string): stri
   }
   if (value.includes(',')) return value;
   return cwd === undefined ? absolute(name, value) : path.resolve(cwd, value);
+}
+
+function ipAddress(name: string, v: string | undefined): string | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  if (net.isIP(v.trim()) === 0) throw new FerryError(ErrorCode.ConfigInvalid, `${name}='${v}' must be an IP address (127.0.0.1 to answer only this machine)`);
+  return v.trim();
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

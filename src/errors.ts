@@ -44,6 +44,8 @@ export enum ErrorCode {
   /** CRIU's page server or lazy-pages daemon could not start or ended badly. */
   CriuPageServerFailed = 'ferry_criu_page_server_failed',
   RedisUnavailable = 'ferry_redis_unavailable',
+  /** The chat platform could not say which user groups someone belongs to (Slack's `usergroups.list` failed). */
+  GroupsUnavailable = 'ferry_groups_unavailable',
   /** The page-port firewall (nftables) could not be set on a host, or a peer has no IP address. */
   FirewallFailed = 'ferry_firewall_failed',
   /** The environment's PKI (CA, host certificates) could not be made, or a host lacks its files. */
@@ -59,7 +61,7 @@ export enum ErrorCode {
   ImageInvalid = 'ferry_image_invalid',
   /** A bundle or rootfs given to deploy that is not usable (no config.json, root outside the bundle, no command). */
   BundleInvalid = 'ferry_bundle_invalid',
-  /** A program Ferry needs on the controller (skopeo, umoci, rsync) is not installed. */
+  /** A program Ferry needs on the controller (terraform, ansible-playbook, skopeo, umoci, rsync, …) is not installed. */
   ToolMissing = 'ferry_tool_missing',
   /** Copying or starting a container on its host failed. */
   DeployFailed = 'ferry_deploy_failed',
@@ -182,6 +184,7 @@ export const ERROR_HINTS: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.RollbackFailed]: "run 'ferry recover': it finishes or undoes what a failed migration left",
   [ErrorCode.HookFailed]: "nothing was frozen: fix what the hook's playbook reports (its output is above), then ask again",
   [ErrorCode.RedisUnavailable]: 'check REDIS_URL and that Redis is up',
+  [ErrorCode.GroupsUnavailable]: "check the Slack app's usergroups:read scope and Slack's status, then try again",
   [ErrorCode.FirewallFailed]: "run 'ferry provision' (it installs nftables), and give hosts IP addresses",
   [ErrorCode.PkiFailed]: "run 'ferry pki' and 'ferry provision': they make and install the certificates",
   [ErrorCode.JobSignatureInvalid]: 'give the bot and every worker the same FERRY_JOB_KEY_FILE (or FERRY_JOB_KEY); a job that fails anyway was not made by the bot',

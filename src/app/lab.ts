@@ -19,9 +19,9 @@ export async function ensureLab(config: FerryConfig, say: Say, opts: { hosts?: n
   return file;
 }
 
-/** Deploys one of Ferry's built-in workloads (playbooks/workload.yml) on a host. */
-export async function deployWorkload(hosts: HostsFile, host: string, vars: Record<string, string | number | boolean>, say?: Say): Promise<void> {
-  await runPlaybook('workload.yml', hosts.inventoryFile, { limit: host, extraVars: vars, onLine: say });
+/** Deploys one of Ferry's built-in workloads (playbooks/workload.yml) on a host; Ansible's output goes to the tool log (util/run-local.ts). */
+export async function deployWorkload(hosts: HostsFile, host: string, vars: Record<string, string | number | boolean>): Promise<void> {
+  await runPlaybook('workload.yml', hosts.inventoryFile, { limit: host, extraVars: vars });
 }
 
 /** Every host a container exists on (running or not), asked of every host of the inventory. */

@@ -63,6 +63,8 @@ export async function main(argv: string[], io: Output = stdio()): Promise<number
     io.err(`ferry: ${err.message} [${err.code}]`);
     const hint = isFerryError(e) ? errorHint(err.code) : undefined;
     if (hint && !USAGE_CODES.has(err.code)) io.err(`ferry: ${hint}`);
+    const log = err.details?.logFile;
+    if (typeof log === 'string') io.err(`ferry: Terraform's and Ansible's full output: ${log}`);
     return USAGE_CODES.has(err.code) ? 2 : 1;
   }
 }
@@ -72,5 +74,6 @@ function stdio(): Output {
     out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
     err: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
     isTTY: Boolean(process.stdout.isTTY),
+    errTTY: process.stderr.isTTY ? { write: (s) => void process.stderr.write(s), get columns() { return process.stderr.columns || 80; } } : undefined,
   };
 }

@@ -64,7 +64,8 @@ export async function runPlaybook(playbook: string, inventory: string, opts: Pla
     const r = await runLocal('ansible-playbook', args, { ...opts, timeoutMs, onLine, env: { ...playbookEnv(), ...opts.env } });
     return { recap: parseRecap(r.stdout), output: r.stdout };
   } catch (e) {
-    if (!isFerryError(e) || e.code === ErrorCode.Cancelled) throw e;
+    // A missing ansible-playbook says so itself (runLocal): there is no playbook output to add.
+    if (!isFerryError(e) || e.code === ErrorCode.Cancelled || e.code === ErrorCode.ToolMissing) throw e;
     const details = { ...e.details, playbook: file, tail: [...tail] };
     const what = e.code === ErrorCode.CommandTimedOut ? `timed out after ${fmtMs(timeoutMs)}` : `failed (exit ${String(e.details?.code ?? '?')})`;
     throw new FerryError(e.code, `ansible-playbook ${file} ${what}${tail.length ? `:\n${tail.join('\n')}` : ''}`, { original: e, details });

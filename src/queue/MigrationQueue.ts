@@ -35,6 +35,9 @@ export class MigrationQueue {
     opts: MigrationQueueOptions = {},
   ) {
     this.queue = new Queue(QUEUE_NAME, { connection: redis });
+    // The connection's owner logs its errors (see connectRedis); without a listener BullMQ prints each
+    // failed reconnect to stderr while Redis is down.
+    this.queue.on('error', () => undefined);
     this.jobKey = jobKeyFor(opts.jobKey ?? loadJobKey(process.env));
   }
 

@@ -214,7 +214,8 @@ async function rsyncTo(spec: HostSpec, what: string, remoteDir: string, opts: Co
     await writeFile(knownHosts, knownHostsLine(spec), { mode: 0o600 });
     await runLocal('rsync', args(knownHosts), { timeoutMs: (opts.copyTimeoutS ?? 1800) * 1000, cancelSignal: opts.cancelSignal });
   } catch (e) {
-    if (isFerryError(e, ErrorCode.CommandFailed) && e.details?.code === -1) {
+    // runLocal says ToolMissing for a program that is not on PATH; this says which package has it.
+    if (isFerryError(e, ErrorCode.ToolMissing) || (isFerryError(e, ErrorCode.CommandFailed) && e.details?.code === -1)) {
       throw new FerryError(ErrorCode.ToolMissing, 'rsync is not installed on the controller: apt-get install rsync (scripts/setup.sh does)', { original: e });
     }
     if (isFerryError(e, ErrorCode.CommandFailed)) {

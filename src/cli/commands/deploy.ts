@@ -10,11 +10,12 @@ import { formatBytes } from '../../util/table.ts';
 import { validateName } from '../../util/names.ts';
 import { parseCommandLine, parseMemorySize, parsePort } from '../../workloads/options.ts';
 import type { ContainerInput } from '../../workloads/prepare.ts';
+import { runSteps } from '../steps.ts';
 import { numberFlag, parseFlags, usageError, type Command, type Output } from '../command.ts';
 
 const DEPLOY_ANY = 'ferry deploy NAME --on HOST (--image FILE|DIR [--ref REF] | --bundle DIR | --rootfs DIR --cmd CMD) [--cmd CMD] [--env K=V]... [--port P]... [--memory SIZE] [--health SPEC] [--group G [--group-order N]] [--json]';
 const DEPLOY_WORDPRESS = 'ferry deploy wordpress NAME --on HOST [--web-port P] [--db-port P] [--front [--frontend-port F]] [--rebuild] [--json]';
-const DEPLOY_BUILTIN = 'ferry deploy web|kv NAME --on HOST [--mib N] [--dirty-mib-per-s R] [--port P] [--replace] [--json]';
+const DEPLOY_BUILTIN = 'ferry deploy web|kv NAME --on HOST [--mib N] [--dirty-mib-per-s R] [--port P] [--replace] [--verbose] [--json]';
 const DEPLOY = [DEPLOY_ANY, DEPLOY_WORDPRESS, DEPLOY_BUILTIN].join('\n       ');
 
 const BUILTIN = ['web', 'kv'] as const;
@@ -23,6 +24,7 @@ const BUILTIN = ['web', 'kv'] as const;
 const OPTIONS = {
   on: { type: 'string' },
   json: { type: 'boolean' },
+  verbose: { type: 'boolean' },
   // any container
   image: { type: 'string' },
   ref: { type: 'string' },
@@ -51,7 +53,7 @@ type Form = 'container' | 'wordpress' | 'builtin';
 const FLAGS: Record<Form, readonly string[]> = {
   container: ['on', 'json', 'image', 'ref', 'bundle', 'rootfs', 'cmd', 'env', 'port', 'memory', 'health', 'group', 'group-order'],
   wordpress: ['on', 'json', 'web-port', 'db-port', 'front', 'frontend-port', 'rebuild'],
-  builtin: ['on', 'json', 'mib', 'dirty-mib-per-s', 'port', 'replace'],
+  builtin: ['on', 'json', 'verbose', 'mib', 'dirty-mib-per-s', 'port', 'replace'],
 };
 const SYNOPSIS_OF: Record<Form, string> = { container: DEPLOY_ANY, wordpress: DEPLOY_WORDPRESS, builtin: DEPLOY_BUILTIN };
 
@@ -165,7 +167,7 @@ function printDeployed(c: DeployedContainer, io: Output): void {
 }
 
 /** `ferry deploy web|kv NAME`: Ferry's own test workloads through playbooks/workload.yml, as before. */
-async function deployBuiltin(workload: string, name: string, values: { on?: string; mib?: string; 'dirty-mib-per-s'?: string; port?: string[]; replace?: boolean; json?: boolean }, io: Output): Promise<number> {
+async function deployBuiltin(workload: string, name: string, values: { on?: string; mib?: string; 'dirty-mib-per-s'?: string; port?: string[]; replace?: boolean; json?: boolean; verbose?: boolean }, io: Output): Promise<number> {
   validateName('container', name);
   validateName('host', values.on!);
   if ((values.port?.length ?? 0) > 1) throw usageError(DEPLOY_BUILTIN, `one --port for a ${workload} container`);
@@ -179,13 +181,18 @@ async function deployBuiltin(workload: string, name: string, values: { on?: stri
   if (values.replace) extraVars.replace = true;
   const config = loadConfig();
   const file = await loadHosts(config);
-  findHost(file, values.on!);
-  // One host per container: a copy elsewhere would make two live containers of one name.
-  const elsewhere = (await hostsRunning(config, file, name)).filter((c) => c.host !== values.on);
-  if (elsewhere.length) {
-    throw new FerryError(ErrorCode.ContainerExists, `${name} already exists on ${elsewhere.map((c) => `${c.host} (${c.status})`).join(', ')}: a container runs on one host only; migrate it, or remove it there first`);
-  }
-  await deployWorkload(file, values.on!, extraVars, values.json ? undefined : (l) => io.err(l));
+  const on = values.on!;
+  findHost(file, on);
+  await runSteps(io, { command: 'deploy', verbose: values.verbose, logDir: config.labDir, plain: values.json }, async (say) => {
+    say(`looking for ${name} on ${file.hosts.length} ${file.hosts.length === 1 ? 'host' : 'hosts'}`);
+    // One host per container: a copy elsewhere would make two live containers of one name.
+    const elsewhere = (await hostsRunning(config, file, name)).filter((c) => c.host !== on);
+    if (elsewhere.length) {
+      throw new FerryError(ErrorCode.ContainerExists, `${name} already exists on ${elsewhere.map((c) => `${c.host} (${c.status})`).join(', ')}: a container runs on one host only; migrate it, or remove it there first`);
+    }
+    say(`deploying the ${workload} container ${name} on ${on} (ansible-playbook workload.yml)`);
+    await deployWorkload(file, on, extraVars);
+  });
   if (values.json) io.out(JSON.stringify({ container: name, workload, host: values.on }));
   else io.out(`${workload} container ${name} runs on ${values.on}`);
   return 0;

@@ -2,8 +2,9 @@ import { loadConfig } from '../../config.ts';
 import { LAB_PROVIDERS, Lab, parseProvider } from '../../infra/lab.ts';
 import { renderTable } from '../../util/table.ts';
 import { numberFlag, parseFlags, usageError, type Command } from '../command.ts';
+import { runSteps } from '../steps.ts';
 
-const SYNOPSIS = `ferry lab up [--hosts N] [--provider ${LAB_PROVIDERS.join('|')}] | ferry lab down | ferry lab status [--json]`;
+const SYNOPSIS = `ferry lab up [--hosts N] [--provider ${LAB_PROVIDERS.join('|')}] [--verbose] [--json] | ferry lab down [--verbose] | ferry lab status [--json]`;
 
 export const labCommand: Command = {
   name: 'lab',
@@ -16,14 +17,18 @@ export const labCommand: Command = {
     '--hosts N            hosts to create (1-50, default 2)',
     '--provider local     network namespaces on this kernel (fast; no soft-dirty tracking, so no pre-copy)',
     '--provider qemu      VMs under software emulation with a stock Debian kernel (every method runs)',
+    `--verbose            show Terraform's own output too (it is always in ${'$'}FERRY_LAB_DIR/logs/, named on failure)`,
+    '--json               the hosts (up) or their state (status) as JSON on stdout',
   ].join('\n'),
   async run(args, io) {
-    const { positionals, values } = parseFlags(args, { hosts: { type: 'string' }, provider: { type: 'string', default: 'local' }, json: { type: 'boolean' } }, SYNOPSIS);
-    const lab = new Lab(loadConfig(), (m) => io.err(m));
+    const { positionals, values } = parseFlags(args, { hosts: { type: 'string' }, provider: { type: 'string', default: 'local' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } }, SYNOPSIS);
+    const config = loadConfig();
+    const steps = (command: string) => ({ command, verbose: values.verbose, logDir: config.labDir, plain: values.json });
     switch (positionals[0]) {
       case 'up': {
         const n = numberFlag('hosts', values.hosts, { min: 1, max: 50, integer: true }) ?? 2;
-        const file = await lab.up(n, parseProvider(values.provider!));
+        const provider = parseProvider(values.provider!);
+        const { value: file } = await runSteps(io, steps('lab-up'), (say) => new Lab(config, say).up(n, provider));
         if (values.json) io.out(JSON.stringify(file, null, 2));
         else {
           io.out(renderTable(['host', 'address', 'ssh'], file.hosts.map((h) => [h.name, h.address, `${h.user}@${h.address}:${h.port}`])));
@@ -32,10 +37,10 @@ export const labCommand: Command = {
         return 0;
       }
       case 'down':
-        await lab.down();
+        await runSteps(io, steps('lab-down'), (say) => new Lab(config, say).down());
         return 0;
       case 'status': {
-        const st = await lab.status();
+        const st = await new Lab(config).status();
         if (values.json) io.out(JSON.stringify(st, null, 2));
         else if (st.length === 0) io.out('lab is down');
         else io.out(renderTable(['host', 'address', 'state', 'ssh'], st.map((s) => [s.name, s.address, s.whole ? 'up' : `broken: ${s.problem}`, s.ssh ? 'ok' : 'no'])));

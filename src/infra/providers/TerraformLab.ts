@@ -81,8 +81,9 @@ export class TerraformLab implements EnvironmentProvider {
     const replace = await this.heal();
     if (replace.length) this.say(`recovering: replacing ${replace.join(', ')}`);
     this.say(`terraform apply: ${params.hosts.join(', ')}`);
-    await this.tf.apply(this.vars(params), { replace, onLine: (l) => this.say(`  ${l}`) });
+    await this.tf.apply(this.vars(params), { replace });
     const file = await this.hosts();
+    this.say(`waiting for SSH on ${file.hosts.map((h) => h.name).join(', ')}`);
     await this.waitForSsh(file.hosts);
     this.say(`lab up: ${file.hosts.map((h) => `${h.name} (${h.address})`).join(', ')}`);
     return file;
@@ -172,7 +173,7 @@ export class TerraformLab implements EnvironmentProvider {
   async down(params: EnvironmentParams | undefined): Promise<void> {
     if (params && (await this.tf.stateList()).length > 0) {
       this.say('terraform destroy');
-      await this.tf.destroy(this.vars(params), { onLine: (l) => this.say(`  ${l}`) });
+      await this.tf.destroy(this.vars(params));
     }
     await this.sweep();
   }

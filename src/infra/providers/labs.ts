@@ -42,7 +42,7 @@ export const QEMU_LAB: LabModule = {
   checkArgs: (name, c) => ['host-check', name, c.labDir, c.labBridge],
   async prepare(c, say) {
     say('preparing the VM kernel and initramfs (scripts/qemu-setup.sh)');
-    await runLocal('bash', [path.join(REPO_ROOT, 'scripts', 'qemu-setup.sh')], { onLine: (l) => say(`  ${l}`), env: { FERRY_CACHE_DIR: c.cacheDir } });
+    await runLocal('bash', [path.join(REPO_ROOT, 'scripts', 'qemu-setup.sh')], { env: { FERRY_CACHE_DIR: c.cacheDir } });
   },
   async sweep(c) {
     await runLocal(QEMU_LAB.script, ['sweep', c.labDir, c.labBridge], { okCodes: [0, 1] });
