@@ -4,7 +4,7 @@ import { probeHost } from '../hosts/probe.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { findHost } from '../hosts/inventory.ts';
 import { runPlaybook } from '../infra/ansible.ts';
-import { labProvider } from '../infra/providers/labs.ts';
+import { environmentProvider } from '../infra/environments.ts';
 import { methods as builtinMethods } from '../migrate/methods/builtin.ts';
 import type { MethodRegistry } from '../migrate/methods/registry.ts';
 import { validateRequest, type MigrationRequest } from '../migrate/request.ts';
@@ -40,7 +40,7 @@ export async function planMigration(req: MigrationRequest, run: { config: FerryC
   const check = await runPlaybook('provision.yml', hosts.inventoryFile, { limit: `${req.from},${req.to}`, check: true });
   run.onStep?.({ step: 'provision', state: 'end' });
   // Terraform's view of the environment the hosts belong to, whichever provider made it.
-  const provider = labProvider(hosts.environment, run.config);
+  const provider = await environmentProvider(hosts.environment, run.config);
   const plan = provider ? await provider.plan({ hosts: hosts.hosts.map((h) => h.name) }) : null;
   const hs = specs.map((s) => new RemoteHost(s, { defaultTimeoutS: run.config.commandTimeoutS }));
   try {

@@ -5,6 +5,7 @@ import { ErrorCode, errorHint, isFerryError, toFerryError } from '../errors.ts';
 import { helpText, type Command, type Output } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
 import { hostsCommand, psCommand } from './commands/hosts.ts';
+import { envCommand } from './commands/env.ts';
 import { labCommand } from './commands/lab.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { pkiCommand } from './commands/pki.ts';
@@ -15,7 +16,7 @@ import { botCommand, startCommand, workerCommand } from './commands/start.ts';
 
 export type { Output } from './command.ts';
 
-export const COMMANDS: readonly Command[] = [startCommand, botCommand, workerCommand, labCommand, hostsCommand, psCommand, pkiCommand, provisionCommand, deployCommand, rmCommand, frontCommand, migrateCommand, recoverCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [startCommand, botCommand, workerCommand, labCommand, envCommand, hostsCommand, psCommand, pkiCommand, provisionCommand, deployCommand, rmCommand, frontCommand, migrateCommand, recoverCommand, benchCommand];
 
 export const USAGE = [
   'ferry: live-migrate runc containers between hosts with CRIU',
