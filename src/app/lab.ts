@@ -19,9 +19,25 @@ export async function ensureLab(config: FerryConfig, say: Say, opts: { hosts?: n
   return file;
 }
 
-/** Deploys one of Ferry's built-in workloads (playbooks/workload.yml) on a host; Ansible's output goes to the tool log (util/run-local.ts). */
-export async function deployWorkload(hosts: HostsFile, host: string, vars: Record<string, string | number | boolean>): Promise<void> {
-  await runPlaybook('workload.yml', hosts.inventoryFile, { limit: host, extraVars: vars });
+/**
+ * Deploys one of Ferry's built-in workloads (playbooks/workload.yml) on a host; Ansible's output
+ * goes to the tool log (util/run-local.ts). Returns the playbook's summary line (started or kept,
+ * pid, address), which the user should see even without --verbose.
+ */
+export async function deployWorkload(hosts: HostsFile, host: string, vars: Record<string, string | number | boolean>): Promise<string | null> {
+  const r = await runPlaybook('workload.yml', hosts.inventoryFile, { limit: host, extraVars: vars });
+  return workloadSummary(r.output);
+}
+
+/** The Summary task's message in ansible-playbook's default output (pure): `"msg": "<json string>"`. */
+export function workloadSummary(output: string): string | null {
+  const m = /"msg": ("(?:web|kv) container (?:[^"\\]|\\.)*")/.exec(output);
+  if (!m) return null;
+  try {
+    return (JSON.parse(m[1]!) as string).trim();
+  } catch {
+    return null;
+  }
 }
 
 /** Every host a container exists on (running or not), asked of every host of the inventory. */

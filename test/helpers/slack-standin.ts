@@ -101,7 +101,15 @@ export class SlackStandIn {
     const body = Buffer.concat(chunks);
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname.startsWith('/upload/')) {
-      this.uploads.push({ filename: decodeURIComponent(url.pathname.slice(8)), bytes: body });
+      // Slack takes the file raw or as multipart/form-data (which @slack/web-api 7.x sends): keep the file's bytes.
+      let bytes = body;
+      const type = req.headers['content-type'] ?? '';
+      if (type.startsWith('multipart/form-data')) {
+        const form = await new Request('http://standin/', { method: 'POST', headers: { 'content-type': type }, body }).formData();
+        const file = [...form.values()].find((v) => typeof v !== 'string');
+        if (file && typeof file !== 'string') bytes = Buffer.from(await file.arrayBuffer());
+      }
+      this.uploads.push({ filename: decodeURIComponent(url.pathname.slice(8)), bytes });
       res.end('OK');
       return;
     }

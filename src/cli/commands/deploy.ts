@@ -191,7 +191,8 @@ async function deployBuiltin(workload: string, name: string, values: { on?: stri
       throw new FerryError(ErrorCode.ContainerExists, `${name} already exists on ${elsewhere.map((c) => `${c.host} (${c.status})`).join(', ')}: a container runs on one host only; migrate it, or remove it there first`);
     }
     say(`deploying the ${workload} container ${name} on ${on} (ansible-playbook workload.yml)`);
-    await deployWorkload(file, on, extraVars);
+    const summary = await deployWorkload(file, on, extraVars);
+    if (summary && !values.json) io.err(summary);
   });
   if (values.json) io.out(JSON.stringify({ container: name, workload, host: values.on }));
   else io.out(`${workload} container ${name} runs on ${values.on}`);
