@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, REPO_ROOT } from '../../src/config.ts';
@@ -114,4 +115,7 @@ export async function clearLab(names?: string[]): Promise<void> {
       await onHost(spec.name, ['find', '/var/lib/ferry/images', '/var/lib/ferry/journal', '-mindepth', '1', '-maxdepth', '1', '-exec', 'rm', '-rf', '{}', '+'], { allowFail: true });
     }
   }
+  // The CLI's own journal (localJournal): a record another suite left unfinished would otherwise be
+  // "recovered" by the next `ferry recover`, about containers this suite never made.
+  if (!names) await rm(path.join(config.labDir, 'journal'), { recursive: true, force: true });
 }
