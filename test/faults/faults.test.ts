@@ -24,7 +24,7 @@ import { keys, QUEUE_NAME, type JobProgress } from '../../src/queue/jobs.ts';
 import { MigrationQueue } from '../../src/queue/MigrationQueue.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
 import { clearLab, config, debris, deploy, ferry, httpText, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
-import { armDiskFull, cutLink, disarmDiskFull, dropSsh, fillDisk, killPageServer, linkUp, RestartableRedis, squatPort, WorkerProcess, type Fault } from './inject.ts';
+import { armDiskFull, cutLink, disarmDiskFull, dropSsh, fillDisk, killPageServer, linkUp, RestartableRedis, squatPort, testJobKey, WorkerProcess, type Fault } from './inject.ts';
 import { CI_CELLS, cellName, fullMatrix, type Cell } from './matrix.ts';
 import { Monitor, seeOnLabHost } from './monitor.ts';
 
@@ -116,7 +116,7 @@ describe.skipIf(why !== null)(`fault matrix (${FULL ? 'full' : 'CI subset'}: ${c
     const url = await redis.start();
     client = new Redis(url, { maxRetriesPerRequest: null });
     client.on('error', () => undefined);
-    queue = new MigrationQueue(client);
+    queue = new MigrationQueue(client, { jobKey: testJobKey() });
     events = new QueueEvents(QUEUE_NAME, { connection: client.duplicate({ maxRetriesPerRequest: null }) });
     events.on('error', () => undefined);
     await events.waitUntilReady();
@@ -248,6 +248,7 @@ describe.skipIf(why !== null)(`fault matrix (${FULL ? 'full' : 'CI subset'}: ${c
   async function waitForEnd(id: string, redisWiped: boolean, fired: () => boolean): Promise<void> {
     const deadline = Date.now() + 5 * 60_000;
     while (Date.now() < deadline) {
+      if (worker.exited) throw new Error(`the worker exited while migration ${id} ran:\n${worker.log.slice(-3000)}`);
       if (redisWiped) {
         // The job went with Redis: the hosts say when the migration is over (it was under way
         // when Redis restarted; its journal on the source is removed at its very end).

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +18,13 @@ export const PHASES = ['pre-copy', 'checkpoint', 'transfer', 'restore', 'health'
 export type FaultPhase = (typeof PHASES)[number];
 
 /** A worker process of Ferry's own (`ferry worker`), so that kill -9 kills exactly what it would in production. */
+/**
+ * The job key this test run's queue and its worker processes share (jobs are signed, and a
+ * standalone worker refuses to start without the key its bot uses).
+ */
+export const TEST_JOB_KEY = randomBytes(32).toString('hex');
+export const testJobKey = (): Buffer => Buffer.from(TEST_JOB_KEY, 'utf8');
+
 export class WorkerProcess {
   private proc?: ChildProcess;
   log = '';
@@ -25,11 +33,16 @@ export class WorkerProcess {
 
   start(): this {
     this.proc = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'ferry.js'), 'worker'], {
-      env: { ...process.env, REDIS_URL: this.redisUrl, FERRY_PROVISION: '0', FERRY_WORKER_CONCURRENCY: '1', FERRY_LOG_LEVEL: 'warn' },
+      env: { ...process.env, REDIS_URL: this.redisUrl, FERRY_JOB_KEY: TEST_JOB_KEY, FERRY_JOB_KEY_FILE: '', FERRY_PROVISION: '0', FERRY_WORKER_CONCURRENCY: '1', FERRY_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
     return this;
+  }
+
+  /** It ended by itself (not killed by the test): a worker that cannot start says why in its log. */
+  get exited(): boolean {
+    return this.proc !== undefined && this.proc.exitCode !== null;
   }
 
   get pid(): number | undefined {

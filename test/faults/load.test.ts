@@ -12,7 +12,7 @@ import { QUEUE_NAME } from '../../src/queue/jobs.ts';
 import { AlreadyMigratingError, MigrationQueue } from '../../src/queue/MigrationQueue.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
 import { clearLab, deploy, httpText, labUp, provision, runcState } from '../helpers/lab.ts';
-import { RestartableRedis, WorkerProcess } from './inject.ts';
+import { RestartableRedis, testJobKey, WorkerProcess } from './inject.ts';
 import { Monitor } from './monitor.ts';
 
 const why = labUnavailable();
@@ -37,7 +37,7 @@ describe.skipIf(why !== null)('20 migrations, 4 hosts, 4 containers, 2 workers',
     for (const [i, name] of CONTAINERS.entries()) await deploy(HOSTS[i]!, { workload: 'web', name, ballast_mib: 16, dirty_mib_per_s: 1, port: 8180 + i });
     const url = await redis.start();
     client = new Redis(url, { maxRetriesPerRequest: null });
-    queue = new MigrationQueue(client);
+    queue = new MigrationQueue(client, { jobKey: testJobKey() });
     events = new QueueEvents(QUEUE_NAME, { connection: client.duplicate({ maxRetriesPerRequest: null }) });
     await events.waitUntilReady();
     workers.push(new WorkerProcess(url).start(), new WorkerProcess(url).start());
@@ -52,7 +52,7 @@ describe.skipIf(why !== null)('20 migrations, 4 hosts, 4 containers, 2 workers',
     await clearLab(CONTAINERS);
   });
 
-  it('all complete, claims hold, and no container ever runs twice', async () => {
+  it('all complete, claims hold, and no container ever runs twice', { timeout: 20 * 60_000 }, async () => {
     const monitors = CONTAINERS.map((c) => new Monitor(HOSTS, c, 200).start());
     const where = new Map(CONTAINERS.map((c, i) => [c, HOSTS[i]!]));
     const instances = new Map<string, string>();
@@ -63,6 +63,15 @@ describe.skipIf(why !== null)('20 migrations, 4 hosts, 4 containers, 2 workers',
     const finished = new Map<string, (v: { ok: boolean; why: string }) => void>();
     events.on('completed', ({ jobId, returnvalue }) => finished.get(jobId)?.({ ok: true, why: JSON.stringify(returnvalue).slice(0, 200) }));
     events.on('failed', ({ jobId, failedReason }) => finished.get(jobId)?.({ ok: false, why: failedReason }));
+
+    // Fails the waits below when every worker has exited (one that cannot start says why in its log).
+    let watch: NodeJS.Timeout | undefined;
+    const gone = new Promise<never>((_, reject) => {
+      watch = setInterval(() => {
+        if (workers.every((w) => w.exited)) reject(new Error(`every worker exited:\n${workers.map((w) => w.log.slice(-1500)).join('\n---\n')}`));
+      }, 1000);
+    });
+    gone.catch(() => undefined);
 
     /** Moves a container one hop along the ring of hosts, as long as migrations remain. */
     async function hop(container: string): Promise<void> {
@@ -80,7 +89,7 @@ describe.skipIf(why !== null)('20 migrations, 4 hosts, 4 containers, 2 workers',
           if (e instanceof AlreadyMigratingError) refused++;
           else throw e;
         }
-        const r = await end;
+        const r = await Promise.race([end, gone]);
         expect(r.ok, `${id} (${container} ${from} → ${to}): ${r.why}`).toBe(true);
         const job = await queue.get(id);
         const outcome = (job?.returnvalue as { report?: { outcome: string } } | undefined)?.report?.outcome ?? 'unknown';
@@ -89,7 +98,7 @@ describe.skipIf(why !== null)('20 migrations, 4 hosts, 4 containers, 2 workers',
         where.set(container, to);
       }
     }
-    await Promise.all(CONTAINERS.map((c) => hop(c)));
+    await Promise.all(CONTAINERS.map((c) => hop(c))).finally(() => clearInterval(watch));
     expect(done).toHaveLength(TOTAL);
     expect(refused).toBe(TOTAL);
     for (const [i, m] of monitors.entries()) {
