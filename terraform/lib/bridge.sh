@@ -18,3 +18,8 @@ bridge_down() {
   ip link del "$br" 2>/dev/null || true
   ip route del unreachable "$subnet" metric 4096 2>/dev/null || true
 }
+
+# A two-cloud lab host's route argument, SUBNET,GATEWAY (e.g. 10.247.2.0/24,10.247.1.254).
+lab_route_check() {
+  [[ $1 =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2},[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || { say "bad route '$1' (want SUBNET,GATEWAY)"; exit 1; }
+}
