@@ -1,5 +1,5 @@
 import type { HostsFile } from '../hosts/inventory.ts';
-import { findHost } from '../hosts/inventory.ts';
+import { controllerAddressFor, findHost } from '../hosts/inventory.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { ErrorCode, FerryError } from '../errors.ts';
 import { socketOf } from './haproxy-commands.ts';
@@ -19,18 +19,21 @@ export function frontendPort(cfg: string): number {
 }
 
 export async function trafficFor(file: HostsFile, container: string, from: string, hold: HoldMode): Promise<{ sw: TrafficSwitch; front: RemoteHost; frontendPort: number } | undefined> {
-  const front = new RemoteHost(findHost(file, from));
+  const spec = findHost(file, from);
+  const front = new RemoteHost(spec);
   const has = (await front.exec(['test', '-S', socketOf(container)])).code === 0;
   if (!has) {
     front.dispose();
     if (hold === 'on') throw new FerryError(ErrorCode.PreflightFailed, `--hold needs HAProxy in front of ${container} on ${from} (run playbooks/haproxy.yml: ferry front ${container} --on ${from})`);
     return undefined;
   }
-  if (!file.controllerAddress && hold !== 'off') {
+  // The front reaches the controller on its own network (a two-cloud lab: its cloud's bridge).
+  const listen = controllerAddressFor(file, spec);
+  if (!listen && hold !== 'off') {
     front.dispose();
-    throw new FerryError(ErrorCode.ConfigInvalid, `the hosts file has no controllerAddress: the hold server must listen where ${from} can reach it`);
+    throw new FerryError(ErrorCode.ConfigInvalid, `the hosts file has no controllerAddress for ${from}: the hold server must listen where ${from} can reach it`);
   }
-  const sw = new TrafficSwitch({ container, front, hold: hold !== 'off', holdListen: file.controllerAddress, holdOptions: { deadlineMs: 60_000 } });
+  const sw = new TrafficSwitch({ container, front, hold: hold !== 'off', holdListen: listen, holdOptions: { deadlineMs: 60_000 } });
   const cfg = await front.exec(['cat', `/var/lib/ferry/haproxy/${container}.cfg`], { idempotent: true });
   return { sw, front, frontendPort: frontendPort(cfg.code === 0 ? cfg.stdout : '') };
 }
