@@ -3,7 +3,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, REPO_ROOT } from '../../src/config.ts';
 import { runPlaybook } from '../../src/infra/ansible.ts';
-import { Lab } from '../../src/infra/lab.ts';
+import { Lab, type TopologyName } from '../../src/infra/lab.ts';
+import type { LinkProfile } from '../../src/infra/link/profile.ts';
 import { findHost, loadHostsFile, type HostsFile } from '../../src/hosts/inventory.ts';
 import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
 
@@ -11,8 +12,9 @@ const pexec = promisify(execFile);
 
 export const config = loadConfig();
 
-export async function labUp(count = 2, provider = 'local'): Promise<HostsFile> {
-  return new Lab(config).up(count, provider);
+/** The lab as a suite needs it: flat unless a topology is named (a two-cloud lab left by another suite is taken down). */
+export async function labUp(count = 2, provider = 'local', topology: TopologyName = 'flat', link?: LinkProfile): Promise<HostsFile> {
+  return new Lab(config).up(count, provider, { topology, link });
 }
 
 export async function labDown(): Promise<void> {
