@@ -1,5 +1,5 @@
-# The lab bridge, shared by terraform/local/lab.sh and terraform/qemu/qemu-lab.sh (sourced; the
-# caller defines say()).
+# The lab bridges (and a two-cloud host's route check), shared by terraform/local/lab.sh and
+# terraform/qemu/qemu-lab.sh (sourced; the caller defines say()).
 
 bridge_up() {
   local br=$1 gw=$2 subnet=$3
@@ -8,6 +8,9 @@ bridge_up() {
     ip link add "$br" type bridge
   fi
   ip addr replace "$gw" dev "$br"
+  # The controller routes nothing for the lab, even where this machine forwards (ip_forward=1):
+  # a two-cloud lab's clouds must reach each other only through their gateways' tunnel.
+  echo 0 >"/proc/sys/net/ipv4/conf/$br/forwarding"
   ip link set "$br" up
   # Without a bridge the lab's packets would leave by the default route: make them fail instead.
   ip route replace unreachable "$subnet" metric 4096

@@ -221,7 +221,7 @@ gateway_check() {
   pid=$(ip netns pids "$ns" 2>/dev/null | head -n1 || true)
   [ -n "$pid" ] || { say "gateway $cloud: wireguard-go is not running in $ns"; return 1; }
   [ -S "/var/run/wireguard/$(wg_if "$cloud").sock" ] || { say "gateway $cloud: no WireGuard control socket"; return 1; }
-  in_ns "$ns" ip -o link show "$(wg_if "$cloud")" 2>/dev/null | grep -q 'UP' || { say "gateway $cloud: $(wg_if "$cloud") is down"; return 1; }
+  in_ns "$ns" ip -o link show "$(wg_if "$cloud")" 2>/dev/null | grep -Eq '[<,]UP[,>]' || { say "gateway $cloud: $(wg_if "$cloud") is down"; return 1; }
   return 0
 }
 
