@@ -74,7 +74,9 @@ cache_key() {
     mirrors
     packages "$kind"
     common_opts
-    sha256sum "$HERE/scripts/build-rootfs.sh"
+    # from stdin: sha256sum FILE would print the checkout's path too, and every clone or worktree
+    # would then have keys of its own (and delete the others' tarballs)
+    sha256sum <"$HERE/scripts/build-rootfs.sh"
     # names, modes and contents of the files copied into the rootfs, and of its hook
     local -a files
     mapfile -d '' -t files < <(cd "$WL" && find "$(overlay_of "$kind")" hooks/lib.sh "hooks/customize-$kind.sh" -type f -print0 | sort -z)

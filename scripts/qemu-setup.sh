@@ -125,7 +125,7 @@ exec switch_root /newroot "$init"
 INIT
 
 # The load order comes from this kernel's modules.dep (modprobe --show-depends): it changes between
-# kernel builds (6.1.0-56's virtio needs virtio_ring first, unlike the order ENVIRONMENT.md lists).
+# kernel builds (6.1.0-56's virtio needs virtio_ring first, unlike the order an earlier build needed).
 order=(); modfile=()
 for m in "${INITRD_MODULES[@]}"; do
   deps=$(modprobe -d "$tree" -S "$kver" --show-depends "$m" 2>&1) || die "module $m is not in kernel $kver: $deps"

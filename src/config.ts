@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, FerryError } from './errors.ts';
+import { checkSecret, redisUrlFromEnv, secretFromEnv } from './util/env-secrets.ts';
 
 /** Repository root: playbooks/ and terraform/ are found relative to it. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,7 +32,10 @@ export interface FerryConfig {
   healthTimeoutS: number;
   /** Directory for benchmark output. @defaultValue .bench (FERRY_BENCH_DIR) */
   benchDir: string;
-  /** Redis for the queue; unset means `ferry start` runs its own on loopback. (REDIS_URL) */
+  /**
+   * Redis for the queue; unset means `ferry start` runs its own on loopback. (REDIS_URL or REDIS_URL_FILE,
+   * with the password of REDIS_PASSWORD or REDIS_PASSWORD_FILE put in when given)
+   */
   redisUrl?: string;
   /** Migrations one worker runs at once. @defaultValue 2 (FERRY_WORKER_CONCURRENCY) */
   workerConcurrency: number;
@@ -40,23 +46,40 @@ export interface FerryConfig {
   /** Policy file (who may request and approve). Required with Slack; the console has a default. (FERRY_POLICY_FILE) */
   policyFile?: string;
   slack: {
-    /** xoxb-… (SLACK_BOT_TOKEN); with none, `ferry start` opens the console chat. */
+    /** xoxb-… (SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_FILE); with none, `ferry start` opens the console chat. */
     botToken?: string;
-    /** HTTP mode (SLACK_SIGNING_SECRET). */
+    /** HTTP mode (SLACK_SIGNING_SECRET or SLACK_SIGNING_SECRET_FILE). */
     signingSecret?: string;
-    /** Socket Mode (SLACK_APP_TOKEN, xapp-…). */
+    /** Socket Mode (SLACK_APP_TOKEN or SLACK_APP_TOKEN_FILE, xapp-…). */
     appToken?: string;
     /** Web API base URL (SLACK_API_URL); for a local stand-in in tests. */
     apiUrl?: string;
     /** HTTP receiver port. @defaultValue 3000 (FERRY_HTTP_PORT) */
     port: number;
   };
-  /** Port of the worker's /healthz (FERRY_HEALTH_PORT); none when unset. */
+  /** Port of the worker's /healthz and /metrics (FERRY_HEALTH_PORT); none when unset. */
   workerHealthPort?: number;
+  /** Address the worker's /healthz and /metrics listen on (FERRY_HEALTH_HOST). @defaultValue every address */
+  workerHealthHost?: string;
   /** Download and build cache (CRIU source, the qemu lab's kernel). @defaultValue /var/cache/ferry (FERRY_CACHE_DIR) */
   cacheDir: string;
   /** Memory of each qemu-lab VM, in MiB. @defaultValue 1536 (FERRY_QEMU_MEMORY_MB) */
   qemuMemoryMb: number;
+  /**
+   * The environment's PKI on the controller: the CA (its key never leaves here) and each host's
+   * certificate and key, which provision copies to the hosts. @defaultValue `<labDir>/pki` (FERRY_PKI_DIR)
+   */
+  pkiDir: string;
+  /** CRIU's page and lazy-pages servers over TLS with per-host certificates. @defaultValue true (FERRY_CRIU_TLS=0 turns it off) */
+  criuTls: boolean;
+  /** Page ports opened only to the peer, only while a migration runs (nftables on each host). @defaultValue true (FERRY_PAGE_FIREWALL=0 turns it off) */
+  pageFirewall: boolean;
+  /**
+   * The HMAC key jobs are signed with (bot) and checked with (worker), from FERRY_JOB_KEY_FILE or
+   * FERRY_JOB_KEY; at least 32 bytes. Unset, a process that runs both bot and worker uses a random
+   * key of its own, and a standalone bot or worker refuses to start. @defaultValue none
+   */
+  jobKey?: Buffer;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
@@ -79,22 +102,76 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     commandTimeoutS: positiveInt('FERRY_COMMAND_TIMEOUT_S', env.FERRY_COMMAND_TIMEOUT_S, 600),
     healthTimeoutS: positiveInt('FERRY_HEALTH_TIMEOUT_S', env.FERRY_HEALTH_TIMEOUT_S, 60),
     benchDir: path.resolve(env.FERRY_BENCH_DIR ?? path.join(REPO_ROOT, '.bench')),
-    redisUrl: nonEmpty(env.REDIS_URL),
+    redisUrl: redisUrlFromEnv(env),
     workerConcurrency: positiveInt('FERRY_WORKER_CONCURRENCY', env.FERRY_WORKER_CONCURRENCY, 2),
     provisionBeforeMigrate: env.FERRY_PROVISION !== '0',
     hookTimeoutS: positiveInt('FERRY_HOOK_TIMEOUT_S', env.FERRY_HOOK_TIMEOUT_S, 600),
     policyFile: nonEmpty(env.FERRY_POLICY_FILE),
     slack: {
-      botToken: nonEmpty(env.SLACK_BOT_TOKEN),
-      signingSecret: nonEmpty(env.SLACK_SIGNING_SECRET),
-      appToken: nonEmpty(env.SLACK_APP_TOKEN),
+      botToken: checkSecret('SLACK_BOT_TOKEN', secretFromEnv(env, 'SLACK_BOT_TOKEN'), (v) => v.startsWith('xoxb-'), "a bot token (xoxb-…, the Slack app's OAuth & Permissions page)"),
+      signingSecret: checkSecret('SLACK_SIGNING_SECRET', secretFromEnv(env, 'SLACK_SIGNING_SECRET'), () => true, "the app's signing secret (Basic Information page)"),
+      appToken: checkSecret('SLACK_APP_TOKEN', secretFromEnv(env, 'SLACK_APP_TOKEN'), (v) => v.startsWith('xapp-'), 'an app-level token (xapp-…, with the connections:write scope)'),
       apiUrl: nonEmpty(env.SLACK_API_URL),
       port: positiveInt('FERRY_HTTP_PORT', env.FERRY_HTTP_PORT, 3000),
     },
     workerHealthPort: env.FERRY_HEALTH_PORT ? positiveInt('FERRY_HEALTH_PORT', env.FERRY_HEALTH_PORT, 3001) : undefined,
+    workerHealthHost: ipAddress('FERRY_HEALTH_HOST', env.FERRY_HEALTH_HOST),
     cacheDir: absolute('FERRY_CACHE_DIR', env.FERRY_CACHE_DIR ?? '/var/cache/ferry'),
     qemuMemoryMb: positiveInt('FERRY_QEMU_MEMORY_MB', env.FERRY_QEMU_MEMORY_MB, 1536),
+    pkiDir: pkiDirOf(env),
+    criuTls: onOff('FERRY_CRIU_TLS', env.FERRY_CRIU_TLS, true),
+    pageFirewall: onOff('FERRY_PAGE_FIREWALL', env.FERRY_PAGE_FIREWALL, true),
+    jobKey: loadJobKey(env),
   };
+}
+
+/** The controller's PKI directory, as loadConfig decides it (Ansible's runner passes it on). */
+export function pkiDirOf(env: NodeJS.ProcessEnv = process.env): string {
+  const labDir = absolute('FERRY_LAB_DIR', env.FERRY_LAB_DIR ?? '/var/lib/ferry-lab');
+  return absolute('FERRY_PKI_DIR', env.FERRY_PKI_DIR?.trim() || path.join(labDir, 'pki'));
+}
+
+/** Shortest job key accepted: HMAC-SHA256's block of entropy. */
+export const JOB_KEY_MIN_BYTES = 32;
+
+/**
+ * The job-signing key: FERRY_JOB_KEY_FILE (an absolute path; its content, trailing newline
+ * removed) or FERRY_JOB_KEY (the text itself), never both; at least 32 bytes, e.g. from
+ * `openssl rand -hex 32`.
+ */
+export function loadJobKey(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const file = nonEmpty(env.FERRY_JOB_KEY_FILE);
+  const inline = nonEmpty(env.FERRY_JOB_KEY);
+  if (file && inline) throw new FerryError(ErrorCode.ConfigInvalid, 'set FERRY_JOB_KEY_FILE or FERRY_JOB_KEY, not both');
+  let key: Buffer;
+  let name: string;
+  if (file) {
+    name = 'FERRY_JOB_KEY_FILE';
+    absolute(name, file);
+    try {
+      key = readFileSync(file);
+    } catch (e) {
+      throw new FerryError(ErrorCode.ConfigInvalid, `FERRY_JOB_KEY_FILE='${file}' cannot be read: ${(e as Error).message}`);
+    }
+    // A file written by `echo` or an editor ends with a newline that is not part of the key.
+    while (key.length && (key.at(-1) === 0x0a || key.at(-1) === 0x0d)) key = key.subarray(0, -1);
+  } else if (inline) {
+    name = 'FERRY_JOB_KEY';
+    key = Buffer.from(inline, 'utf8');
+  } else {
+    return undefined;
+  }
+  if (key.length < JOB_KEY_MIN_BYTES) {
+    throw new FerryError(ErrorCode.ConfigInvalid, `${name} holds ${key.length} bytes; a job key needs at least ${JOB_KEY_MIN_BYTES} (make one with: openssl rand -hex 32)`);
+  }
+  return key;
+}
+
+function onOff(name: string, raw: string | undefined, dflt: boolean): boolean {
+  if (raw === undefined || raw === '') return dflt;
+  if (raw === '1') return true;
+  if (raw === '0') return false;
+  throw new FerryError(ErrorCode.ConfigInvalid, `${name}='${raw}' must be 0 or 1`);
 }
 
 /**
@@ -108,6 +185,12 @@ export function inventorySource(name: string, value: string, cwd?: string): stri
   }
   if (value.includes(',')) return value;
   return cwd === undefined ? absolute(name, value) : path.resolve(cwd, value);
+}
+
+function ipAddress(name: string, v: string | undefined): string | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  if (net.isIP(v.trim()) === 0) throw new FerryError(ErrorCode.ConfigInvalid, `${name}='${v}' must be an IP address (127.0.0.1 to answer only this machine)`);
+  return v.trim();
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -44,6 +44,14 @@ export enum ErrorCode {
   /** CRIU's page server or lazy-pages daemon could not start or ended badly. */
   CriuPageServerFailed = 'ferry_criu_page_server_failed',
   RedisUnavailable = 'ferry_redis_unavailable',
+  /** The chat platform could not say which user groups someone belongs to (Slack's `usergroups.list` failed). */
+  GroupsUnavailable = 'ferry_groups_unavailable',
+  /** The page-port firewall (nftables) could not be set on a host, or a peer has no IP address. */
+  FirewallFailed = 'ferry_firewall_failed',
+  /** The environment's PKI (CA, host certificates) could not be made, or a host lacks its files. */
+  PkiFailed = 'ferry_pki_failed',
+  /** A queued job without a valid signature (unsigned, altered, signed with another key, or too old): refused unrun. */
+  JobSignatureInvalid = 'ferry_job_signature_invalid',
   /** A broken invariant inside Ferry (a bug): the message says which. */
   Internal = 'ferry_internal',
   ChartFontMissing = 'ferry_chart_font_missing',
@@ -53,7 +61,7 @@ export enum ErrorCode {
   ImageInvalid = 'ferry_image_invalid',
   /** A bundle or rootfs given to deploy that is not usable (no config.json, root outside the bundle, no command). */
   BundleInvalid = 'ferry_bundle_invalid',
-  /** A program Ferry needs on the controller (skopeo, umoci, rsync) is not installed. */
+  /** A program Ferry needs on the controller (terraform, ansible-playbook, skopeo, umoci, rsync, …) is not installed. */
   ToolMissing = 'ferry_tool_missing',
   /** Copying or starting a container on its host failed. */
   DeployFailed = 'ferry_deploy_failed',
@@ -63,7 +71,7 @@ export enum ErrorCode {
   RefusedBindMount = 'ferry_refused_bind_mount',
   /** A device node or open device file beyond the default set (/dev/null, zero, full, random, urandom, tty, pts). */
   RefusedDevice = 'ferry_refused_device',
-  /** A user namespace, or a namespace joined by path: external to the container, CRIU cannot recreate it elsewhere. */
+  /** A user namespace that shifts ids, or a namespace joined by path: external to the container, CRIU cannot recreate it elsewhere. */
   RefusedNamespace = 'ferry_refused_namespace',
   /** A process holds an io_uring instance, which CRIU cannot dump. */
   RefusedIoUring = 'ferry_refused_io_uring',
@@ -176,6 +184,10 @@ export const ERROR_HINTS: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.RollbackFailed]: "run 'ferry recover': it finishes or undoes what a failed migration left",
   [ErrorCode.HookFailed]: "nothing was frozen: fix what the hook's playbook reports (its output is above), then ask again",
   [ErrorCode.RedisUnavailable]: 'check REDIS_URL and that Redis is up',
+  [ErrorCode.GroupsUnavailable]: "check the Slack app's usergroups:read scope and Slack's status, then try again",
+  [ErrorCode.FirewallFailed]: "run 'ferry provision' (it installs nftables), and give hosts IP addresses",
+  [ErrorCode.PkiFailed]: "run 'ferry pki' and 'ferry provision': they make and install the certificates",
+  [ErrorCode.JobSignatureInvalid]: 'give the bot and every worker the same FERRY_JOB_KEY_FILE (or FERRY_JOB_KEY); a job that fails anyway was not made by the bot',
   [ErrorCode.Internal]: 'this is a bug in Ferry: please report it with the log',
   [ErrorCode.LinkUnsupported]: "pick a profile the lab can emulate (a rate alone: --link 0,200), or the two-cloud lab",
   [ErrorCode.LinkShapingFailed]: "'ferry bench --unshape' removes whatever shaping is left on the lab's hosts",

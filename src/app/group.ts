@@ -11,13 +11,12 @@ import { newMigrationId, type MigrationRequest } from '../migrate/request.ts';
 import type { TrafficHooks } from '../migrate/traffic-hooks.ts';
 import { trafficFor, type HoldMode } from '../traffic/detect.ts';
 import { validateName } from '../util/names.ts';
+import { GROUP_ANNOTATION, GROUP_ORDER_ANNOTATION } from '../workloads/group.ts';
 import { loadHosts } from './hosts.ts';
 import { localJournal } from './migrate.ts';
 import type { JournalStore } from '../migrate/journal/stores.ts';
 
-/** The annotations that make containers one group, set by deploy (`ferry deploy wordpress`, `--group`). */
-export const GROUP_ANNOTATION = 'org.ferry.group';
-export const ORDER_ANNOTATION = 'org.ferry.group.order';
+// The annotations that make containers one group are deploy's (src/workloads/group.ts).
 
 export interface GroupMember {
   name: string;
@@ -29,7 +28,7 @@ export interface GroupMember {
 export function membersOf(group: string, configs: { name: string; config: { annotations?: Record<string, string> } }[]): GroupMember[] {
   return configs
     .filter((c) => c.config.annotations?.[GROUP_ANNOTATION] === group)
-    .map((c) => ({ name: c.name, order: Number(c.config.annotations?.[ORDER_ANNOTATION] ?? '0') || 0 }))
+    .map((c) => ({ name: c.name, order: Number(c.config.annotations?.[GROUP_ORDER_ANNOTATION] ?? '0') || 0 }))
     .sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
 }
 

@@ -4,6 +4,7 @@ import type { HostsFile } from '../hosts/inventory.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { runPlaybook } from '../infra/ansible.ts';
 import { Lab } from '../infra/lab.ts';
+import { ensureHostsPki } from '../infra/pki.ts';
 import type { Say } from '../infra/providers/provider.ts';
 
 export const DEMO_CONTAINER = 'web1';
@@ -11,14 +12,32 @@ export const DEMO_CONTAINER = 'web1';
 /** The lab, up and provisioned: what `start`, the benchmark and the tests stand on. */
 export async function ensureLab(config: FerryConfig, say: Say, opts: { hosts?: number; provider?: string } = {}): Promise<HostsFile> {
   const file = await new Lab(config, say).up(opts.hosts ?? 2, opts.provider ?? 'local');
+  // The environment's CA and each host's certificate (CRIU's TLS): provision.yml installs them.
+  await ensureHostsPki(config.pkiDir, file);
   say('provisioning the lab hosts (ansible)');
   await runPlaybook('provision.yml', file.inventoryFile);
   return file;
 }
 
-/** Deploys one of Ferry's built-in workloads (playbooks/workload.yml) on a host. */
-export async function deployWorkload(hosts: HostsFile, host: string, vars: Record<string, string | number | boolean>, say?: Say): Promise<void> {
-  await runPlaybook('workload.yml', hosts.inventoryFile, { limit: host, extraVars: vars, onLine: say });
+/**
+ * Deploys one of Ferry's built-in workloads (playbooks/workload.yml) on a host; Ansible's output
+ * goes to the tool log (util/run-local.ts). Returns the playbook's summary line (started or kept,
+ * pid, address), which the user should see even without --verbose.
+ */
+export async function deployWorkload(hosts: HostsFile, host: string, vars: Record<string, string | number | boolean>): Promise<string | null> {
+  const r = await runPlaybook('workload.yml', hosts.inventoryFile, { limit: host, extraVars: vars });
+  return workloadSummary(r.output);
+}
+
+/** The Summary task's message in ansible-playbook's default output (pure): `"msg": "<json string>"`. */
+export function workloadSummary(output: string): string | null {
+  const m = /"msg": ("(?:web|kv) container (?:[^"\\]|\\.)*")/.exec(output);
+  if (!m) return null;
+  try {
+    return (JSON.parse(m[1]!) as string).trim();
+  } catch {
+    return null;
+  }
 }
 
 /** Every host a container exists on (running or not), asked of every host of the inventory. */

@@ -6,6 +6,7 @@ import { bundleDir } from '../hosts/paths.ts';
 import type { RemoteHost } from '../hosts/RemoteHost.ts';
 import { healthSpecFromConfig } from '../migrate/health.ts';
 import { runPlaybook } from '../infra/ansible.ts';
+import { ensureHostsPki } from '../infra/pki.ts';
 import { MigrationEvents } from '../migrate/events.ts';
 import { MigrationEngine } from '../migrate/MigrationEngine.ts';
 import { FileJournalStore, type JournalStore } from '../migrate/journal/stores.ts';
@@ -90,6 +91,7 @@ async function migrateOnce(req: MigrationRequest, run: MigrationRun): Promise<Mi
   if (run.provision ?? config.provisionBeforeMigrate) {
     step({ step: 'provision', state: 'start' });
     if (run.signal?.aborted) throw new FerryError(ErrorCode.Cancelled, `migration ${req.id} cancelled before it started`);
+    await ensureHostsPki(config.pkiDir, hosts);
     const r = await runPlaybook('provision.yml', hosts.inventoryFile, { limit: `${req.from},${req.to}`, cancelSignal: run.signal }).catch((e: unknown) => {
       throw new FerryError(ErrorCode.ProvisionFailed, `provisioning ${req.from} and ${req.to} failed before anything was frozen: ${(e as Error).message}`, { original: e });
     });

@@ -7,8 +7,7 @@ import { recoveredKey } from '../queue/recovery.ts';
 import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
 import type { MigrationQueue } from '../queue/MigrationQueue.ts';
 import type { ChatTransport } from './ChatTransport.ts';
-import { esc } from './core/mrkdwn.ts';
-import { failure, hookReply, note, phaseReply, statusMessage, summary } from './core/render.ts';
+import { dryRunReport, failure, hookReply, note, phaseReply, provisionReply, statusMessage, summary } from './core/render.ts';
 import { applyEvent, queuedStatus, reportStatus, type StatusView } from './core/status.ts';
 
 /**
@@ -94,7 +93,7 @@ export class ProgressRelay {
     } else if (p.state === 'start') {
       st = { ...st, status: 'running', note: p.step === 'provision' ? 'provisioning the hosts (Terraform, Ansible)' : st.note };
     } else if (p.step === 'provision') {
-      reply = `Provisioned ${s.data.from} and ${s.data.to}: ${p.detail ?? 'done'}`;
+      reply = provisionReply(s.data.from, s.data.to, p.detail);
     }
     this.states.set(jobId, st);
     if (!(await this.claim(jobId, `p${p.seq}`))) return;
@@ -107,12 +106,8 @@ export class ProgressRelay {
     if (!s || !(await this.claim(jobId, 'end'))) return;
     const thread = s.data.thread;
     if (result.dryRun) {
-      const lines = [`*Dry run* for ${s.data.container}: would ${result.plan}.`, `Why: ${result.reason}`];
-      for (const [h, r] of Object.entries(result.provisionCheck)) lines.push(`Provision check on ${h}: ${r.changed} change(s), ${r.failed} failure(s)`);
-      if (result.blockers.length) lines.push(`Methods these hosts cannot run: ${result.blockers.join('; ')}`);
-      if (result.hooks?.length) lines.push(`Hooks that would run: ${esc(result.hooks.join(', '))}`);
       await this.publish(jobId, s.data, { ...s.st, status: 'done', note: 'dry run: nothing was frozen' });
-      if (thread) await this.transport.post(thread.channel, note(lines.join('\n')), thread.statusTs);
+      if (thread) await this.transport.post(thread.channel, dryRunReport(s.data.container, result), thread.statusTs);
       return;
     }
     const st = reportStatus(s.st, result.report);
@@ -150,6 +145,11 @@ export class ProgressRelay {
     const recovered = await this.redis.get(recoveredKey(jobId)).then((v) => (v ? (JSON.parse(v) as RecoveryReport) : null)).catch(() => null);
     if (recovered && recovered.outcome !== 'skipped') return this.onRecovered(jobId, s, recovered);
     const err = decodeError(reason);
+    // A forged or altered job names a thread of its choosing: never post there.
+    if (err.code === ErrorCode.JobSignatureInvalid) {
+      this.log.warn({ job: jobId, err: err.message }, 'refused job: not posting to the thread it names');
+      return;
+    }
     const cancelled = err.code === ErrorCode.Cancelled;
     const st: StatusView = { ...s.st, status: cancelled ? 'cancelled' : 'failed', error: err.message };
     await this.publish(jobId, s.data, st);

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import { Redis } from 'ioredis';
 import type { Worker } from 'bullmq';
 import type { FerryConfig } from '../config.ts';
@@ -8,6 +7,9 @@ import { MigrationQueue } from '../queue/MigrationQueue.ts';
 import { createMigrationWorker } from '../queue/MigrationWorker.ts';
 import { startRecovery } from '../queue/recovery.ts';
 import { startLocalRedis, type LocalRedis } from '../queue/local-redis.ts';
+import { redisCheck, workerCheck, type HealthCheck } from '../queue/health.ts';
+import { ferryMetrics } from '../queue/metrics.ts';
+import type { OpsEndpoints } from '../queue/ops-http.ts';
 import { ChatService } from './ChatService.ts';
 import type { ChatTransport } from './ChatTransport.ts';
 import type { Policy } from './core/policy.ts';
@@ -20,6 +22,8 @@ export interface Runtime {
   relay: ProgressRelay;
   service: ChatService;
   worker?: Worker;
+  /** What /healthz (Redis, and the worker when there is one) and /metrics answer from. */
+  ops: OpsEndpoints;
   /** Waits until no migration is queued or running and every result has reached the chat. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -40,9 +44,14 @@ export async function startRuntime(config: FerryConfig, transport: ChatTransport
   const relay = new ProgressRelay(redis, queue, transport, log.child({ part: 'relay' }));
   await relay.start();
   const service = new ChatService({ redis, queue, policy, transport, hosts: () => loadHosts(config), log: log.child({ part: 'chat' }) });
+  // Approval requests that run out get their message marked expired (whichever replica sweeps first).
+  const sweep = service.startExpirySweep();
   const worker = opts.worker ? createMigrationWorker(redis, config, { concurrency: config.workerConcurrency, provision: config.provisionBeforeMigrate }) : undefined;
   // A worker first finishes or undoes what dead processes left (see queue/recovery.ts).
   const recovery = opts.worker ? startRecovery(redis, config) : undefined;
+  const redisHealth = redisCheck(redis);
+  const checks: HealthCheck[] = [redisHealth, ...(worker ? [workerCheck(worker)] : [])];
+  const ops: OpsEndpoints = { checks, metrics: ferryMetrics(), queue: queue.queue };
   const idle = async () => {
     for (;;) {
       const counts = await queue.queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
@@ -60,8 +69,11 @@ export async function startRuntime(config: FerryConfig, transport: ChatTransport
     relay,
     service,
     worker,
+    ops,
     idle,
     close: async () => {
+      redisHealth.close();
+      sweep.stop();
       recovery?.stop();
       await worker?.close();
       await relay.stop();
@@ -72,10 +84,3 @@ export async function startRuntime(config: FerryConfig, transport: ChatTransport
   };
 }
 
-/** A /healthz endpoint for the worker process (compose health checks). */
-export function healthServer(port: number, ok: () => boolean): http.Server {
-  return http.createServer((req, res) => {
-    if (req.url === '/healthz') res.writeHead(ok() ? 200 : 503).end(ok() ? 'ok' : 'not ready');
-    else res.writeHead(404).end();
-  }).listen(port);
-}

@@ -4,7 +4,10 @@ import { ErrorCode, FerryError, errorMessage } from '../errors.ts';
 export interface Output {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** stdout is a terminal. */
   isTTY: boolean;
+  /** stderr, when it is a terminal: progress is redrawn in place there (raw writes, its width). */
+  errTTY?: { write(s: string): void; columns: number };
 }
 
 /** One `ferry` subcommand: its help is its own, and `ferry CMD --help` prints it. */

@@ -5,15 +5,18 @@ import { ErrorCode, errorHint, isFerryError, toFerryError } from '../errors.ts';
 import { helpText, type Command, type Output } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
 import { hostsCommand, psCommand } from './commands/hosts.ts';
+import { envCommand } from './commands/env.ts';
 import { labCommand } from './commands/lab.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { pkiCommand } from './commands/pki.ts';
 import { recoverCommand } from './commands/recover.ts';
-import { deployCommand, frontCommand, provisionCommand } from './commands/provision.ts';
+import { deployCommand, rmCommand } from './commands/deploy.ts';
+import { frontCommand, provisionCommand } from './commands/provision.ts';
 import { botCommand, startCommand, workerCommand } from './commands/start.ts';
 
 export type { Output } from './command.ts';
 
-export const COMMANDS: readonly Command[] = [startCommand, botCommand, workerCommand, labCommand, hostsCommand, psCommand, provisionCommand, deployCommand, frontCommand, migrateCommand, recoverCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [startCommand, botCommand, workerCommand, labCommand, envCommand, hostsCommand, psCommand, pkiCommand, provisionCommand, deployCommand, rmCommand, frontCommand, migrateCommand, recoverCommand, benchCommand];
 
 export const USAGE = [
   'ferry: live-migrate runc containers between hosts with CRIU',
@@ -61,6 +64,8 @@ export async function main(argv: string[], io: Output = stdio()): Promise<number
     io.err(`ferry: ${err.message} [${err.code}]`);
     const hint = isFerryError(e) ? errorHint(err.code) : undefined;
     if (hint && !USAGE_CODES.has(err.code)) io.err(`ferry: ${hint}`);
+    const log = err.details?.logFile;
+    if (typeof log === 'string') io.err(`ferry: Terraform's and Ansible's full output: ${log}`);
     return USAGE_CODES.has(err.code) ? 2 : 1;
   }
 }
@@ -70,5 +75,6 @@ function stdio(): Output {
     out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
     err: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
     isTTY: Boolean(process.stdout.isTTY),
+    errTTY: process.stderr.isTTY ? { write: (s) => void process.stderr.write(s), get columns() { return process.stderr.columns || 80; } } : undefined,
   };
 }

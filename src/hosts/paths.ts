@@ -1,4 +1,4 @@
-/** Fixed paths every Ferry host has (see DESIGN.md, "Hosts"). */
+/** Fixed paths every Ferry host has (README.md, "The qemu lab": "Every host, lab or real, looks the same"). */
 export const HOST_PATHS = {
   containers: '/var/lib/ferry/containers',
   images: '/var/lib/ferry/images',

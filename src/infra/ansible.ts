@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { REPO_ROOT } from '../config.ts';
+import { REPO_ROOT, pkiDirOf } from '../config.ts';
 import { ErrorCode, FerryError, isFerryError } from '../errors.ts';
 import { runLocal, type LocalRunOptions } from '../util/run-local.ts';
 
@@ -61,10 +61,11 @@ export async function runPlaybook(playbook: string, inventory: string, opts: Pla
     opts.onLine?.(line);
   };
   try {
-    const r = await runLocal('ansible-playbook', args, { ...opts, timeoutMs, onLine, env: { ...PLAYBOOK_ENV, ...opts.env } });
+    const r = await runLocal('ansible-playbook', args, { ...opts, timeoutMs, onLine, env: { ...playbookEnv(), ...opts.env } });
     return { recap: parseRecap(r.stdout), output: r.stdout };
   } catch (e) {
-    if (!isFerryError(e) || e.code === ErrorCode.Cancelled) throw e;
+    // A missing ansible-playbook says so itself (runLocal): there is no playbook output to add.
+    if (!isFerryError(e) || e.code === ErrorCode.Cancelled || e.code === ErrorCode.ToolMissing) throw e;
     const details = { ...e.details, playbook: file, tail: [...tail] };
     const what = e.code === ErrorCode.CommandTimedOut ? `timed out after ${fmtMs(timeoutMs)}` : `failed (exit ${String(e.details?.code ?? '?')})`;
     throw new FerryError(e.code, `ansible-playbook ${file} ${what}${tail.length ? `:\n${tail.join('\n')}` : ''}`, { original: e, details });
@@ -110,6 +111,11 @@ const PLAYBOOK_ENV: Record<string, string> = {
   // Output is streamed line by line (hooks' output goes to chat as it comes).
   PYTHONUNBUFFERED: '1',
 };
+
+/** The environment of every playbook run: PLAYBOOK_ENV, and where provision.yml finds the certificates (src/infra/pki.ts). */
+function playbookEnv(): Record<string, string> {
+  return { ...PLAYBOOK_ENV, FERRY_PKI_DIR: pkiDirOf(process.env) };
+}
 
 function fmtMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;

@@ -39,22 +39,22 @@ export class Terraform {
     await this.tf(['init', '-input=false', '-no-color'], opts);
   }
 
-  async apply(vars: Record<string, string>, extra: { replace?: string[] } & LocalRunOptions = {}): Promise<void> {
+  async apply(vars: Vars, extra: { replace?: string[] } & LocalRunOptions = {}): Promise<void> {
     const args = ['apply', '-auto-approve', '-input=false', '-no-color', `-state=${this.statePath}`, ...varArgs(vars)];
     for (const r of extra.replace ?? []) args.push(`-replace=${r}`);
     await this.tf(args, extra);
   }
 
   /** Returns true when the plan has changes (detailed exit code 2). */
-  async plan(vars: Record<string, string>, opts: LocalRunOptions = {}): Promise<{ changes: boolean; text: string }> {
-    const r = await this.tf(['plan', '-input=false', '-no-color', '-detailed-exitcode', `-state=${this.statePath}`, ...varArgs(vars)], {
+  async plan(vars: Vars, opts: LocalRunOptions & { out?: string } = {}): Promise<{ changes: boolean; text: string }> {
+    const r = await this.tf(['plan', '-input=false', '-no-color', '-detailed-exitcode', `-state=${this.statePath}`, ...(opts.out ? [`-out=${opts.out}`] : []), ...varArgs(vars)], {
       ...opts,
       okCodes: [0, 2],
     });
     return { changes: r.code === 2, text: r.stdout };
   }
 
-  async destroy(vars: Record<string, string>, opts: LocalRunOptions = {}): Promise<void> {
+  async destroy(vars: Vars, opts: LocalRunOptions = {}): Promise<void> {
     await this.tf(['destroy', '-auto-approve', '-input=false', '-no-color', `-state=${this.statePath}`, ...varArgs(vars)], opts);
   }
 
@@ -69,6 +69,13 @@ export class Terraform {
   }
 }
 
-function varArgs(vars: Record<string, string>): string[] {
-  return Object.entries(vars).flatMap(([k, v]) => ['-var', `${k}=${v}`]);
+/**
+ * A module's variables: plain ones as `-var k=v`, or a JSON var-file (0600, written by the
+ * caller) for values that must not appear in the process list: private keys, credentials.
+ */
+export type Vars = Record<string, string> | { varFile: string };
+
+function varArgs(vars: Vars): string[] {
+  if ('varFile' in vars && typeof vars.varFile === 'string' && Object.keys(vars).length === 1) return [`-var-file=${vars.varFile}`];
+  return Object.entries(vars as Record<string, string>).flatMap(([k, v]) => ['-var', `${k}=${v}`]);
 }

@@ -9,7 +9,7 @@ import { logger } from '../log.ts';
 import { PhaseClock, type Phase } from './clock.ts';
 import { newContextPaths, type MigrationContext, type RoundReport } from './context.ts';
 import { MigrationEvents } from './events.ts';
-import { describeHealth, healthSpecFromConfig, waitHealthy, type HealthSpec } from './health.ts';
+import { describeHealth, healthSpecFromConfig, healthTarget, waitHealthy, type HealthSpec } from './health.ts';
 import { HostLink } from './HostLink.ts';
 import { containerState } from './host-state.ts';
 import { Journal } from './journal/Journal.ts';
@@ -47,6 +47,8 @@ export interface MoveOptions {
   journalStores?: JournalStore[];
   /** The group this container moves with (journaled, so recovery treats the group as one). */
   group?: { name: string; ids: string[] };
+  /** CRIU's page traffic over TLS. @defaultValue config.criuTls (FERRY_CRIU_TLS, on) */
+  tls?: boolean;
 }
 
 /**
@@ -197,7 +199,21 @@ export class Move {
     const link = await HostLink.open(req.id, source, target).catch((e) => {
       throw new FerryError(ErrorCode.PreflightFailed, `could not set up the transfer link between ${source.name} and ${target.name}: ${errorMessage(e)}`, { original: e });
     });
-    const c: MigrationContext = { id: req.id, name: this.name, method: record.name, source, target, link, clock: this.clock, events: this.events, ...newContextPaths(req.id, this.name), pidFiles: [] };
+    const c: MigrationContext = {
+      id: req.id,
+      name: this.name,
+      method: record.name,
+      source,
+      target,
+      link,
+      clock: this.clock,
+      events: this.events,
+      ...newContextPaths(req.id, this.name),
+      pidFiles: [],
+      // Page traffic: CRIU's TLS and each page port opened to the peer only (FERRY_CRIU_TLS, FERRY_PAGE_FIREWALL).
+      tls: this.opts.tls ?? this.config.criuTls,
+      firewall: this.config.pageFirewall,
+    };
     this.ctx = c;
     await this.phase('prepare', async () => {
       for (const h of [source, target]) await h.run(['mkdir', '-p', `${c.dir}/img/final`, `${c.dir}/work`, HOST_PATHS.containers], { idempotent: true });
@@ -254,7 +270,7 @@ export class Move {
 
   async healthCheck(): Promise<void> {
     await this.phase('health', async () => {
-      const waited = await waitHealthy(this.target.spec.address, this.health, this.config.healthTimeoutS);
+      const waited = await waitHealthy(healthTarget(this.target, this.name), this.health, this.config.healthTimeoutS);
       if (waited === null) {
         throw new FerryError(ErrorCode.HealthCheckFailed, `${this.name} restored on ${this.target.name} but did not pass its health check (${describeHealth(this.health)}) within ${this.config.healthTimeoutS} s`);
       }

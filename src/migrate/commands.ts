@@ -3,6 +3,7 @@
  * unit-tested; the engine only sends these arrays over SSH.
  */
 import { HOST_PATHS } from '../hosts/paths.ts';
+import { criuConfigEnv, criuTlsFlags, type CriuTls } from './tls.ts';
 
 export interface Endpoint {
   address: string;
@@ -24,12 +25,18 @@ export interface CheckpointArgs {
   lazyPages?: Endpoint;
   /** File descriptor CRIU writes to when the lazy page server is ready. */
   statusFd?: number;
+  /**
+   * A CRIU configuration file for this checkpoint, holding its TLS options (`criuTlsConfig`:
+   * client role towards a page server, server role for lazy pages). runc has no TLS flags, so the
+   * file reaches runc's CRIU through `CRIU_CONFIG_FILE`. @defaultValue none: plain TCP
+   */
+  criuConfig?: string;
 }
 
 export function runcCheckpoint(a: CheckpointArgs): string[] {
   if (a.lazyPages && a.pageServer) throw new Error('lazy pages and a remote page server are exclusive');
   if (a.lazyPages && a.preDump) throw new Error('a pre-dump cannot be lazy');
-  const args = runc('checkpoint', '--image-path', a.imageDir, '--work-path', a.workDir);
+  const args = [...(a.criuConfig ? criuConfigEnv(a.criuConfig) : []), ...runc('checkpoint', '--image-path', a.imageDir, '--work-path', a.workDir)];
   if (a.preDump) args.push('--pre-dump');
   if (a.parentPath) args.push('--parent-path', a.parentPath);
   if (a.pageServer) args.push('--page-server', `${a.pageServer.address}:${a.pageServer.port}`);
@@ -51,7 +58,11 @@ export interface RestoreArgs {
   log: string;
 }
 
-/** Detached restore; the caller wraps it in the host's `detached` helper so no stdio is inherited. */
+/**
+ * Detached restore; the caller wraps it in the host's `detached` helper so no stdio is inherited.
+ * No TLS here even for lazy pages: the restoring CRIU reaches the lazy-pages daemon over a unix
+ * socket in the work directory; the daemon ({@link criuLazyPages}) is what connects to the source.
+ */
 export function runcRestore(a: RestoreArgs): string[] {
   const args = [HOST_PATHS.detached, 'runc', '--root', HOST_PATHS.runcRoot, '--log', a.log, 'restore', '--detach', '--image-path', a.imageDir, '--work-path', a.workDir, '--bundle', a.bundle, '--pid-file', a.pidFile];
   if (a.lazyPages) args.push('--lazy-pages');
@@ -64,11 +75,15 @@ export interface PageServerArgs {
   listen: Endpoint;
   pidFile: string;
   logFile: string;
+  /** This host's certificate files: the dump must present one of the same CA. @defaultValue none: plain TCP */
+  tls?: CriuTls;
 }
 
 /** A daemonized `criu page-server`: it returns once listening, and exits when the dump closes. */
 export function criuPageServer(a: PageServerArgs): string[] {
-  return ['criu', 'page-server', '--images-dir', a.imageDir, '--address', a.listen.address, '--port', String(a.listen.port), '--daemon', '--pidfile', a.pidFile, '-o', a.logFile, '-v4'];
+  const args = ['criu', 'page-server', '--images-dir', a.imageDir, '--address', a.listen.address, '--port', String(a.listen.port), '--daemon', '--pidfile', a.pidFile, '-o', a.logFile, '-v4'];
+  if (a.tls) args.push(...criuTlsFlags(a.tls, 'server'));
+  return args;
 }
 
 export interface LazyPagesArgs {
@@ -78,11 +93,15 @@ export interface LazyPagesArgs {
   source: Endpoint;
   pidFile: string;
   logFile: string;
+  /** This host's certificate files; the source's certificate must name `source.address`. @defaultValue none: plain TCP */
+  tls?: CriuTls;
 }
 
 /** The target-side daemon that serves page faults of the restored container from the source. */
 export function criuLazyPages(a: LazyPagesArgs): string[] {
-  return ['criu', 'lazy-pages', '--page-server', '--address', a.source.address, '--port', String(a.source.port), '--images-dir', a.imageDir, '--work-dir', a.workDir, '--daemon', '--pidfile', a.pidFile, '-o', a.logFile, '-v4'];
+  const args = ['criu', 'lazy-pages', '--page-server', '--address', a.source.address, '--port', String(a.source.port), '--images-dir', a.imageDir, '--work-dir', a.workDir, '--daemon', '--pidfile', a.pidFile, '-o', a.logFile, '-v4'];
+  if (a.tls) args.push(...criuTlsFlags(a.tls, 'client'));
+  return args;
 }
 
 export interface RsyncArgs {

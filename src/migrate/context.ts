@@ -7,6 +7,7 @@ import type { MigrationEvents } from './events.ts';
 import { peerAddressOf } from '../hosts/inventory.ts';
 import type { HostLink } from './HostLink.ts';
 import { parseDumpStats, type DumpStats } from './stats.ts';
+import { openPagePort, PAGE_GRANT_S, tlsOf, type WireSettings } from './wire.ts';
 
 export interface RoundReport {
   round: number;
@@ -15,8 +16,8 @@ export interface RoundReport {
   seconds: number;
 }
 
-/** Everything one migration's steps share. */
-export interface MigrationContext {
+/** Everything one migration's steps share (with how its page traffic is secured: {@link WireSettings}). */
+export interface MigrationContext extends WireSettings {
   id: string;
   name: string;
   /** The method's name (a registry key). */
@@ -59,18 +60,24 @@ export function randomPort(): number {
   return 27000 + Math.floor(Math.random() * 2000);
 }
 
-/** Starts a daemonized page server on the target; resolves once it listens. */
+/**
+ * Starts a daemonized page server on the target; resolves once it listens. With the firewall its
+ * port is opened to the source only, before it listens; with TLS it takes the source's dump only
+ * from a holder of a certificate of the environment's CA.
+ */
 export async function startPageServer(ctx: MigrationContext, imageDir: string, tag: string): Promise<Endpoint> {
   let lastErr = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     // Where the source reaches the target (across a tunnel between clouds), not the controller's way in.
     const listen = { address: peerAddressOf(ctx.target.spec), port: randomPort() };
     const pidFile = `${ctx.dir}/work/page-server-${tag}.pid`;
-    const r = await ctx.target.exec(criuPageServer({ imageDir, listen, pidFile, logFile: `${ctx.dir}/work/page-server-${tag}.log` }), { timeoutS: 60 });
+    const close = await openPagePort(ctx, 'target', listen.port, PAGE_GRANT_S);
+    const r = await ctx.target.exec(criuPageServer({ imageDir, listen, pidFile, logFile: `${ctx.dir}/work/page-server-${tag}.log`, tls: tlsOf(ctx, ctx.target) }), { timeoutS: 60 });
     if (r.code === 0) {
       ctx.pidFiles.push({ host: ctx.target, file: pidFile });
       return listen;
     }
+    await close().catch(() => undefined); // that port was not ours after all; the grant would expire anyway
     lastErr = (await ctx.target.exec(['tail', '-n', '3', `${ctx.dir}/work/page-server-${tag}.log`])).stdout.trim();
   }
   throw new FerryError(ErrorCode.CriuPageServerFailed, `could not start a CRIU page server on ${ctx.target.name}: ${lastErr}`, { details: { host: ctx.target.name } });

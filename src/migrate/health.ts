@@ -1,6 +1,8 @@
 import net from 'node:net';
 import shellQuote from 'shell-quote';
-import { ErrorCode, FerryError } from '../errors.ts';
+import { ErrorCode, FerryError, isFerryError } from '../errors.ts';
+import { HOST_PATHS } from '../hosts/paths.ts';
+import type { RemoteHost } from '../hosts/RemoteHost.ts';
 
 /** How to tell that a restored container serves again. */
 export type HealthSpec =
@@ -147,7 +149,7 @@ export async function probeOnce(address: string, spec: HealthSpec, timeoutMs = 1
     case 'tcp':
       return tcpExchange(address, spec.port, null, () => true, timeoutMs);
     case 'exec':
-      // Needs the container's host, not an address: src/workloads/health-exec.ts runs it.
+      // Needs the container's host, not an address: probeExec, or waitHealthy with a HealthTarget.
       throw new FerryError(ErrorCode.HealthCheckFailed, `an exec health check (${JSON.stringify(spec.argv)}) runs on the container's host through runc exec, not from an address: use probeExec`);
     case 'none':
       return true;
@@ -175,13 +177,76 @@ function tcpExchange(address: string, port: number, send: string | null, ok: (re
   });
 }
 
-/** Polls until healthy or the deadline; returns seconds waited, or null on timeout. */
-export async function waitHealthy(address: string, spec: HealthSpec, timeoutS: number, intervalMs = 20): Promise<number | null> {
+/**
+ * Where a health check runs. An address is enough for HTTP, Redis and TCP checks (they run from
+ * the controller); an exec check runs in the container on its host, so it needs `exec` too.
+ */
+export interface HealthTarget {
+  /** The container's host address (containers share their host's network namespace). */
+  address: string;
+  /** For exec checks: the host's session and the container's name. */
+  exec?: {
+    host: Pick<RemoteHost, 'exec'>;
+    name: string;
+    /** runc's state directory on the host. @defaultValue HOST_PATHS.runcRoot (/run/ferry/runc) */
+    runcRoot?: string;
+  };
+}
+
+/** The target of every check of container `name` on `host`: its address, and its host for exec checks. */
+export function healthTarget(host: Pick<RemoteHost, 'exec' | 'spec'>, name: string): HealthTarget {
+  return { address: host.spec.address, exec: { host, name } };
+}
+
+/** `runc exec` of an exec health check in a Ferry container. Pure. */
+export function execHealthArgv(name: string, argv: readonly string[], runcRoot: string = HOST_PATHS.runcRoot): string[] {
+  return ['runc', '--root', runcRoot, 'exec', name, ...argv];
+}
+
+export interface ProbeExecOptions {
+  /** Seconds before the check counts as failed. @defaultValue 10 */
+  timeoutS?: number;
+  /** runc's state directory on the host. @defaultValue HOST_PATHS.runcRoot (/run/ferry/runc) */
+  runcRoot?: string;
+}
+
+/**
+ * One exec health check: the command runs inside the container (runc exec over SSH) and passes
+ * when it exits 0; a command that outlives `timeoutS` fails. Run it only while the container is
+ * not being checkpointed: the exec'd process has SSH's pipes as stdio, which CRIU cannot dump.
+ */
+export async function probeExec(host: Pick<RemoteHost, 'exec'>, name: string, spec: Extract<HealthSpec, { kind: 'exec' }>, opts: ProbeExecOptions = {}): Promise<boolean> {
+  try {
+    const r = await host.exec(execHealthArgv(name, spec.argv, opts.runcRoot), { timeoutS: opts.timeoutS ?? 10 });
+    return r.code === 0;
+  } catch (e) {
+    if (isFerryError(e, ErrorCode.CommandTimedOut)) return false;
+    throw e;
+  }
+}
+
+/** Longest single exec check while polling: a hung command must not eat the whole wait. */
+const EXEC_ATTEMPT_S = 10;
+
+/**
+ * Polls until healthy or the deadline; returns seconds waited, or null on timeout. `at` is the
+ * container's host address, or a {@link HealthTarget}, which exec checks need (without one they
+ * are refused, as by {@link probeOnce}).
+ */
+export async function waitHealthy(at: string | HealthTarget, spec: HealthSpec, timeoutS: number, intervalMs = 20): Promise<number | null> {
+  const target = typeof at === 'string' ? { address: at } : at;
   const t0 = performance.now();
   const deadline = t0 + timeoutS * 1000;
   while (performance.now() < deadline) {
-    if (await probeOnce(address, spec)) return (performance.now() - t0) / 1000;
+    if (await attempt(target, spec, deadline)) return (performance.now() - t0) / 1000;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   return null;
+}
+
+function attempt(target: HealthTarget, spec: HealthSpec, deadline: number): Promise<boolean> {
+  if (spec.kind !== 'exec' || !target.exec) return probeOnce(target.address, spec);
+  const leftS = Math.ceil((deadline - performance.now()) / 1000);
+  const { host, name, runcRoot } = target.exec;
+  return probeExec(host, name, spec, { timeoutS: Math.min(EXEC_ATTEMPT_S, Math.max(1, leftS)), runcRoot });
 }

@@ -7,7 +7,8 @@ import { logger } from '../log.ts';
 import { newContextPaths } from './context.ts';
 import { removeContainer, umountUnder } from './debris.ts';
 import type { MigrationEvents } from './events.ts';
-import { describeHealth, healthSpecFromConfig, waitHealthy, type HealthSpec } from './health.ts';
+import { describeHealth, healthSpecFromConfig, healthTarget, waitHealthy, type HealthSpec } from './health.ts';
+import { revokeMigrationGrants } from './firewall-host.ts';
 import { HostLink } from './HostLink.ts';
 import { containerState } from './host-state.ts';
 import { JOBS, jobDir } from './job-run.ts';
@@ -67,6 +68,14 @@ export async function reconcile(rec: JournalRecord, mode: 'rollback' | 'recover'
         await new HostJob(d.source, jobDir(dir, JOBS.dump)).wait(d.config.commandTimeoutS);
         continue;
       }
+      case 'pause-target': {
+        say(decision.why);
+        const r = await d.target.exec(['runc', '--root', HOST_PATHS.runcRoot, 'pause', rec.container], { timeoutS: 60, idempotent: true });
+        if (r.code !== 0 && (await containerState(d.target, rec.container)) === 'running') {
+          throw new FerryError(ErrorCode.RollbackFailed, `could not freeze ${rec.container}'s copy on ${rec.to} (${r.stderr.trim()}): not releasing it on ${rec.from}, so it never runs twice`, { details: { host: rec.to } });
+        }
+        continue;
+      }
       case 'release-lazy-dump': {
         say(decision.why);
         await releaseLazyDump(d.source, dir, `${dir}/img/final`);
@@ -101,7 +110,7 @@ async function observe(rec: JournalRecord, d: ReconcileDeps, health: HealthSpec)
   const [source, target] = await Promise.all([containerState(d.source, rec.container), containerState(d.target, rec.container)]);
   const dump = await new HostJob(d.source, jobDir(dir, JOBS.dump)).status().catch(() => ({ state: 'unknown' as const }));
   // A restored copy gets a short grace to answer (it may have just come up).
-  const targetHealthy = target === 'running' ? (await waitHealthy(d.target.spec.address, health, 10)) !== null : null;
+  const targetHealthy = target === 'running' ? (await waitHealthy(healthTarget(d.target, rec.container), health, 10)) !== null : null;
   return { source, target, targetHealthy, dump };
 }
 
@@ -161,7 +170,7 @@ async function rollBack(rec: JournalRecord, d: ReconcileDeps, decision: Extract<
     }
     say(`${rec.container} restored on ${rec.from} from its images`);
   }
-  const ok = await waitHealthy(source.spec.address, health, d.config.healthTimeoutS);
+  const ok = await waitHealthy(healthTarget(source, rec.container), health, d.config.healthTimeoutS);
   if (ok === null) throw new FerryError(ErrorCode.RollbackFailed, `${rec.container} runs on ${rec.from} again but fails its health check (${describeHealth(health)})`, { details: { host: rec.from } });
   await d.traffic?.restore({ address: source.spec.address, port: portOf(health) }).catch((e) => say(`could not point traffic back at ${rec.from}: ${errorMessage(e)}`));
   const warnings = await cleanup(rec, d, 'rolled-back');
@@ -189,6 +198,8 @@ export async function cleanup(rec: Pick<JournalRecord, 'id' | 'container' | 'fro
     // Page servers, lazy-pages daemons, anything still naming this migration's directory.
     await step(`stop helpers on ${h.name}`, () => h.exec(['pkill', '-KILL', '-f', `${dir}/`], { idempotent: true }));
     await step(`unmount CRIU debris on ${h.name}`, () => umountUnder(h, dir));
+    // Page ports opened to the peer for this migration (they also expire on their own).
+    await step(`close page ports on ${h.name}`, () => revokeMigrationGrants(h, rec.id));
   }
   await step(`remove the container's state on ${gone.name}`, () => removeContainer(gone, rec.container));
   await step(`remove files on ${gone.name}`, () => gone.run(['rm', '-rf', bundle, `${HOST_PATHS.work}/${rec.container}.pid`, `${HOST_PATHS.work}/${rec.container}.runc.log`], { idempotent: true }));

@@ -1,5 +1,7 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { loadJobKey } from '../config.ts';
+import { jobKeyFor, signJob } from './job-signature.ts';
 import { keys, QUEUE_NAME, type JobResult, type MigrationJobData } from './jobs.ts';
 
 export type MigrationJob = Job<MigrationJobData, JobResult, string>;
@@ -15,12 +17,28 @@ export class AlreadyMigratingError extends Error {
   }
 }
 
-/** The `migrations` queue: at most one active job per container, no automatic retries. */
+export interface MigrationQueueOptions {
+  /**
+   * The key jobs are signed with; workers check it (see job-signature.ts).
+   * @defaultValue FERRY_JOB_KEY_FILE / FERRY_JOB_KEY, else this process's random key
+   */
+  jobKey?: Buffer;
+}
+
+/** The `migrations` queue: at most one active job per container, no automatic retries, every job signed. */
 export class MigrationQueue {
   readonly queue: Queue<MigrationJobData, JobResult, string>;
+  private readonly jobKey: Buffer;
 
-  constructor(private readonly redis: Redis) {
+  constructor(
+    private readonly redis: Redis,
+    opts: MigrationQueueOptions = {},
+  ) {
     this.queue = new Queue(QUEUE_NAME, { connection: redis });
+    // The connection's owner logs its errors (see connectRedis); without a listener BullMQ prints each
+    // failed reconnect to stderr while Redis is down.
+    this.queue.on('error', () => undefined);
+    this.jobKey = jobKeyFor(opts.jobKey ?? loadJobKey(process.env));
   }
 
   /**
@@ -37,7 +55,7 @@ export class MigrationQueue {
     }
     try {
       // attempts: 1: once a container was frozen, the engine's rollback owns recovery, not a retry.
-      return await this.queue.add('migrate', data, { jobId: data.id, attempts: 1, removeOnComplete: { count: 500 }, removeOnFail: { count: 500 } });
+      return await this.queue.add('migrate', signJob('migrate', data, this.jobKey), { jobId: data.id, attempts: 1, removeOnComplete: { count: 500 }, removeOnFail: { count: 500 } });
     } catch (e) {
       if (!data.dryRun) await this.redis.del(keys.active(data.container));
       throw e;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Worker, UnrecoverableError } from 'bullmq';
+import { MetricsTime, Worker, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { executeRequest } from '../app/execute.ts';
 import type { FerryConfig } from '../config.ts';
@@ -8,7 +8,9 @@ import { logger } from '../log.ts';
 import { MigrationEvents, type MigrationEvent } from '../migrate/events.ts';
 import type { HookOutput } from '../app/hooks.ts';
 import type { StepEvent } from '../app/migrate.ts';
+import { jobKeyFor, verifyJob } from './job-signature.ts';
 import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from './jobs.ts';
+import { ferryMetrics, type FerryMetrics } from './metrics.ts';
 import { MigrationQueue } from './MigrationQueue.ts';
 import { RedisJournalStore } from './RedisJournalStore.ts';
 
@@ -19,6 +21,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Run the provision playbook on both hosts before migrating. @defaultValue true */
   provision?: boolean;
+  /** Where finished jobs are counted (migrations by method and outcome, downtime, phases). @defaultValue this process's {@link ferryMetrics} */
+  metrics?: FerryMetrics;
 }
 
 /**
@@ -33,9 +37,16 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
   // BullMQ does not close a connection it was given: this one is ours to close.
   const connection = redis.duplicate({ maxRetriesPerRequest: null });
   connection.on('error', (e) => log.debug({ err: e.message }, 'worker redis'));
+  const jobKey = jobKeyFor(config.jobKey);
   const worker = new Worker<MigrationJobData, JobResult>(
     QUEUE_NAME,
     async (job, _token, signal) => {
+      // Before anything else: only a job the bot signed, unaltered, is run (no claim, no marker touched).
+      try {
+        verifyJob<MigrationJobData>(job.name, job.data, jobKey);
+      } catch (e) {
+        throw new UnrecoverableError(encodeError(e));
+      }
       let seq = 0;
       const progress = (p: ProgressBody) => job.updateProgress({ seq: ++seq, ...p } as JobProgress).catch(() => undefined);
       const first = await redis.set(keys.started(job.data.id), new Date().toISOString(), 'EX', 7 * 24 * 3600, 'NX');
@@ -80,9 +91,15 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
     },
     // A dead worker's job is failed (never retried) within about lockDuration; its migration is
     // finished or undone by recovery (recovery.ts) from the journal.
-    { connection, concurrency: opts.concurrency ?? 2, maxStalledCount: 0, maxStartedAttempts: 1, lockDuration: 30_000, stalledInterval: 15_000 },
+    // metrics: BullMQ's per-minute completed/failed counts, which its Prometheus exporter reports (a week kept).
+    { connection, concurrency: opts.concurrency ?? 2, maxStalledCount: 0, maxStartedAttempts: 1, lockDuration: 30_000, stalledInterval: 15_000, metrics: { maxDataPoints: MetricsTime.ONE_WEEK } },
   );
-  worker.on('failed', (job, err) => log.warn({ job: job?.id, err: decodeError(err.message).toJSON() }, 'migration job failed'));
+  const metrics = opts.metrics ?? ferryMetrics();
+  worker.on('completed', (_job, result) => metrics.recordResult(result));
+  worker.on('failed', (job, err) => {
+    log.warn({ job: job?.id, err: decodeError(err.message).toJSON() }, 'migration job failed');
+    if (job) metrics.recordFailure(job.data, err.message);
+  });
   worker.on('closed', () => {
     void queue.close().finally(() => connection.disconnect());
   });

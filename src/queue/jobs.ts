@@ -3,6 +3,7 @@ import type { HookOutput } from '../app/hooks.ts';
 import type { StepEvent } from '../app/migrate.ts';
 import type { MigrationEvent } from '../migrate/events.ts';
 import type { MigrationRequest } from '../migrate/request.ts';
+import type { JobSignature } from './job-signature.ts';
 
 export type { DryRunResult } from '../app/plan.ts';
 
@@ -21,6 +22,10 @@ export interface MigrationJobData extends MigrationRequest {
   requestedBy: string;
   requestedAt: string;
   thread?: ChatThread;
+  /** The policy environments the migration touches (both hosts'), as decided at request time: who may see it. */
+  envs?: string[];
+  /** The bot's HMAC over everything else (job-signature.ts); the worker refuses a job without a valid one. */
+  signature?: JobSignature;
 }
 
 /** Progress as the queue carries it: the engine's events, the use case's own steps, and batches of the hooks' output. */
@@ -38,6 +43,10 @@ export const keys = {
   /** Set by the worker at the freeze: from then on a cancel is refused. */
   frozen: (id: string) => `ferry:frozen:${id}`,
   approval: (id: string) => `ferry:approval:${id}`,
+  /** Sorted set of open approval requests, scored by when they expire (epoch ms): the expiry sweep reads it. */
+  approvals: 'ferry:approvals',
+  /** Token buckets of the per-person rate limit on read commands. */
+  readRate: 'ferry:rate:read',
   /** The response-time plot of a migration (PNG, base64), for the chat to upload beside the summary. */
   plot: (id: string) => `ferry:plot:${id}`,
 };

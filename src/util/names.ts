@@ -8,7 +8,7 @@ import { quote } from './printable.ts';
  */
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
 
-export function validateName(kind: 'container' | 'host' | 'group', value: string): string {
+export function validateName(kind: 'container' | 'host' | 'group' | 'environment', value: string): string {
   if (!NAME_PATTERN.test(value)) {
     throw new FerryError(
       ErrorCode.InvalidName,

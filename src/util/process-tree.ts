@@ -63,17 +63,27 @@ function signal(p: ProcEntry, sig: NodeJS.Signals): void {
  * only the top process leaves them running and the caller waiting for the pipe to close.
  */
 export async function stopTree(pid: number, graceMs = 5000): Promise<void> {
-  const tree = treeOf(pid, await procTable());
-  if (!tree.length) return;
-  for (const p of tree) signal(p, 'SIGTERM');
+  const key = (p: ProcEntry) => `${p.pid}:${p.start}`;
+  let left = treeOf(pid, await procTable());
+  if (!left.length) return;
+  for (const p of left) signal(p, 'SIGTERM');
   const deadline = performance.now() + graceMs;
-  let left = tree;
   while (left.length) {
-    const alive = new Set((await procTable()).map((p) => `${p.pid}:${p.start}`));
-    left = left.filter((p) => alive.has(`${p.pid}:${p.start}`));
+    await new Promise((r) => setTimeout(r, 100));
+    const table = await procTable();
+    const alive = new Set(table.map(key));
+    const known = new Set(left.map(key));
+    left = left.filter((p) => alive.has(key(p)));
+    // A process forked while the tree was being signalled (an Ansible worker starting a task) was
+    // not in the first walk: take in what the survivors started since, or it keeps the pipe open.
+    for (const p of left.flatMap((q) => treeOf(q.pid, table))) {
+      if (known.has(key(p))) continue;
+      known.add(key(p));
+      left.push(p);
+      signal(p, 'SIGTERM');
+    }
     if (!left.length) return;
     if (performance.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, 100));
   }
   for (const p of left) signal(p, 'SIGKILL');
 }

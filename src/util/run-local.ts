@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { execa } from 'execa';
 import { ErrorCode, FerryError } from '../errors.ts';
@@ -23,9 +25,58 @@ export interface LocalRunResult {
   code: number;
 }
 
+/**
+ * Where the output of every program run through {@link runLocal} goes, line by line, while a
+ * {@link withToolLog} scope is active: the CLI writes it to a log file (and, with --verbose, to the
+ * terminal), so Terraform's and Ansible's own words are kept without filling the screen.
+ */
+export interface ToolLog {
+  /** A program starts: its name and arguments. */
+  start(file: string, args: readonly string[]): void;
+  /** One line of its output (stdout and stderr, interleaved as they came). */
+  line(file: string, line: string): void;
+  /** It ended with this exit code (-1: it did not run, or was killed). */
+  end(file: string, code: number): void;
+}
+
+const toolLogs = new AsyncLocalStorage<ToolLog>();
+
+/**
+ * Runs `fn` with `log` receiving the output of every program it runs through runLocal, however deep
+ * the call (providers, playbook runners): an async context, not an argument threaded through each layer.
+ */
+export function withToolLog<T>(log: ToolLog, fn: () => Promise<T>): Promise<T> {
+  return toolLogs.run(log, fn);
+}
+
+/**
+ * Splits a stream of chunks into lines, whatever the chunk boundaries: a chunk may end mid-line or
+ * mid-character (UTF-8), and the unfinished part waits for the next chunk; `flush` emits a last
+ * unterminated line.
+ */
+export function lineSplitter(emit: (line: string) => void): { push(chunk: Buffer | string): void; flush(): void } {
+  let rest = '';
+  const utf8 = new StringDecoder('utf8');
+  return {
+    push(chunk) {
+      const parts = (rest + (typeof chunk === 'string' ? chunk : utf8.write(chunk))).split(/\r?\n/);
+      rest = parts.pop()!;
+      for (const p of parts) emit(p);
+    },
+    flush() {
+      rest += utf8.end();
+      if (rest) emit(rest);
+      rest = '';
+    },
+  };
+}
+
 /** Runs a controller-side program with an argument array; throws a coded error with the output tail. */
 export async function runLocal(file: string, args: readonly string[], opts: LocalRunOptions = {}): Promise<LocalRunResult> {
   const started = performance.now();
+  const tool = toolLogs.getStore();
+  const name = path.basename(file);
+  tool?.start(file, args);
   const proc = execa(file, args, {
     cwd: opts.cwd,
     env: opts.env,
@@ -44,26 +95,29 @@ export async function runLocal(file: string, args: readonly string[], opts: Loca
   const onAbort = () => stop('cancel');
   if (opts.cancelSignal?.aborted) onAbort();
   else opts.cancelSignal?.addEventListener('abort', onAbort, { once: true });
-  // A chunk may end mid-line (or mid-character): the unfinished part waits for the next chunk, or the end.
-  let rest = '';
-  const utf8 = new StringDecoder('utf8');
   const emit = (line: string) => {
-    if (line.trim()) opts.onLine!(line.replace(/\r$/, ''));
+    tool?.line(name, line);
+    if (opts.onLine && line.trim()) opts.onLine(line);
   };
-  if (opts.onLine) {
-    proc.all?.on('data', (chunk: Buffer) => {
-      const lines = (rest + utf8.write(chunk)).split('\n');
-      rest = lines.pop()!;
-      lines.forEach(emit);
-    });
-  }
+  // One splitter per stream: a partial line on stdout must not take in what stderr says meanwhile.
+  const streams = [proc.stdout, proc.stderr].map((stream) => {
+    const lines = lineSplitter(emit);
+    if (opts.onLine || tool) stream?.on('data', (chunk: Buffer) => lines.push(chunk));
+    return lines;
+  });
   const r = await proc.finally(() => {
     clearTimeout(timer);
     opts.cancelSignal?.removeEventListener('abort', onAbort);
   });
-  if (opts.onLine) emit(rest + utf8.end());
+  for (const lines of streams) lines.flush();
   const code = typeof r.exitCode === 'number' ? r.exitCode : -1;
+  tool?.end(name, code);
   logger().debug({ file, args, code, ms: Math.round(performance.now() - started) }, 'run-local');
+  if ((r as { code?: string }).code === 'ENOENT' && r.exitCode === undefined) {
+    throw new FerryError(ErrorCode.ToolMissing, `${file} is not installed (not found on PATH): run scripts/setup.sh, which installs what Ferry needs, or install it yourself`, {
+      details: { file },
+    });
+  }
   if (stopped === 'timeout') throw new FerryError(ErrorCode.CommandTimedOut, `${file} ${args[0] ?? ''} timed out after ${opts.timeoutMs} ms`);
   if (stopped === 'cancel') throw new FerryError(ErrorCode.Cancelled, `${file} ${args[0] ?? ''} was cancelled`);
   if (!(opts.okCodes ?? [0]).includes(code)) {

@@ -23,3 +23,8 @@ export function formatBytes(n: number | null | undefined): string {
   const r = shown(v);
   return `${r < 10 ? r.toFixed(1) : r.toFixed(0)} ${units[u]}`;
 }
+
+/** `1 change`, `2 changes`, `0 changes`: a count and its noun, singular only for exactly one. */
+export function count(n: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : pluralForm}`;
+}

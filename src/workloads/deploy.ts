@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ErrorCode, FerryError, errorMessage, isFerryError } from '../errors.ts';
 import type { RemoteHost } from '../hosts/RemoteHost.ts';
 import { containerStatus } from '../hosts/containers.ts';
@@ -12,7 +12,13 @@ import { validateName } from '../util/names.ts';
 import { runLocal } from '../util/run-local.ts';
 import type { FerryContainerSpec } from './ferry-config.ts';
 import { probeExec } from './health-exec.ts';
-import type { BundleUpload } from './prepare.ts';
+import type { BundleUpload, TarballUpload } from './prepare.ts';
+
+/**
+ * Where rootfs tarballs are kept on a host once copied: named by the hash of their build's inputs,
+ * so a second deploy of the same rootfs on that host copies nothing (rsync finds it there).
+ */
+export const HOST_ROOTFS_CACHE = '/var/lib/ferry/cache/rootfs';
 
 /** Where a container's runtime files live on its host (as playbooks/files/workload-host.sh lays them out). */
 export function hostFiles(name: string): { bundle: string; pidFile: string; runcLog: string } {
@@ -47,18 +53,43 @@ export function uploadTarget(upload: BundleUpload, name: string): string {
  * own config.json out (Ferry writes its own). Pure.
  */
 export function rsyncArgs(spec: HostSpec, localDir: string, remoteDir: string, knownHostsFile: string, opts: { excludeConfig?: boolean } = {}): string[] {
-  const ssh = [
+  return [
+    '--archive', '--hard-links', '--numeric-ids', '--delete', '--mkpath',
+    ...(opts.excludeConfig ? ['--exclude=/config.json'] : []),
+    '-e', rsyncSsh(spec, knownHostsFile), `${localDir.replace(/\/+$/, '')}/`, remoteSpec(spec, remoteDir),
+  ];
+}
+
+/** rsync's argv that copies one file into `remoteDir` on the host, the same way as {@link rsyncArgs}. Pure. */
+export function rsyncFileArgs(spec: HostSpec, localFile: string, remoteDir: string, knownHostsFile: string): string[] {
+  return ['--archive', '--mkpath', '-e', rsyncSsh(spec, knownHostsFile), localFile, remoteSpec(spec, remoteDir)];
+}
+
+function rsyncSsh(spec: HostSpec, knownHostsFile: string): string {
+  return [
     'ssh', '-F', '/dev/null', '-i', spec.privateKeyFile, '-p', String(spec.port), '-l', spec.user,
     '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=yes',
     '-o', `UserKnownHostsFile=${knownHostsFile}`, '-o', 'GlobalKnownHostsFile=/dev/null',
   ].map(rsyncWord).join(' ');
-  const address = spec.address.includes(':') ? `[${spec.address}]` : spec.address;
-  return [
-    '--archive', '--hard-links', '--numeric-ids', '--delete', '--mkpath',
-    ...(opts.excludeConfig ? ['--exclude=/config.json'] : []),
-    '-e', ssh, `${localDir.replace(/\/+$/, '')}/`, `${address}:${remoteDir.replace(/\/+$/, '')}/`,
-  ];
 }
+
+function remoteSpec(spec: HostSpec, remoteDir: string): string {
+  const address = spec.address.includes(':') ? `[${spec.address}]` : spec.address;
+  return `${address}:${remoteDir.replace(/\/+$/, '')}/`;
+}
+
+/** `tar` on the host that unpacks a rootfs tarball as scripts/build-rootfs.sh made it (owners by number, modes kept). Pure. */
+export function unpackArgv(tarball: string, dir: string): string[] {
+  return ['tar', '--zstd', '--numeric-owner', '-xpf', tarball, '-C', dir];
+}
+
+/** `NAME-KEY.tar.zst` → `NAME`: older tarballs of the same rootfs (another key) are pruned by it. Pure; null when the name has no key. */
+export function tarballStem(file: string): string | null {
+  return /^([a-z0-9][a-z0-9._]*(?:-[a-z0-9._]+)*)-[a-z0-9]+\.tar\.zst$/.exec(file)?.[1] ?? null;
+}
+
+const TARBALL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\.tar\.zst$/;
+const BUNDLE_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** runc run exactly as workload-host.sh starts Ferry's own containers: detached, stdio on /dev/null. Pure. */
 export function runcRunArgv(name: string): string[] {
@@ -71,6 +102,15 @@ export function inCgroup(procCgroup: string, path: string): boolean {
   return procCgroup.split('\n').some((l) => l.slice(l.indexOf(':', l.indexOf(':') + 1) + 1) === path);
 }
 
+/** A file Ferry writes into the bundle beside config.json (e.g. the container's own CRIU options). */
+export interface BundleFile {
+  /** A plain file name in the bundle directory (no `/`): `criu.conf`. */
+  name: string;
+  content: string;
+  /** @defaultValue '0644' */
+  mode?: string;
+}
+
 export interface DeployOptions {
   /** Seconds to wait for the health check after the start. @defaultValue 60 */
   healthTimeoutS?: number;
@@ -79,6 +119,8 @@ export interface DeployOptions {
   cancelSignal?: AbortSignal;
   /** Progress lines (copy, start, health). */
   onProgress?: (line: string) => void;
+  /** Files written into the bundle after the copy, before the start (they move with the bundle on every migration). */
+  files?: readonly BundleFile[];
 }
 
 export interface DeployResult {
@@ -98,6 +140,11 @@ export interface DeployResult {
 export async function deployContainer(host: RemoteHost, spec: FerryContainerSpec, upload: BundleUpload, opts: DeployOptions = {}): Promise<DeployResult> {
   const { name } = spec;
   validateName('container', name);
+  for (const file of opts.files ?? []) {
+    if (!BUNDLE_FILE_NAME.test(file.name) || file.name === 'config.json' || file.name === 'rootfs') {
+      throw new FerryError(ErrorCode.UsageError, `bundle file '${file.name}' must be a plain file name beside config.json (not config.json or rootfs)`);
+    }
+  }
   const progress = opts.onProgress ?? (() => undefined);
   const f = hostFiles(name);
   const status = await containerStatus(host, name);
@@ -110,8 +157,13 @@ export async function deployContainer(host: RemoteHost, spec: FerryContainerSpec
   await host.run(['install', '-d', '-m', '700', HOST_PATHS.runcRoot]);
 
   const target = uploadTarget(upload, name);
-  progress(`copying ${upload.localDir} to ${host.name}:${target}`);
-  await copyToHost(host.spec, upload.localDir, target, { ...opts, excludeConfig: upload.into === 'bundle' });
+  if ('tarball' in upload) {
+    await unpackOnHost(host, upload, target, opts);
+  } else {
+    progress(`copying ${upload.localDir} to ${host.name}:${target}`);
+    await copyToHost(host.spec, upload.localDir, target, { ...opts, excludeConfig: upload.into === 'bundle' });
+  }
+  for (const file of opts.files ?? []) await host.writeFile(`${f.bundle}/${file.name}`, file.content, file.mode ?? '0644');
   await host.writeFile(`${f.bundle}/config.json`, `${JSON.stringify(spec.config, null, 2)}\n`);
 
   progress(`starting ${name} on ${host.name}`);
@@ -138,23 +190,67 @@ export async function deployContainer(host: RemoteHost, spec: FerryContainerSpec
   return { host: host.name, name, pid, healthyAfterS: (performance.now() - started) / 1000 };
 }
 
+interface CopyOptions {
+  /** Seconds for the whole copy. @defaultValue 1800 */
+  copyTimeoutS?: number;
+  /** Stops the copy (rsync is killed). */
+  cancelSignal?: AbortSignal;
+}
+
 /** rsync from the controller to the host, with a known_hosts file made from the host's recorded key. */
-export async function copyToHost(spec: HostSpec, localDir: string, remoteDir: string, opts: { excludeConfig?: boolean; copyTimeoutS?: number; cancelSignal?: AbortSignal } = {}): Promise<void> {
+export async function copyToHost(spec: HostSpec, localDir: string, remoteDir: string, opts: CopyOptions & { excludeConfig?: boolean } = {}): Promise<void> {
+  await rsyncTo(spec, localDir, remoteDir, opts, (kh) => rsyncArgs(spec, localDir, remoteDir, kh, opts));
+}
+
+/** One file into `remoteDir` on the host (kept under its own name), by rsync as {@link copyToHost}. */
+export async function copyFileToHost(spec: HostSpec, localFile: string, remoteDir: string, opts: CopyOptions = {}): Promise<void> {
+  await rsyncTo(spec, localFile, remoteDir, opts, (kh) => rsyncFileArgs(spec, localFile, remoteDir, kh));
+}
+
+async function rsyncTo(spec: HostSpec, what: string, remoteDir: string, opts: CopyOptions, args: (knownHosts: string) => string[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-known-hosts-'));
   try {
     const knownHosts = join(dir, 'known_hosts');
     await writeFile(knownHosts, knownHostsLine(spec), { mode: 0o600 });
-    await runLocal('rsync', rsyncArgs(spec, localDir, remoteDir, knownHosts, opts), { timeoutMs: (opts.copyTimeoutS ?? 1800) * 1000, cancelSignal: opts.cancelSignal });
+    await runLocal('rsync', args(knownHosts), { timeoutMs: (opts.copyTimeoutS ?? 1800) * 1000, cancelSignal: opts.cancelSignal });
   } catch (e) {
-    if (isFerryError(e, ErrorCode.CommandFailed) && e.details?.code === -1) {
+    // runLocal says ToolMissing for a program that is not on PATH; this says which package has it.
+    if (isFerryError(e, ErrorCode.ToolMissing) || (isFerryError(e, ErrorCode.CommandFailed) && e.details?.code === -1)) {
       throw new FerryError(ErrorCode.ToolMissing, 'rsync is not installed on the controller: apt-get install rsync (scripts/setup.sh does)', { original: e });
     }
     if (isFerryError(e, ErrorCode.CommandFailed)) {
-      throw new FerryError(ErrorCode.DeployFailed, `copying ${localDir} to ${spec.name}:${remoteDir} failed: ${e.message}`, { original: e, details: e.details });
+      throw new FerryError(ErrorCode.DeployFailed, `copying ${what} to ${spec.name}:${remoteDir} failed: ${e.message}`, { original: e, details: e.details });
     }
     throw e;
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A rootfs tarball onto the host: copied once (as one file: far fewer round trips than rsyncing
+ * hundreds of MiB of small files) into {@link HOST_ROOTFS_CACHE}, where older builds of the same
+ * rootfs are pruned, then unpacked with owners by number into an empty `rootfsDir`.
+ */
+async function unpackOnHost(host: RemoteHost, upload: TarballUpload, rootfsDir: string, opts: DeployOptions): Promise<void> {
+  const progress = opts.onProgress ?? (() => undefined);
+  const file = basename(upload.tarball);
+  if (!TARBALL_NAME.test(file)) throw new FerryError(ErrorCode.BundleInvalid, `${upload.tarball} is not a rootfs tarball (expected a name ending in .tar.zst)`);
+  progress(`copying ${upload.tarball} to ${host.name}:${HOST_ROOTFS_CACHE}/ (skipped when it is there already)`);
+  await copyFileToHost(host.spec, upload.tarball, HOST_ROOTFS_CACHE, opts);
+  const stem = tarballStem(file);
+  if (stem) await host.exec(['find', HOST_ROOTFS_CACHE, '-maxdepth', '1', '-type', 'f', '-name', `${stem}-*.tar.zst`, '!', '-name', file, '-delete']);
+  progress(`unpacking ${file} into ${host.name}:${rootfsDir}`);
+  // Whatever a removed container of this name left is not this rootfs: start from an empty directory.
+  await host.run(['rm', '-rf', '--one-file-system', '--', rootfsDir]);
+  await host.run(['install', '-d', '-m', '755', rootfsDir]);
+  const r = await host.exec(unpackArgv(`${HOST_ROOTFS_CACHE}/${file}`, rootfsDir), { timeoutS: opts.copyTimeoutS ?? 1800 });
+  if (r.code !== 0) {
+    const err = r.stderr.trim().split('\n').slice(-3).join(' ');
+    if (/zstd/.test(err) && /(not found|No such file|Cannot exec)/i.test(err)) {
+      throw new FerryError(ErrorCode.ToolMissing, `zstd is not installed on ${host.name}, so tar cannot unpack ${file}: run ferry provision (playbooks/provision.yml installs it)`, { details: { host: host.name, stderr: err } });
+    }
+    throw new FerryError(ErrorCode.DeployFailed, `unpacking ${file} on ${host.name} failed (tar exit ${r.code}): ${err}`, { details: { host: host.name, stderr: err } });
   }
 }
 

@@ -93,7 +93,7 @@ export function buildFerryConfig(source: ContainerSource, opts: ContainerOptions
   if (!process.args?.length) throw new FerryError(ErrorCode.BundleInvalid, `the bundle's config.json has no process.args: give ${opts.name}'s command with --cmd`);
 
   let env = process.env ?? [];
-  if (!env.some((e) => e.startsWith('PATH='))) {
+  if (!env.some((e) => e.startsWith('PATH=')) && !(opts.env ?? []).some((e) => e.startsWith('PATH='))) {
     env = [DEFAULT_PATH, ...env];
     changes.push('PATH set to the usual default: the source gave none');
   }

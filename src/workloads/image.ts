@@ -171,7 +171,8 @@ async function tool(file: 'skopeo' | 'umoci', args: string[], run: { timeoutMs: 
   try {
     await runLocal(file, args, run);
   } catch (e) {
-    if (isFerryError(e, ErrorCode.CommandFailed) && e.details?.code === -1) {
+    // runLocal says ToolMissing for a program that is not on PATH; this says which package has it.
+    if (isFerryError(e, ErrorCode.ToolMissing) || (isFerryError(e, ErrorCode.CommandFailed) && e.details?.code === -1)) {
       throw new FerryError(ErrorCode.ToolMissing, `${file} is not installed on the controller: apt-get install ${file} (scripts/setup.sh does)`, { original: e });
     }
     if (isFerryError(e, ErrorCode.CommandFailed)) {

@@ -1,3 +1,4 @@
+import shellQuote from 'shell-quote';
 import { ErrorCode, FerryError } from '../errors.ts';
 
 /** Parses one `--env K=V`; the value may be empty or hold '='. */
@@ -46,4 +47,32 @@ export function parsePort(text: string | number): number {
   const p = typeof text === 'number' ? text : /^\d{1,5}$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(p) || p < 1 || p > 65535) throw new FerryError(ErrorCode.UsageError, `invalid port '${text}': use 1-65535`);
   return p;
+}
+
+/**
+ * Parses `--cmd`: a JSON array of strings (`["/bin/sh","-c","echo $HOME"]`), or words split as a
+ * shell splits them (`httpd -f -p 8080`, quotes honoured) but never run by one: operators,
+ * redirections and globs are refused, and `$VAR` is kept as written (the container's program sees
+ * it, as the image's own Cmd would). Throws a usage error saying what was wrong.
+ */
+export function parseCommandLine(text: string): string[] {
+  const bad = (why: string) => new FerryError(ErrorCode.UsageError, `invalid --cmd '${text}': ${why} (use words, e.g. --cmd 'httpd -f -p 8080', or a JSON array)`);
+  let argv: unknown;
+  if (text.trimStart().startsWith('[')) {
+    try {
+      argv = JSON.parse(text);
+    } catch {
+      throw bad('not a JSON array of strings');
+    }
+    if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) throw bad('not a JSON array of strings');
+  } else {
+    const words = shellQuote.parse(text, (key) => `$${key}`);
+    const op = words.find((w) => typeof w !== 'string');
+    if (op !== undefined) throw bad(`a command is one program, not a shell line (found ${JSON.stringify(op)}); for shell syntax use ["sh","-c","..."]`);
+    argv = words;
+  }
+  const list = argv as string[];
+  if (list.length === 0 || list[0] === '') throw bad('no command');
+  if (list.some((a) => a.includes('\0'))) throw bad('a NUL character');
+  return list;
 }

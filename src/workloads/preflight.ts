@@ -294,6 +294,12 @@ function socketInode(target: string): number | null {
 function foreignMounts(mounts: readonly MountEntry[], config: Pick<OciSpec, 'mounts' | 'linux' | 'process'>): Refusal[] {
   const expected = new Set<string>(['/', ...(config.mounts ?? []).map((m) => m.destination), ...(config.linux?.maskedPaths ?? []), ...(config.linux?.readonlyPaths ?? [])]);
   if (config.process?.terminal) expected.add('/dev/console');
+  // In a user namespace runc cannot mknod, so it bind-mounts the device nodes from the host, and
+  // names them to CRIU as external mounts on checkpoint and restore (the WordPress containers are
+  // dumped and restored so): they are explained by the config too.
+  if (config.linux?.namespaces?.some((ns) => ns.type === 'user')) {
+    for (const d of [...DEFAULT_DEVICES, ...(config.linux.devices ?? [])]) expected.add(d.path);
+  }
   return mounts
     .filter((m) => !expected.has(m.mountPoint) && !SELF_CONTAINED_MOUNT_TYPES.includes(m.fsType))
     .map((m) => ({

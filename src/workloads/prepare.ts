@@ -17,16 +17,27 @@ export type ContainerInput =
 
 /**
  * What goes to the host: `localDir` is copied to the bundle directory itself (a user's bundle,
- * minus its config.json, which Ferry writes) or to its `rootfs/` (an image's or a rootfs).
+ * minus its config.json, which Ferry writes) or to its `rootfs/` (an image's or a rootfs); a
+ * `tarball` (zstd, numeric owners, as scripts/build-rootfs.sh writes them) is copied as one file
+ * and unpacked into `rootfs/` on the host.
  */
-export interface BundleUpload {
+export type BundleUpload = DirUpload | TarballUpload;
+
+/** A directory on the controller, rsync'd to the host. */
+export interface DirUpload {
   localDir: string;
   into: 'bundle' | 'rootfs';
 }
 
+/** A root filesystem tarball on the controller (`*.tar.zst`), copied to the host's rootfs cache and unpacked there. */
+export interface TarballUpload {
+  tarball: string;
+  into: 'rootfs';
+}
+
 export interface PreparedContainer {
   spec: FerryContainerSpec;
-  upload: BundleUpload;
+  upload: DirUpload;
   /** For `--image`: the image that was unpacked (digest, platform, format). */
   image?: Omit<ImportedImage, 'rootfs' | 'image' | 'user'>;
 }

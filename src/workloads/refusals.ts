@@ -41,11 +41,14 @@ export function findRefusals(config: OciSpec, name: string): Refusal[] {
     }
   }
   for (const ns of config.linux?.namespaces ?? []) {
-    if (ns.type === 'user') {
-      out.push({
-        code: ErrorCode.RefusedNamespace,
-        reason: "it runs in a user namespace: Ferry's restore does not recreate its uid/gid mappings on the target. Remove the user namespace",
-      });
+    if (ns.type === 'user' && !ns.path) {
+      if (!identityMapped(config.linux)) {
+        out.push({
+          code: ErrorCode.RefusedNamespace,
+          reason:
+            'it runs in a user namespace that shifts ids (or has no mappings): Ferry moves only the identity mapping (uidMappings and gidMappings mapping every id to itself), which needs no shifting of file owners and is the same on every host. Map ids to themselves, or remove the user namespace',
+        });
+      }
     } else if (ns.path) {
       out.push({
         code: ErrorCode.RefusedNamespace,
@@ -54,6 +57,19 @@ export function findRefusals(config: OciSpec, name: string): Refusal[] {
     }
   }
   return out;
+}
+
+/**
+ * True when the container's user namespace maps every id to itself (containerID = hostID), as the
+ * WordPress workload's does: runc recreates it from config.json on restore, and file owners in
+ * the rootfs mean the same on every host. Shifted mappings are refused: untested with CRIU here.
+ */
+export function identityMapped(linux: OciSpec['linux']): boolean {
+  const ok = (m: unknown): boolean => {
+    if (!Array.isArray(m) || m.length === 0) return false;
+    return m.every((e: { containerID?: unknown; hostID?: unknown; size?: unknown }) => typeof e?.containerID === 'number' && e.containerID === e.hostID && typeof e.size === 'number' && e.size > 0);
+  };
+  return ok(linux?.uidMappings) && ok(linux?.gidMappings);
 }
 
 function mountRefusal(m: OciMount, name: string): Refusal | null {

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '@slack/bolt';
 import { loadPolicy } from '../../src/chat/core/policy.ts';
@@ -9,6 +8,7 @@ import { startLocalRedis, type LocalRedis } from '../../src/queue/local-redis.ts
 import { labUnavailable, skipNote } from '../helpers/env.ts';
 import { config, deploy, ferry, httpText, labDown, labUp, provision, runcState } from '../helpers/lab.ts';
 import { SlackStandIn, slackSignature, type RecordedCall } from '../helpers/slack-standin.ts';
+import { freePort } from '../../src/util/free-port.ts';
 
 const why = labUnavailable();
 skipNote(why, 'Slack end-to-end (Bolt over HTTP, real Redis, real worker, real migration)');
@@ -18,14 +18,6 @@ const ALICE = 'UALICE';
 const BOB = 'UBOB';
 const MALLORY = 'UMALLORY';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const textOf = (c: RecordedCall) => JSON.stringify(c.args);
 
@@ -49,7 +41,7 @@ describe.skipIf(why !== null)('Slack: /migrate through Bolt over real HTTP', () 
     return { status: r.status, ms: performance.now() - t0 };
   }
   const command = (user: string, text: string) =>
-    send(new URLSearchParams({ command: '/migrate', text, user_id: user, user_name: user.toLowerCase(), channel_id: 'COPS', team_id: 'TFERRY', response_url: `${slack.url}respond`, trigger_id: '1.2.3' }).toString());
+    send(new URLSearchParams({ command: '/migrate', text, user_id: user, user_name: user.toLowerCase(), channel_id: 'COPS', team_id: 'TFERRY', response_url: `${slack.url}respond/${user}`, trigger_id: '1.2.3' }).toString());
   const click = (user: string, actionId: string, value: string, messageTs: string) =>
     send(
       new URLSearchParams({
@@ -61,7 +53,7 @@ describe.skipIf(why !== null)('Slack: /migrate through Bolt over real HTTP', () 
           message: { ts: messageTs },
           container: { type: 'message', message_ts: messageTs, channel_id: 'COPS' },
           trigger_id: '1.2.3',
-          response_url: `${slack.url}respond`,
+          response_url: `${slack.url}respond/${user}`,
           actions: [{ type: 'button', action_id: actionId, value, block_id: 'b', action_ts: '1' }],
         }),
       }).toString(),
@@ -102,28 +94,28 @@ describe.skipIf(why !== null)('Slack: /migrate through Bolt over real HTTP', () 
   });
 
   it('rejects a forged signature and a timestamp older than 5 minutes', async () => {
-    const body = new URLSearchParams({ command: '/migrate', text: 'help', user_id: ALICE, channel_id: 'COPS', team_id: 'TFERRY' }).toString();
+    const body = new URLSearchParams({ command: '/migrate', text: 'help', user_id: ALICE, channel_id: 'COPS', team_id: 'TFERRY', response_url: `${slack.url}respond/${ALICE}` }).toString();
     expect((await send(body, { secret: 'not-the-secret' })).status).toBe(401);
     expect((await send(body, { ts: Math.floor(Date.now() / 1000) - 6 * 60 })).status).toBe(401);
     const n = slack.calls.length;
     expect((await send(body)).status).toBe(200);
-    await slack.waitFor((c) => slack.calls.indexOf(c) >= n && c.method === 'chat.postEphemeral' && textOf(c).includes('Usage'));
+    await slack.waitFor((c) => slack.calls.indexOf(c) >= n && c.method === `respond/${ALICE}` && textOf(c).includes('Usage'));
   });
 
   it('answers malformed commands and strangers precisely, only to them', async () => {
     const n = slack.calls.length;
     expect((await command(ALICE, 'web1 from lab-1 too lab-2')).status).toBe(200);
-    const usage = await slack.waitFor((c) => slack.calls.indexOf(c) >= n && c.method === 'chat.postEphemeral' && textOf(c).includes('expected'));
-    expect(usage.args.user).toBe(ALICE);
+    // Private answers go through each request's response_url (Bolt's respond()), named here by user.
+    const usage = await slack.waitFor((c) => slack.calls.indexOf(c) >= n && c.method === `respond/${ALICE}` && textOf(c).includes('expected'));
+    expect(usage.args.response_type).toBe('ephemeral');
     expect(textOf(usage)).toMatch(/expected 'to &lt;host&gt;'|expected 'to <host>'/);
     const m = slack.calls.length;
     await command(MALLORY, 'web1 from lab-1 to lab-2');
-    const deny = await slack.waitFor((c) => slack.calls.indexOf(c) >= m && c.method === 'chat.postEphemeral');
-    expect(deny.args.user).toBe(MALLORY);
+    const deny = await slack.waitFor((c) => slack.calls.indexOf(c) >= m && c.method === `respond/${MALLORY}`);
     expect(textOf(deny)).toMatch(/Not allowed/);
     const k = slack.calls.length;
     await command(ALICE, 'web1 from lab-1 to mars-1');
-    const unknown = await slack.waitFor((c) => slack.calls.indexOf(c) >= k && c.method === 'chat.postEphemeral');
+    const unknown = await slack.waitFor((c) => slack.calls.indexOf(c) >= k && c.method === `respond/${ALICE}`);
     expect(textOf(unknown)).toMatch(/unknown host 'mars-1'/);
   });
 
@@ -151,8 +143,7 @@ describe.skipIf(why !== null)('Slack: /migrate through Bolt over real HTTP', () 
 
     const s = slack.calls.length;
     expect((await click(ALICE, 'ferry_approve', id, ts)).status).toBe(200);
-    const self = await slack.waitFor((c) => slack.calls.indexOf(c) >= s && c.method === 'chat.postEphemeral');
-    expect(self.args.user).toBe(ALICE);
+    const self = await slack.waitFor((c) => slack.calls.indexOf(c) >= s && c.method === `respond/${ALICE}`);
     expect(textOf(self)).toMatch(/yourself/);
 
     // A member of an approver user group (resolved through usergroups.list) may approve.

@@ -19,3 +19,10 @@ export function labUnavailable(): string | null {
 export function skipNote(reason: string | null, what: string): void {
   if (reason) console.warn(`SKIPPED ${what}: ${reason}`);
 }
+
+/**
+ * `npm test` (and CI) runs a representative subset of the slow suites: every case at least once.
+ * `npm run test:full` sets FERRY_TEST_SCOPE=full for everything (the whole fault matrix, every
+ * method in the qemu lab).
+ */
+export const FULL_SCOPE = process.env.FERRY_TEST_SCOPE === 'full';

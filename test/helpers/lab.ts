@@ -1,9 +1,11 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, REPO_ROOT } from '../../src/config.ts';
 import { runPlaybook } from '../../src/infra/ansible.ts';
+import { ensureHostsPki } from '../../src/infra/pki.ts';
 import { Lab, type TopologyName } from '../../src/infra/lab.ts';
 import { allLabNetworks } from '../../src/infra/providers/topology.ts';
 import type { LinkProfile } from '../../src/infra/link/profile.ts';
@@ -56,6 +58,7 @@ export async function deploy(host: string, vars: Record<string, string | number 
 
 export async function provision(): Promise<Record<string, { changed: number; failed: number }>> {
   const file = await hostsFile();
+  await ensureHostsPki(config.pkiDir, file);
   return (await runPlaybook('provision.yml', file.inventoryFile)).recap;
 }
 
@@ -116,6 +119,9 @@ export async function clearLab(names?: string[]): Promise<void> {
       await onHost(spec.name, ['find', '/var/lib/ferry/images', '/var/lib/ferry/journal', '-mindepth', '1', '-maxdepth', '1', '-exec', 'rm', '-rf', '{}', '+'], { allowFail: true });
     }
   }
+  // The CLI's own journal (localJournal): a record another suite left unfinished would otherwise be
+  // "recovered" by the next `ferry recover`, about containers this suite never made.
+  if (!names) await rm(path.join(config.labDir, 'journal'), { recursive: true, force: true });
 }
 
 /**

@@ -41,6 +41,12 @@ async function migrateUnderLoad(hold: HoldMode, post = false): Promise<{ report:
   }
 }
 
+/** The failed requests, with when they started relative to the freeze: what a failure message needs. */
+function failed(samples: { seq: number; startMs: number; latencyMs: number; status: number; error?: string }[], report: MigrationReport): string {
+  const bad = samples.filter((s) => s.error || s.status < 200 || s.status >= 300);
+  return `${bad.length} failed (downtime ${report.times.downtime?.toFixed(2)} s; traffic: ${report.traffic}): ${JSON.stringify(bad.slice(0, 10))}`;
+}
+
 /** Each test starts with web1 on lab-1 behind its HAProxy, whatever the previous test left. */
 async function web1OnLab1(): Promise<void> {
   if ((await runcState('lab-2', 'web1')) === 'running') {
@@ -73,7 +79,7 @@ describe.skipIf(why !== null)('HAProxy switch-over with the hold server, 50 clie
     expect(report.traffic).toMatch(/hold server/);
     console.log(`hold: ${probe.summary.requests} requests, ${probe.summary.failures} failed, p99 ${probe.summary.p99Ms.toFixed(0)} ms, downtime ${report.times.downtime!.toFixed(2)} s`);
     expect(probe.summary.requests).toBeGreaterThan(100);
-    expect(probe.summary.failures).toBe(0);
+    expect(probe.summary.failures, failed(probe.samples, report)).toBe(0);
     expect(report.traffic).toMatch(/, 0 expired, 0 rejected/);
     // The plot comes from this real run.
     expect(isPng(probe.png)).toBe(true);
@@ -89,7 +95,7 @@ describe.skipIf(why !== null)('HAProxy switch-over with the hold server, 50 clie
   it('POST bodies sent during the freeze arrive intact at the restored container', async () => {
     const { report, probe } = await migrateUnderLoad('on', true);
     expect(report.outcome).toBe('migrated');
-    expect(probe.summary.failures).toBe(0);
+    expect(probe.summary.failures, failed(probe.samples, report)).toBe(0);
     const log = await onHost('lab-2', ['cat', '/var/lib/ferry/containers/web1/rootfs/var/log/ferry-posts.log']);
     const bodies = log.split('\n').filter(Boolean).map((l) => l.slice(l.indexOf(' ') + 1));
     const counts = new Map<string, number>();

@@ -166,7 +166,8 @@ describe('MigrationQueue.enqueue', () => {
     const stored = await queue.get(data.id);
     expect(stored?.id).toBe(data.id);
     expect(stored?.opts.attempts).toBe(1);
-    expect(stored?.data).toEqual(data);
+    // Stored as given plus its signature, which the worker checks (job-signature.ts).
+    expect(stored?.data).toEqual({ ...data, signature: expect.objectContaining({ v: 'v1', mac: expect.stringMatching(/^[0-9a-f]{64}$/) }) });
   });
 });
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HoldEvent, HoldServer } from '../../src/traffic/HoldServer.ts';
+export { freePort } from '../../src/util/free-port.ts';
 
 /** Everything a test opened, closed in afterEach in reverse order. */
 export class Closer {
@@ -84,12 +85,6 @@ export async function startEcho(closer: Closer, onRequest?: (e: Echo) => void): 
 }
 
 /** A port nothing listens on (bound, then released). */
-export async function freePort(): Promise<number> {
-  const s = http.createServer();
-  const port = await listenOn(s);
-  await closeServer(s);
-  return port;
-}
 
 export interface Reply {
   status: number;

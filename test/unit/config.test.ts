@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, inventorySource, loadConfig } from '../../src/config.ts';
 import { ErrorCode } from '../../src/errors.ts';
 import { catchFerry } from './catch-ferry.ts';
@@ -23,8 +26,13 @@ describe('loadConfig', () => {
       policyFile: undefined,
       slack: { botToken: undefined, signingSecret: undefined, appToken: undefined, apiUrl: undefined, port: 3000 },
       workerHealthPort: undefined,
+      workerHealthHost: undefined,
       cacheDir: '/var/cache/ferry',
       qemuMemoryMb: 1536,
+      pkiDir: '/var/lib/ferry-lab/pki',
+      criuTls: true,
+      pageFirewall: true,
+      jobKey: undefined,
     });
   });
 
@@ -54,8 +62,13 @@ describe('loadConfig', () => {
       SLACK_API_URL: 'http://127.0.0.1:9/api/',
       FERRY_HTTP_PORT: '3100',
       FERRY_HEALTH_PORT: '3101',
+      FERRY_HEALTH_HOST: '127.0.0.1',
       FERRY_CACHE_DIR: '/srv/cache',
       FERRY_QEMU_MEMORY_MB: '2048',
+      FERRY_PKI_DIR: '/srv/pki',
+      FERRY_CRIU_TLS: '0',
+      FERRY_PAGE_FIREWALL: '0',
+      FERRY_JOB_KEY: 'k'.repeat(32),
     });
     expect(c).toEqual({
       labDir: '/srv/lab',
@@ -74,8 +87,13 @@ describe('loadConfig', () => {
       policyFile: '/etc/ferry/policy.json',
       slack: { botToken: 'xoxb-1', signingSecret: 'sec', appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:9/api/', port: 3100 },
       workerHealthPort: 3101,
+      workerHealthHost: '127.0.0.1',
       cacheDir: '/srv/cache',
       qemuMemoryMb: 2048,
+      pkiDir: '/srv/pki',
+      criuTls: false,
+      pageFirewall: false,
+      jobKey: Buffer.from('k'.repeat(32)),
     });
   });
 
@@ -137,7 +155,98 @@ describe('loadConfig', () => {
     expect(invalid({ FERRY_COMMAND_TIMEOUT_S: v }).message).toBe(`FERRY_COMMAND_TIMEOUT_S='${v}' must be a positive integer`);
   });
 
+  it('rejects a FERRY_HEALTH_HOST that is not an IP address', () => {
+    expect(invalid({ FERRY_HEALTH_HOST: 'localhost; rm' }).message).toContain("FERRY_HEALTH_HOST='localhost; rm' must be an IP address");
+  });
+
   it('rejects a non-integer FERRY_HEALTH_TIMEOUT_S', () => {
     expect(invalid({ FERRY_HEALTH_TIMEOUT_S: '2.5' }).message).toContain('FERRY_HEALTH_TIMEOUT_S');
+  });
+
+  it('puts the PKI under the lab dir by default', () => {
+    expect(loadConfig({ FERRY_LAB_DIR: '/srv/lab' }).pkiDir).toBe('/srv/lab/pki');
+    expect(invalid({ FERRY_PKI_DIR: 'pki' }).message).toContain("FERRY_PKI_DIR='pki' must be an absolute path");
+  });
+
+  it.each(['FERRY_CRIU_TLS', 'FERRY_PAGE_FIREWALL'])('takes only 0 or 1 for %s', (name) => {
+    expect(invalid({ [name]: 'no' }).message).toBe(`${name}='no' must be 0 or 1`);
+    expect(loadConfig({ [name]: '1' })).toMatchObject(name === 'FERRY_CRIU_TLS' ? { criuTls: true } : { pageFirewall: true });
+  });
+});
+
+describe('the job key', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ferry-config-test-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads a key file without its trailing newline', async () => {
+    const file = path.join(dir, 'job.key');
+    await writeFile(file, `${'a1'.repeat(32)}\n`);
+    expect(loadConfig({ FERRY_JOB_KEY_FILE: file }).jobKey).toEqual(Buffer.from('a1'.repeat(32)));
+  });
+
+  it('refuses a short key, naming the variable and how to make one', async () => {
+    const file = path.join(dir, 'short.key');
+    await writeFile(file, 'secret\n');
+    expect(invalid({ FERRY_JOB_KEY_FILE: file }).message).toBe('FERRY_JOB_KEY_FILE holds 6 bytes; a job key needs at least 32 (make one with: openssl rand -hex 32)');
+    expect(invalid({ FERRY_JOB_KEY: 'x'.repeat(31) }).message).toContain('FERRY_JOB_KEY holds 31 bytes');
+  });
+
+  it('refuses both at once, a relative path and a missing file', () => {
+    expect(invalid({ FERRY_JOB_KEY: 'k'.repeat(32), FERRY_JOB_KEY_FILE: '/x' }).message).toBe('set FERRY_JOB_KEY_FILE or FERRY_JOB_KEY, not both');
+    expect(invalid({ FERRY_JOB_KEY_FILE: 'job.key' }).message).toContain('must be an absolute path');
+    expect(invalid({ FERRY_JOB_KEY_FILE: path.join(dir, 'missing') }).message).toMatch(/cannot be read: ENOENT/);
+  });
+});
+
+describe('secrets from files (SLACK_*_FILE, REDIS_URL_FILE, REDIS_PASSWORD_FILE)', () => {
+  let dir = '';
+  const file = (name: string, text: string) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, text, { mode: 0o600 });
+    return p;
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ferry-secrets-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads each Slack secret from its file, without the trailing newline', () => {
+    const c = loadConfig({
+      SLACK_BOT_TOKEN_FILE: file('bot', 'xoxb-from-file\n'),
+      SLACK_SIGNING_SECRET_FILE: file('signing', 'abc123\r\n'),
+      SLACK_APP_TOKEN_FILE: file('app', 'xapp-from-file'),
+    });
+    expect(c.slack).toMatchObject({ botToken: 'xoxb-from-file', signingSecret: 'abc123', appToken: 'xapp-from-file' });
+  });
+
+  it('puts the password of REDIS_PASSWORD_FILE into REDIS_URL, encoded', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://redis:6379/0', REDIS_PASSWORD_FILE: file('redis', 'p@ss/word:1\n') }).redisUrl).toBe('redis://:p%40ss%2Fword%3A1@redis:6379/0');
+    expect(loadConfig({ REDIS_URL_FILE: file('url', 'rediss://ferry:s3cret@redis.example:6380\n') }).redisUrl).toBe('rediss://ferry:s3cret@redis.example:6380');
+  });
+
+  it.each<[string, () => NodeJS.ProcessEnv, string]>([
+    ['both the variable and its file', () => ({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_BOT_TOKEN_FILE: file('b1', 'xoxb-2') }), 'both SLACK_BOT_TOKEN and SLACK_BOT_TOKEN_FILE are set'],
+    ['a relative file', () => ({ SLACK_APP_TOKEN_FILE: 'secrets/app' }), "SLACK_APP_TOKEN_FILE='secrets/app' must be an absolute path"],
+    ['a missing file', () => ({ SLACK_SIGNING_SECRET_FILE: path.join(dir, 'nope') }), '/nope: ENOENT: no such file or directory'],
+    ['an empty file', () => ({ REDIS_PASSWORD_FILE: file('empty', '\n'), REDIS_URL: 'redis://r' }), 'is empty: put the secret in it'],
+    ['a bot token of the wrong kind', () => ({ SLACK_BOT_TOKEN_FILE: file('b3', 'xoxp-user-token') }), 'SLACK_BOT_TOKEN (or SLACK_BOT_TOKEN_FILE) must be a bot token (xoxb-…'],
+    ['an app token with a line break inside', () => ({ SLACK_APP_TOKEN: 'xapp-1\nxapp-2' }), 'SLACK_APP_TOKEN (or SLACK_APP_TOKEN_FILE) must be an app-level token'],
+    ['a password without a URL', () => ({ REDIS_PASSWORD: 'x' }), 'REDIS_PASSWORD (or REDIS_PASSWORD_FILE) is set but REDIS_URL is not'],
+    ['two passwords', () => ({ REDIS_URL: 'redis://:a@r:6379', REDIS_PASSWORD_FILE: file('p2', 'b') }), 'REDIS_URL already carries a password'],
+    ['a URL that is not Redis', () => ({ REDIS_URL: 'http://r:6379' }), 'REDIS_URL must start with redis:// or rediss:// (got http://)'],
+    ['a URL that is no URL', () => ({ REDIS_URL: 'redis host with secret' }), 'REDIS_URL must be a URL'],
+  ])('refuses %s, naming the variable', (_what, env, message) => {
+    expect(invalid(env()).message).toContain(message);
+  });
+
+  it('never shows a secret in a message', () => {
+    const m = invalid({ SLACK_BOT_TOKEN_FILE: file('b4', 'xoxp-very-secret-value') }).message;
+    expect(m).not.toContain('very-secret');
+    expect(invalid({ REDIS_URL: 'nope://:hunter2@r' }).message).not.toContain('hunter2');
   });
 });

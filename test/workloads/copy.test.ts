@@ -14,6 +14,7 @@ import type { HostSpec } from '../../src/hosts/inventory.ts';
 import { runLocal } from '../../src/util/run-local.ts';
 import { copyToHost } from '../../src/workloads/deploy.ts';
 import { missing } from './helpers.ts';
+import { freePort } from '../../src/util/free-port.ts';
 
 const why = missing(['/usr/sbin/sshd', 'ssh-keygen', 'ssh', 'rsync', 'unshare']);
 
@@ -89,16 +90,6 @@ describe.skipIf(why !== null)('copyToHost: rsync over SSH with the host key pinn
 
 if (why) console.warn(`SKIPPED copyToHost: ${why}`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {

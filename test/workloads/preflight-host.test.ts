@@ -15,6 +15,7 @@ import { diskNeeded, estimateDump, findDumpBlockers } from '../../src/workloads/
 import { readProcessTree } from '../../src/workloads/preflight-read.ts';
 import { runLocal } from '../../src/util/run-local.ts';
 import { criuVersion, localHost, missing } from './helpers.ts';
+import { freePort } from '../../src/util/free-port.ts';
 
 const MiB = 1024 * 1024;
 const why = missing(['gcc', 'find', 'grep', 'nsenter', 'ss'], false);
@@ -152,13 +153,3 @@ async function stop(t: Tree): Promise<void> {
   await exited;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}

@@ -4,7 +4,7 @@ import readline from 'node:readline';
 import type { ChatService } from '../ChatService.ts';
 import type { ChatTransport } from '../ChatTransport.ts';
 import { ACTION_IDS } from '../core/render.ts';
-import { consoleAction, toConsoleText } from '../core/console-render.ts';
+import { changedLines, consoleAction, toConsoleText } from '../core/console-render.ts';
 import { loadPolicy, type Policy } from '../core/policy.ts';
 
 /** Console users and their IDs in the policy's notation (`/as bob` → UBOB). */
@@ -33,11 +33,20 @@ export class ConsoleChat {
   private ts = 0;
   private lastApproval?: string;
   private readonly shown = new Map<string, string>();
+  /** The status block printed last, when nothing came after it: a terminal rewrites it in place. */
+  private lastBlock?: { ts: string; rows: number };
   readonly channel = 'console';
 
+  /**
+   * @param out - Writes one line (or several, joined by newlines).
+   * @param opts.terminal - Set when the output is a terminal: status updates are then rewritten in
+   *   place (raw writes and the width, to count the rows a block takes). Otherwise an update prints
+   *   only the lines that changed.
+   */
   constructor(
     private readonly out: (s: string) => void,
     private readonly uploadDir: string,
+    private readonly opts: { terminal?: { write(s: string): void; columns: number } } = {},
   ) {}
 
   readonly transport: ChatTransport = {
@@ -51,11 +60,22 @@ export class ConsoleChat {
       return ts;
     },
     update: async (_channel, ts, msg) => {
-      // A status message is updated many times; print it only when what it says changed.
+      // A status message is updated many times: on a terminal it is rewritten where it stands (if
+      // nothing was printed after it), elsewhere only what changed is printed.
       const text = toConsoleText(msg);
-      if (this.shown.get(ts) === text) return;
+      const before = this.shown.get(ts);
+      if (before === text) return;
       this.shown.set(ts, text);
-      this.print('ferry (status): ', text);
+      const term = this.opts.terminal;
+      if (term) {
+        if (this.lastBlock?.ts === ts) term.write(`\x1b[${this.lastBlock.rows}F\x1b[J`);
+        const block = this.block('ferry (status): ', text);
+        term.write(`${block}\n`);
+        this.lastBlock = { ts, rows: rowsOf(block, term.columns) };
+        return;
+      }
+      const lines = before === undefined ? text.split('\n') : changedLines(before, text);
+      if (lines.length) this.print('ferry (status): ', lines.join('\n'));
     },
     ephemeral: async (_channel, user, msg) => this.print(`ferry (to ${user} only): `, toConsoleText(msg)),
     upload: async (_channel, _thread, file) => {
@@ -67,14 +87,24 @@ export class ConsoleChat {
     groupsOf: async () => ['group:operators'],
   };
 
-  private print(prefix: string, text: string): void {
+  private block(prefix: string, text: string): string {
     const pad = ' '.repeat(prefix.length);
-    this.out(text.split('\n').map((l, i) => (i === 0 ? prefix : pad) + l).join('\n'));
+    return text
+      .split('\n')
+      .map((l, i) => (i === 0 ? prefix : pad) + l)
+      .join('\n');
+  }
+
+  private print(prefix: string, text: string): void {
+    this.lastBlock = undefined;
+    this.out(this.block(prefix, text));
   }
 
   /** Handles one input line; returns false on /quit. */
   async line(service: ChatService, raw: string, waitIdle: () => Promise<void>): Promise<boolean> {
     const line = raw.trim();
+    // Whatever was typed moved the cursor: the last status block is no longer where a rewrite would look.
+    this.lastBlock = undefined;
     if (!line || line.startsWith('#')) return true;
     this.out(`${this.user}> ${line}`);
     const id = consoleUserId(this.user);
@@ -112,4 +142,9 @@ export class ConsoleChat {
     // A script's last line may have queued a migration: see it through before exiting.
     await waitIdle();
   }
+}
+
+/** Terminal rows a block takes at `columns` wide (a long line wraps); characters counted as one column each. */
+export function rowsOf(block: string, columns: number): number {
+  return block.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil([...l].length / Math.max(1, columns))), 0);
 }

@@ -1,8 +1,12 @@
 /**
- * The few Block Kit shapes Ferry sends, typed just enough to keep them valid, with Slack's limits.
- * Plain objects: Bolt's `say`/`chat.postMessage` take them as they are.
+ * The few Block Kit shapes Ferry sends, as Slack's own types (@slack/types, the package Bolt's Web API
+ * client types its arguments with) narrowed to what Ferry's builders guarantee: a section always has
+ * mrkdwn text, a context only mrkdwn elements, a button an action id, a value and, when it has one, a
+ * full confirmation dialog. Each is a subtype of Slack's, so messages go to `chat.postMessage`,
+ * `chat.update` and `respond()` without a cast.
  * @see https://api.slack.com/reference/block-kit/blocks
  */
+import type * as Slack from '@slack/types';
 import { stripUnsafe } from '../../util/printable.ts';
 import { safeMrkdwn } from './mrkdwn.ts';
 
@@ -21,53 +25,32 @@ export const LIMITS = {
   fallbackText: 3000,
 } as const;
 
-export interface PlainText {
-  type: 'plain_text';
-  text: string;
-  emoji?: boolean;
-}
-export interface Mrkdwn {
-  type: 'mrkdwn';
-  text: string;
-  /**
-   * Ferry always sends `true`: Slack then leaves plain text alone (no automatic links, channel names
-   * or mentions made from typed words) and still renders Ferry's explicit `<@U…>`, links and dates.
-   */
-  verbatim?: boolean;
-}
-export interface SectionBlock {
-  type: 'section';
+export type PlainText = Slack.PlainTextElement;
+/**
+ * Ferry always sends `verbatim: true`: Slack then leaves plain text alone (no automatic links, channel
+ * names or mentions made from typed words) and still renders Ferry's explicit `<@U…>`, links and dates.
+ */
+export type Mrkdwn = Slack.MrkdwnElement;
+export interface SectionBlock extends Omit<Slack.SectionBlock, 'text'> {
   text: Mrkdwn;
 }
-export interface HeaderBlock {
-  type: 'header';
-  text: PlainText;
-}
-export interface DividerBlock {
-  type: 'divider';
-}
-export interface ContextBlock {
-  type: 'context';
+export type HeaderBlock = Slack.HeaderBlock;
+export type DividerBlock = Slack.DividerBlock;
+export interface ContextBlock extends Omit<Slack.ContextBlock, 'elements'> {
   elements: Mrkdwn[];
 }
-export interface ConfirmDialog {
+export interface ConfirmDialog extends Omit<Slack.ConfirmationDialog, 'title' | 'text' | 'confirm' | 'deny'> {
   title: PlainText;
   text: Mrkdwn;
   confirm: PlainText;
   deny: PlainText;
-  style?: 'primary' | 'danger';
 }
-export interface ButtonElement {
-  type: 'button';
-  text: PlainText;
+export interface ButtonElement extends Omit<Slack.Button, 'action_id' | 'value' | 'confirm'> {
   action_id: string;
   value: string;
-  style?: 'primary' | 'danger';
   confirm?: ConfirmDialog;
 }
-export interface ActionsBlock {
-  type: 'actions';
-  block_id?: string;
+export interface ActionsBlock extends Omit<Slack.ActionsBlock, 'elements'> {
   elements: ButtonElement[];
 }
 export type Block = SectionBlock | HeaderBlock | DividerBlock | ContextBlock | ActionsBlock;

@@ -1,4 +1,4 @@
-import type { ChatCommand } from './parse.ts';
+import { PUBLIC_WORD, type ChatCommand } from './parse.ts';
 
 /**
  * A command as the user would type it after `/migrate`, in its canonical form (lowercase keywords,
@@ -10,11 +10,12 @@ export function commandText(c: ChatCommand): string {
     case 'migrate':
       return [c.container, 'from', c.from, 'to', c.to, ...(c.method === 'auto' ? [] : ['method', c.method]), ...(c.dryRun ? ['dry-run'] : [])].join(' ');
     case 'status':
-      return c.id === undefined ? 'status' : `status ${c.id}`;
+      return [c.kind, ...(c.id === undefined ? [] : [c.id]), ...(c.public ? [PUBLIC_WORD] : [])].join(' ');
     case 'cancel':
       return `cancel ${c.id}`;
     case 'list':
     case 'hosts':
+      return c.public ? `${c.kind} ${PUBLIC_WORD}` : c.kind;
     case 'help':
       return c.kind;
   }

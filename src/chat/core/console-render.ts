@@ -116,3 +116,19 @@ function angle(inner: string): string {
 function unescape(s: string): string {
   return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
+
+/**
+ * The lines of `next` that `prev` did not show, in `next`'s order: what a status update says that is
+ * new (the headline when the phase changes, a finished phase's line). Lines count as often as they
+ * occur, so a repeated line is new only beyond the times it was shown.
+ */
+export function changedLines(prev: string, next: string): string[] {
+  const seen = new Map<string, number>();
+  for (const l of prev.split('\n')) seen.set(l, (seen.get(l) ?? 0) + 1);
+  return next.split('\n').filter((l) => {
+    const n = seen.get(l) ?? 0;
+    if (n === 0) return true;
+    seen.set(l, n - 1);
+    return false;
+  });
+}

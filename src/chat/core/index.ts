@@ -5,10 +5,13 @@ export {
   auditEvent,
   canApprove,
   canRequest,
+  canView,
   environmentOf,
   loadPolicy,
   migrationEnvironments,
   PRINCIPAL_PATTERN,
+  viewableEnvironments,
+  viewNothing,
   type AuditAction,
   type AuditEvent,
   type AuditInput,
@@ -25,4 +28,4 @@ export {
 export { readPolicyFile } from './policy-file.ts';
 export { applyEvent, queuedStatus, reportStatus, type FinishedPhase, type MigrationStatus, type StatusView } from './status.ts';
 export * from './render.ts';
-export { consoleAction, mrkdwnToPlain, toConsoleText } from './console-render.ts';
+export { changedLines, consoleAction, mrkdwnToPlain, toConsoleText } from './console-render.ts';

@@ -22,11 +22,17 @@ export const MAX_COMMAND_LENGTH = 1000;
 /** One parsed `/migrate` command. */
 export type ChatCommand =
   | { kind: 'migrate'; container: string; from: string; to: string; method: MethodRequest; dryRun: boolean }
-  | { kind: 'status'; id?: string }
-  | { kind: 'list' }
+  | { kind: 'status'; id?: string; public?: true }
+  | { kind: 'list'; public?: true }
   | { kind: 'cancel'; id: string }
-  | { kind: 'hosts' }
+  | { kind: 'hosts'; public?: true }
   | { kind: 'help' };
+
+/** The read commands: answered privately unless they end with `public`. */
+export type ReadCommand = Extract<ChatCommand, { kind: 'status' | 'list' | 'hosts' }>;
+
+/** The word that makes a read command's answer visible to the channel. */
+export const PUBLIC_WORD = 'public';
 
 const COMMANDS = ['status', 'list', 'cancel', 'hosts', 'help'] as const;
 const HELP_WORDS = new Set(['help', '?', '-h', '--help']);
@@ -51,12 +57,13 @@ export function parseCommand(text: string): ChatCommand {
   if (HELP_WORDS.has(first)) return noArguments(words, { kind: 'help' });
   switch (first) {
     case 'list':
-      return noArguments(words, { kind: 'list' });
+      return publicly(noArguments(readWords(words), { kind: 'list' }), words);
     case 'hosts':
-      return noArguments(words, { kind: 'hosts' });
+      return publicly(noArguments(readWords(words), { kind: 'hosts' }), words);
     case 'status': {
-      if (words.length > 2) throw unexpected(words[2]!, `status ${words[1]}`);
-      return words.length === 2 ? { kind: 'status', id: migrationId(words[1]!) } : { kind: 'status' };
+      const w = readWords(words);
+      if (w.length > 2) throw unexpected(w[2]!, `status ${w[1]}`);
+      return publicly(w.length === 2 ? { kind: 'status', id: migrationId(w[1]!) } : { kind: 'status' }, words);
     }
     case 'cancel': {
       if (words.length < 2) throw usage("expected a migration id after 'cancel'");
@@ -149,6 +156,20 @@ function migrationId(value: string): string {
     throw usage(`invalid migration id ${quote(value)}: use lowercase letters, digits and '-', up to 64 characters (like m-20250101120000-a1b2c3)`);
   }
   return value;
+}
+
+/** A read command's words without its trailing `public` (case-insensitive), which {@link publicly} reads. */
+function readWords(words: string[]): string[] {
+  return isPublic(words) ? words.slice(0, -1) : words;
+}
+
+function isPublic(words: string[]): boolean {
+  return words.length > 1 && words.at(-1)!.toLowerCase() === PUBLIC_WORD;
+}
+
+/** Marks a read command public when its text ended with `public`; leaves the key out otherwise. */
+function publicly<C extends ReadCommand>(command: C, words: string[]): C {
+  return isPublic(words) ? { ...command, public: true } : command;
 }
 
 function noArguments<C extends ChatCommand>(words: string[], command: C): C {

@@ -7,7 +7,7 @@ import type { EnvironmentRules, Policy } from './policy-types.ts';
 export const PRINCIPAL_PATTERN = /^(?:[UWS][A-Z0-9]{2,20}|group:[a-z0-9][a-z0-9._-]{0,79})$/;
 
 const TOP_KEYS = ['environments', 'hostEnvironments', 'approvalTtlMinutes'];
-const ENV_KEYS = ['requesters', 'approvers'];
+const ENV_KEYS = ['requesters', 'approvers', 'viewers'];
 const DEFAULT_TTL_MINUTES = 15;
 const MAX_TTL_MINUTES = 1440;
 
@@ -34,10 +34,11 @@ export function loadPolicy(json: unknown, source = 'policy'): Policy {
     if (!NAME_PATTERN.test(env)) throw bad(at, `has an invalid environment name ${quote(env)}: use lowercase letters, digits and '-', starting with a letter`);
     const rules = object(envsIn[env], () => bad(at, 'must be an object { "requesters": [...], "approvers": [...] }'));
     unknownKeys(rules, ENV_KEYS, `${at}.`, bad);
-    environments[env] = Object.freeze({
-      requesters: principals(rules.requesters, `${at}.requesters`, bad),
-      approvers: principals(rules.approvers, `${at}.approvers`, bad),
-    });
+    const requesters = principals(rules.requesters, `${at}.requesters`, bad);
+    const approvers = principals(rules.approvers, `${at}.approvers`, bad);
+    // Whoever may ask or approve may look; `viewers` widens (or narrows) that on purpose.
+    const viewers = rules.viewers === undefined ? Object.freeze([...new Set([...requesters, ...approvers])]) : principals(rules.viewers, `${at}.viewers`, bad);
+    environments[env] = Object.freeze({ requesters, approvers, viewers });
   }
 
   const hostEnvironments: Record<string, string> = {};

@@ -6,12 +6,17 @@ export interface EnvironmentRules {
   readonly requesters: readonly string[];
   /** Who may approve one. A requester never approves their own request, even when listed here. */
   readonly approvers: readonly string[];
+  /**
+   * Who may see the environment's hosts and migrations (`/migrate hosts`, `list`, `status`).
+   * @defaultValue the requesters and the approvers
+   */
+  readonly viewers: readonly string[];
 }
 
 /** The policy file as written (JSON). */
 export interface PolicyFile {
   /** Environment name (as in the hosts file: local, qemu, aws, gcp, …) to its rules. Environments not listed are closed. */
-  environments: Record<string, { requesters: string[]; approvers: string[] }>;
+  environments: Record<string, { requesters: string[]; approvers: string[]; viewers?: string[] }>;
   /**
    * Host name to environment, overriding the environment the inventory gives the host.
    * @defaultValue `{}`: every host belongs to its inventory environment
@@ -44,7 +49,7 @@ export interface ChatUser {
 }
 
 /** Why a decision went against the user: stable, for callers and audit logs to switch on. */
-export type DenyCode = 'no-environment' | 'unknown-environment' | 'not-requester' | 'not-approver' | 'self-approval' | 'expired' | 'invalid-request';
+export type DenyCode = 'no-environment' | 'unknown-environment' | 'not-requester' | 'not-approver' | 'not-viewer' | 'self-approval' | 'expired' | 'invalid-request';
 
 export type Decision = { allowed: true } | { allowed: false; code: DenyCode; reason: string };
 

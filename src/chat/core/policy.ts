@@ -43,7 +43,33 @@ export function canApprove(policy: Policy, approver: ChatUser, request: PendingR
   return allowedIn(policy, approver, request.envs, 'approvers');
 }
 
-function allowedIn(policy: Policy, user: ChatUser, envs: readonly string[], role: 'requesters' | 'approvers'): Decision {
+/**
+ * May `user` see hosts and migrations touching all of `envs` (`/migrate hosts`, `list`, `status`)?
+ * They must be a viewer in every one (by default, a requester or an approver there).
+ */
+export function canView(policy: Policy, user: ChatUser, envs: readonly string[]): Decision {
+  return allowedIn(policy, user, envs, 'viewers');
+}
+
+/** The environments whose hosts and migrations `user` may see, in the policy's order. */
+export function viewableEnvironments(policy: Policy, user: ChatUser): string[] {
+  return Object.keys(policy.environments).filter((e) => policy.environments[e]!.viewers.some((p) => matches(p, user)));
+}
+
+/** Why `user` sees nothing at all: they are a viewer in no environment. */
+export function viewNothing(policy: Policy): Extract<Decision, { allowed: false }> {
+  const names = Object.keys(policy.environments);
+  return deny('not-viewer', `you may not see Ferry's hosts or migrations: you are not listed as a viewer (or requester or approver) in any environment of the Ferry policy (${list(names)})`);
+}
+
+type Role = 'requesters' | 'approvers' | 'viewers';
+const VERBS: Record<Role, { verb: string; code: DenyCode; where: (env: string) => string }> = {
+  requesters: { verb: 'request migrations', code: 'not-requester', where: (e) => `environments.${e}.requesters` },
+  approvers: { verb: 'approve migrations', code: 'not-approver', where: (e) => `environments.${e}.approvers` },
+  viewers: { verb: 'see hosts and migrations', code: 'not-viewer', where: (e) => `environments.${e}.viewers (by default its requesters and approvers)` },
+};
+
+function allowedIn(policy: Policy, user: ChatUser, envs: readonly string[], role: Role): Decision {
   const wanted = unique(envs);
   if (wanted.length === 0) return deny('no-environment', 'no environment given for this migration: Ferry cannot decide who may run it');
   const unknown = wanted.filter((e) => !Object.hasOwn(policy.environments, e));
@@ -52,12 +78,9 @@ function allowedIn(policy: Policy, user: ChatUser, envs: readonly string[], role
   }
   const missing = wanted.filter((e) => !policy.environments[e]![role].some((p) => matches(p, user)));
   if (missing.length === 0) return ALLOWED;
-  const verb = role === 'requesters' ? 'request' : 'approve';
-  const where = missing.map((e) => `environments.${e}.${role}`).join(' and ');
-  return deny(
-    role === 'requesters' ? 'not-requester' : 'not-approver',
-    `you may not ${verb} migrations in ${plural('environment', missing)} ${list(missing)}: only people and groups listed in ${where} of the Ferry policy may`,
-  );
+  const v = VERBS[role];
+  const where = missing.map(v.where).join(' and ');
+  return deny(v.code, `you may not ${v.verb} in ${plural('environment', missing)} ${list(missing)}: only people and groups listed in ${where} of the Ferry policy may`);
 }
 
 /** A policy entry matches the user's own ID or one of their groups. */
@@ -65,7 +88,7 @@ function matches(principal: string, user: ChatUser): boolean {
   return principal === user.id || user.groups.includes(principal);
 }
 
-function deny(code: DenyCode, reason: string): Decision {
+function deny(code: DenyCode, reason: string): Extract<Decision, { allowed: false }> {
   return { allowed: false, code, reason };
 }
 

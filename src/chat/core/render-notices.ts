@@ -16,9 +16,23 @@ export function usage(errorMessage?: string): ChatMessage {
   return message(problem ? `${esc(problem)} (see /migrate help)` : esc(USAGE), blocks);
 }
 
-/** The policy said no. Send it ephemeral, to the person who asked. */
-export function denied(reason: string): ChatMessage {
-  return message(`Not allowed: ${esc(reason)}`, [section(`:no_entry: Not allowed: ${esc(reason)}`)]);
+/**
+ * The policy said no. Send it ephemeral, to the person who asked. `groupsError` says why their user
+ * groups could not be read, when that may be why: a group in the policy could not match them.
+ */
+export function denied(reason: string, opts: { groupsError?: string } = {}): ChatMessage {
+  const blocks: Block[] = [section(`:no_entry: Not allowed: ${esc(reason)}`)];
+  if (opts.groupsError) {
+    blocks.push(section(`:warning: Ferry could not read your user groups (${esc(clipText(opts.groupsError, 300))}), so policy entries naming groups could not match you. If a group should allow you, try again in a minute; if it keeps failing, tell whoever runs Ferry.`));
+  }
+  return message(`Not allowed: ${esc(reason)}${opts.groupsError ? ' (your user groups could not be read)' : ''}`, blocks);
+}
+
+/** Too many commands too fast (the per-person rate limit): when to try again. */
+export function slowDown(retryAfterMs: number, limit: { burst: number; perMinute: number }): ChatMessage {
+  const wait = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  const what = `You are asking faster than Ferry answers: ${limit.perMinute} read commands a minute per person (${limit.burst} at once). Try again in ${wait} s.`;
+  return message(what, [section(`:hourglass: ${what}`)]);
 }
 
 /** One migration per container at a time: points to the one under way. `link` is its status message permalink (https). */

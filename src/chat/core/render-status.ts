@@ -120,3 +120,8 @@ const HOOK_BODY_MAX = 2800;
 export function hookReply(hook: string, lines: readonly string[]): string {
   return `:scroll: ${code(hook)} hook\n${codeBlock(fitLines(lines.map((l) => clipText(l, 400)), HOOK_BODY_MAX))}`;
 }
+
+/** The thread reply once the worker has provisioned both hosts; `detail` is the playbook's summary (`2 changes`). */
+export function provisionReply(from: string, to: string, detail?: string): string {
+  return `Provisioned ${bold(from)} and ${bold(to)}: ${esc(detail ?? 'done')}`;
+}

@@ -9,11 +9,12 @@ import { LAB_PROVIDERS, parseProvider } from '../../infra/lab.ts';
 import { parseLinkProfile } from '../../infra/link/profile.ts';
 import { parseMethod } from '../../migrate/methods.ts';
 import { numberFlag, parseFlags, type Command } from '../command.ts';
+import { runSteps, VERBOSE_HELP } from '../steps.ts';
 
 const SYNOPSIS = [
   'ferry bench [--quick] [--sizes 64,256,1024] [--runs N] [--workloads web,kv] [--kv-mib N] [--dirty-mib-per-s R]',
   '            [--methods a,b] [--link lan|wan|RTT-MS,MBIT[,LOSS-%]] [--probe-clients N] [--iperf-seconds S]',
-  `            [--no-podman] [--no-haproxy] [--provider ${LAB_PROVIDERS.join('|')}] [--out DIR] [--json]`,
+  `            [--no-podman] [--no-haproxy] [--provider ${LAB_PROVIDERS.join('|')}] [--out DIR] [--verbose] [--json]`,
   'ferry bench --unshape',
 ].join('\n');
 
@@ -38,6 +39,7 @@ export const benchCommand: Command = {
     '--unshape          remove link shaping an interrupted run left on the lab hosts, and exit',
     `--out              where the results go (default ${path.relative(process.cwd(), RESULTS_DIR) || RESULTS_DIR}): <date>-<lab>-<link>.json, .md, -downtime.png, -phases.png, -response-time.png`,
     'Ctrl-C stops after the current migration; what ran is written, marked incomplete.',
+    VERBOSE_HELP,
   ].join('\n'),
   async run(args, io) {
     const { values } = parseFlags(
@@ -58,6 +60,7 @@ export const benchCommand: Command = {
         provider: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
+        verbose: { type: 'boolean' },
         unshape: { type: 'boolean' },
       },
       SYNOPSIS,
@@ -95,7 +98,10 @@ export const benchCommand: Command = {
     process.on('SIGINT', onSigint);
     let out;
     try {
-      out = await runBench(plan, { config, say, signal: stop.signal, outDir: values.out ? path.resolve(values.out) : undefined });
+      // Each of the bench's steps on the task list (or plain lines); its tools' output in the log file.
+      ({ value: out } = await runSteps(io, { command: 'bench', verbose: values.verbose, logDir: config.labDir, plain: values.json }, (step) =>
+        runBench(plan, { config, say: step, signal: stop.signal, outDir: values.out ? path.resolve(values.out) : undefined }),
+      ));
     } finally {
       process.off('SIGINT', onSigint);
     }

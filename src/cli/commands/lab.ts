@@ -4,8 +4,9 @@ import { describeProfile, parseLinkProfile } from '../../infra/link/profile.ts';
 import type { EnvironmentStatus } from '../../infra/providers/provider.ts';
 import { renderTable } from '../../util/table.ts';
 import { numberFlag, parseFlags, usageError, type Command } from '../command.ts';
+import { runSteps } from '../steps.ts';
 
-const SYNOPSIS = `ferry lab up [--hosts N] [--provider ${LAB_PROVIDERS.join('|')}] [--topology ${TOPOLOGIES.join('|')}] [--link lan|wan|RTT-MS,MBIT[,LOSS-%]] | ferry lab down | ferry lab status [--json]`;
+const SYNOPSIS = `ferry lab up [--hosts N] [--provider ${LAB_PROVIDERS.join('|')}] [--topology ${TOPOLOGIES.join('|')}] [--link lan|wan|RTT-MS,MBIT[,LOSS-%]] [--verbose] [--json] | ferry lab down [--verbose] | ferry lab status [--json]`;
 
 /** `lab status` as text (pure): hosts with their clouds, then a two-cloud lab's gateways and WAN. */
 export function renderLabStatus(st: EnvironmentStatus): string {
@@ -47,20 +48,25 @@ export const labCommand: Command = {
     '--link P               the WAN between the clouds: lan (unshaped), wan (30 ms round trip, 200 Mbit/s; the default),',
     '                       or RTT-MS,MBIT[,LOSS-%]; HTB for the rate, a UDP relay for the delay and loss',
     'Without --topology (or --link) an existing lab keeps its own; status, plan and down need no flags.',
+    `--verbose              show Terraform's own output too (it is always in ${'$'}FERRY_LAB_DIR/logs/, named on failure)`,
+    '--json                 the hosts (up) or the lab\'s state (status) as JSON on stdout',
   ].join('\n'),
   async run(args, io) {
     const { positionals, values } = parseFlags(
       args,
-      { hosts: { type: 'string' }, provider: { type: 'string', default: 'local' }, topology: { type: 'string' }, link: { type: 'string' }, json: { type: 'boolean' } },
+      { hosts: { type: 'string' }, provider: { type: 'string', default: 'local' }, topology: { type: 'string' }, link: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } },
       SYNOPSIS,
     );
-    const lab = new Lab(loadConfig(), (m) => io.err(m));
+    const config = loadConfig();
+    const lab = new Lab(config, (m) => io.err(m));
+    const steps = (command: string) => ({ command, verbose: values.verbose, logDir: config.labDir, plain: values.json });
     switch (positionals[0]) {
       case 'up': {
         const n = numberFlag('hosts', values.hosts, { min: 1, max: 50, integer: true }) ?? 2;
+        const provider = parseProvider(values.provider!);
         const topology = values.topology === undefined ? undefined : parseTopology(values.topology);
         const link = values.link === undefined ? undefined : parseLinkProfile(values.link);
-        const file = await lab.up(n, parseProvider(values.provider!), { topology, link });
+        const { value: file } = await runSteps(io, steps('lab-up'), (say) => new Lab(config, say).up(n, provider, { topology, link }));
         if (values.json) io.out(JSON.stringify(file, null, 2));
         else {
           io.out(renderTable(['host', 'cloud', 'address', 'ssh'], file.hosts.map((h) => [h.name, h.cloud ?? h.environment, h.address, `${h.user}@${h.address}:${h.port}`])));
@@ -71,7 +77,7 @@ export const labCommand: Command = {
         return 0;
       }
       case 'down':
-        await lab.down();
+        await runSteps(io, steps('lab-down'), (say) => new Lab(config, say).down());
         return 0;
       case 'status': {
         const st = await lab.status();

@@ -98,8 +98,9 @@ export class TerraformLab implements EnvironmentProvider {
     if (replace.length) this.say(`recovering: replacing ${replace.join(', ')}`);
     this.say(`terraform apply: ${params.hosts.join(', ')}${params.topology === 'two-clouds' ? ' (two clouds)' : ''}`);
     // The WAN relay is a Node script: the same Node as Ferry's, whatever PATH Terraform gets.
-    await this.tf.apply(this.vars(params), { replace, onLine: (l) => this.say(`  ${l}`), env: { FERRY_NODE: process.execPath } });
+    await this.tf.apply(this.vars(params), { replace, env: { FERRY_NODE: process.execPath } });
     const file = await this.hosts();
+    this.say(`waiting for SSH on ${file.hosts.map((h) => h.name).join(', ')}`);
     await this.waitForSsh(file.hosts);
     this.say(`lab up: ${file.hosts.map((h) => `${h.name} (${h.address})`).join(', ')}`);
     return file;
@@ -210,7 +211,7 @@ export class TerraformLab implements EnvironmentProvider {
   async down(params: EnvironmentParams | undefined): Promise<void> {
     if (params && (await this.tf.stateList()).length > 0) {
       this.say('terraform destroy');
-      await this.tf.destroy(this.vars(params), { onLine: (l) => this.say(`  ${l}`) });
+      await this.tf.destroy(this.vars(params));
     }
     await this.sweep();
   }

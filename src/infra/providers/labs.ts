@@ -43,7 +43,7 @@ export const QEMU_LAB: LabModule = {
   checkArgs: (name, c, bridge) => ['host-check', name, c.labDir, bridge],
   async prepare(c, say) {
     say('preparing the VM kernel and initramfs (scripts/qemu-setup.sh)');
-    await runLocal('bash', [path.join(REPO_ROOT, 'scripts', 'qemu-setup.sh')], { onLine: (l) => say(`  ${l}`), env: { FERRY_CACHE_DIR: c.cacheDir } });
+    await runLocal('bash', [path.join(REPO_ROOT, 'scripts', 'qemu-setup.sh')], { env: { FERRY_CACHE_DIR: c.cacheDir } });
   },
   async sweep(c, _say, bridges) {
     for (const br of bridges) await runLocal(QEMU_LAB.script, ['sweep', c.labDir, br], { okCodes: [0, 1] });

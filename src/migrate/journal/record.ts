@@ -91,6 +91,12 @@ export type Decision =
   | { action: 'wait-dump'; why: string }
   /** Lazy: the source's CRIU still serves pages while the move is not complete: end it (the tasks run on from the freeze), then look again. */
   | { action: 'release-lazy-dump'; why: string }
+  /**
+   * Lazy, before releasing the source: the target's copy runs, so freeze it first (runc pause)
+   * — releasing the source while it runs would make two running copies; removing it first would
+   * disconnect the lazy page server, which CRIU takes for success and kills the source's tasks.
+   */
+  | { action: 'pause-target'; why: string }
   /** The target runs and is healthy: point traffic at it, wait for lazy pages, clean the source. */
   | { action: 'finish'; why: string }
   /** The source still has the container (running, or paused by a dump that failed): remove the target's copy, traffic back, clean up. */
@@ -120,7 +126,11 @@ export function decide(r: JournalRecord, o: Observed, mode: 'rollback' | 'recove
   }
   if (atLeast(r, 'switched') && o.target === 'unknown') return { action: 'retry-later', why: `traffic points at ${r.to}, which cannot be reached` };
   if (o.dump.state === 'running') {
-    if (r.traits.lazy) return { action: 'release-lazy-dump', why: `the lazy dump on ${r.from} still holds ${r.container}'s memory: ending its CRIU lets the container run on from the freeze` };
+    if (r.traits.lazy) {
+      if (o.target === 'unknown') return { action: 'retry-later', why: `the lazy dump on ${r.from} still holds ${r.container}, and ${r.to}, where a copy may run, cannot be reached: releasing the source now could make two running copies` };
+      if (o.target === 'running' || o.target === 'frozen') return { action: 'pause-target', why: `${r.container}'s copy on ${r.to} runs while the lazy dump on ${r.from} still holds its memory: it is frozen first, so it never runs beside the source's` };
+      return { action: 'release-lazy-dump', why: `the lazy dump on ${r.from} still holds ${r.container}'s memory: ending its CRIU lets the container run on from the freeze` };
+    }
     return { action: 'wait-dump', why: `the dump of ${r.container} on ${r.from} is still running` };
   }
   if (o.source === 'unknown') return { action: 'retry-later', why: `${r.from} cannot be reached` };

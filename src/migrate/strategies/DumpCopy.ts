@@ -2,6 +2,7 @@ import { ErrorCode } from '../../errors.ts';
 import { runcCheckpoint, type Endpoint } from '../commands.ts';
 import { PAGE_SIZE, readDumpStats, startPageServer, type MigrationContext } from '../context.ts';
 import { JOBS, jobDir, runJob } from '../job-run.ts';
+import { prepareSourceTls } from '../wire.ts';
 import { criuLogFailure, restoreOn } from './restore.ts';
 import { IMG, NO_BYTES, NO_PRESYNC, WORK, type Bytes, type DumpResult, type Presync, type Strategy } from './strategy.ts';
 
@@ -12,11 +13,14 @@ import { IMG, NO_BYTES, NO_PRESYNC, WORK, type Bytes, type DumpResult, type Pres
  */
 export class DumpCopy implements Strategy {
   private endpoint?: Endpoint;
+  /** The source's CRIU configuration holding its TLS options (client of the page server). */
+  private criuConfig?: string;
 
   constructor(private readonly pageServer: boolean) {}
 
   async beforeFreeze(ctx: MigrationContext): Promise<Presync> {
     if (!this.pageServer) return NO_PRESYNC;
+    this.criuConfig = await prepareSourceTls(ctx, 'client');
     // Started before the freeze, so its start-up is not downtime; it serves exactly one dump.
     this.endpoint = await startPageServer(ctx, IMG(ctx), 'final');
     ctx.events.emitEvent({ type: 'info', message: `page server listening on ${ctx.target.name} port ${this.endpoint.port}` });
@@ -24,7 +28,7 @@ export class DumpCopy implements Strategy {
   }
 
   async checkpoint(ctx: MigrationContext): Promise<DumpResult> {
-    const r = await runJob(ctx.source, jobDir(ctx.dir, JOBS.dump), runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx), workDir: WORK(ctx), pageServer: this.endpoint }), 600);
+    const r = await runJob(ctx.source, jobDir(ctx.dir, JOBS.dump), runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx), workDir: WORK(ctx), pageServer: this.endpoint, criuConfig: this.criuConfig }), 600);
     if (r.rc !== 0) throw await criuLogFailure(ctx.source, ErrorCode.CriuDumpFailed, `checkpoint of ${ctx.name} failed on ${ctx.source.name}`, `${WORK(ctx)}/dump.log`, r.stderr);
     const dump = await readDumpStats(ctx.source, WORK(ctx));
     return { dump, bytes: { rsync: 0, pages: this.pageServer && dump ? dump.pagesWritten * PAGE_SIZE : 0 } };

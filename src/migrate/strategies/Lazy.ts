@@ -5,6 +5,7 @@ import { criuLazyPages, runcCheckpoint, type Endpoint } from '../commands.ts';
 import { PAGE_SIZE, randomPort, readDumpStats, type MigrationContext } from '../context.ts';
 import { JOBS, jobDir } from '../job-run.ts';
 import { pagemapTotals, type DumpStats } from '../stats.ts';
+import { openPagePort, prepareSourceTls, tlsOf } from '../wire.ts';
 import { releaseLazyDump } from './lazy-release.ts';
 import { criuLogFailure, restoreOn } from './restore.ts';
 import { IMG, NO_BYTES, NO_PRESYNC, WORK, type Bytes, type DumpResult, type Presync, type Strategy } from './strategy.ts';
@@ -24,8 +25,14 @@ export const LAZY_SERVE_S = 3600;
  */
 export class Lazy implements Strategy {
   private source?: Endpoint;
+  /** The source's CRIU configuration holding its TLS options (server of the lazy pages). */
+  private criuConfig?: string;
 
-  async beforeFreeze(): Promise<Presync> {
+  /** Chooses the lazy page server's port and secures it, before the freeze: none of it is downtime. */
+  async beforeFreeze(ctx: MigrationContext): Promise<Presync> {
+    this.source = { address: ctx.source.spec.address, port: randomPort() };
+    this.criuConfig = await prepareSourceTls(ctx, 'server');
+    await openPagePort(ctx, 'source', this.source.port, LAZY_READY_S + LAZY_SERVE_S + 600);
     return NO_PRESYNC;
   }
 
@@ -35,11 +42,11 @@ export class Lazy implements Strategy {
 
   async checkpoint(ctx: MigrationContext, presync: Presync): Promise<DumpResult> {
     // The target's lazy-pages daemon connects to the source the way hosts reach each other.
-    this.source = { address: peerAddressOf(ctx.source.spec), port: randomPort() };
+    this.source ??= { address: peerAddressOf(ctx.source.spec), port: randomPort() };
     const job = this.dumpJob(ctx);
     // CRIU writes one byte to the status fd (the job's stdout) when its lazy page server is ready;
     // the command itself lasts until every page has been served.
-    await job.start(runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx), workDir: WORK(ctx), lazyPages: this.source, statusFd: 1, parentPath: presync.parent }), LAZY_SERVE_S);
+    await job.start(runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx), workDir: WORK(ctx), lazyPages: this.source, statusFd: 1, parentPath: presync.parent, criuConfig: this.criuConfig }), LAZY_SERVE_S);
     const st = await job.waitOutput(LAZY_READY_S);
     if (st.state === 'output') return { bytes: NO_BYTES }; // pages and statistics: see complete()
     if (st.state === 'running') {
@@ -59,7 +66,7 @@ export class Lazy implements Strategy {
     const host = ctx[where];
     const pidFile = `${WORK(ctx)}/lazy-pages-${where}.pid`;
     const logFile = `${WORK(ctx)}/lazy-pages-${where}.log`;
-    const r = await host.exec(criuLazyPages({ imageDir: IMG(ctx), workDir: WORK(ctx), source: this.source!, pidFile, logFile }), { timeoutS: 60 });
+    const r = await host.exec(criuLazyPages({ imageDir: IMG(ctx), workDir: WORK(ctx), source: this.source!, pidFile, logFile, tls: tlsOf(ctx, host) }), { timeoutS: 60 });
     // The daemon says why only in its log (-o), not on stderr.
     if (r.code !== 0) throw await criuLogFailure(host, ErrorCode.CriuPageServerFailed, `criu lazy-pages failed on ${host.name} (exit ${r.code})`, logFile, r.stderr);
     ctx.pidFiles.push({ host, file: pidFile });

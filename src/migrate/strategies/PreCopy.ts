@@ -4,6 +4,7 @@ import { PAGE_SIZE, readDumpStats, startPageServer, type MigrationContext, type 
 import { JOBS, jobDir, runJob } from '../job-run.ts';
 import { DEFAULT_PRECOPY_POLICY, precopyStop, type PrecopyPolicy } from '../precopy-policy.ts';
 import type { DumpStats } from '../stats.ts';
+import { prepareSourceTls } from '../wire.ts';
 import { criuLogFailure, restoreOn } from './restore.ts';
 import { IMG, NO_BYTES, WORK, type Bytes, type DumpResult, type Presync, type Strategy } from './strategy.ts';
 
@@ -15,6 +16,8 @@ import { IMG, NO_BYTES, WORK, type Bytes, type DumpResult, type Presync, type St
  */
 export class PreCopy implements Strategy {
   private endpoint?: Endpoint;
+  /** The source's CRIU configuration holding its TLS options (client of each round's page server). */
+  private criuConfig?: string;
 
   constructor(
     private readonly pageServer: boolean,
@@ -31,7 +34,7 @@ export class PreCopy implements Strategy {
 
   private async dump(ctx: MigrationContext, sub: string, workDir: string, preDump: boolean, parentPath: string | undefined, endpoint?: Endpoint): Promise<DumpResult> {
     await ctx.source.run(['mkdir', '-p', IMG(ctx, sub), workDir]);
-    const argv = runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx, sub), workDir, preDump, parentPath, pageServer: endpoint });
+    const argv = runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx, sub), workDir, preDump, parentPath, pageServer: endpoint, criuConfig: endpoint ? this.criuConfig : undefined });
     const r = await runJob(ctx.source, jobDir(ctx.dir, preDump ? `pre-dump-${sub}` : JOBS.dump), argv, 900);
     if (r.rc !== 0) {
       throw await criuLogFailure(ctx.source, ErrorCode.CriuDumpFailed, `${preDump ? 'pre-dump' : 'checkpoint'} of ${ctx.name} failed on ${ctx.source.name}`, `${workDir}/dump.log`, r.stderr);
@@ -42,6 +45,7 @@ export class PreCopy implements Strategy {
 
   /** Pre-dump rounds, each copied to the target, until the policy stops them (and says which rule). */
   async beforeFreeze(ctx: MigrationContext): Promise<Presync> {
+    if (this.pageServer) this.criuConfig = await prepareSourceTls(ctx, 'client');
     const rounds: RoundReport[] = [];
     let bytes: Bytes = NO_BYTES;
     let stop: string | null = null;

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import net from 'node:net';
 import { App } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
@@ -12,6 +11,8 @@ import { keys } from '../../../src/queue/jobs.ts';
 import { startLocalRedis, type LocalRedis } from '../../../src/queue/local-redis.ts';
 import { MigrationQueue } from '../../../src/queue/MigrationQueue.ts';
 import { SlackStandIn, slackSignature, type RecordedCall } from '../../helpers/slack-standin.ts';
+import { approvalFlow, clickPayload, commandFields } from './approval-flow.ts';
+import { freePort } from '../../../src/util/free-port.ts';
 
 /**
  * Bolt's real HTTP receiver (wrapped by FreshRequestReceiver) in front of the real SlackApp, a real
@@ -35,15 +36,6 @@ const SECRET = 'test-signing-secret';
 const ALICE = 'UALICE';
 const now = () => Math.floor(Date.now() / 1000);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** A pino logger whose lines the test can read. */
 function capturedLog(): { log: Logger; lines: Record<string, unknown>[] } {
@@ -81,12 +73,14 @@ describe.skipIf(why !== null)('Slack HTTP receiver: real Bolt, ChatService and R
   }
   const command = (channel: string, text: string) =>
     new URLSearchParams({ command: '/migrate', text, user_id: ALICE, user_name: 'alice', channel_id: channel, team_id: 'TFERRY', response_url: `${slack.url}respond/${channel}`, trigger_id: '1.2.3' }).toString();
+  /** A private answer to a command from `channel`: Bolt's respond() posts it to the command's response_url. */
+  const answeredIn = (channel: string) => (c: RecordedCall) => c.method === `respond/${channel}` && c.args.response_type === 'ephemeral';
   const ephemeralTo = (channel: string) => (c: RecordedCall) => c.method === 'chat.postEphemeral' && c.args.channel === channel;
   /** Waits until a request sent after the refused ones has been handled, then checks the refused one never reached the chat service. */
   async function expectNeverHandled(channel: string, marker: string): Promise<void> {
     expect(await send(command(marker, 'help'))).toBe(200);
-    await slack.waitFor(ephemeralTo(marker), 10_000);
-    expect(slack.calls.filter((c) => JSON.stringify(c.args).includes(channel))).toEqual([]);
+    await slack.waitFor(answeredIn(marker), 10_000);
+    expect(slack.calls.filter((c) => c.method.includes(channel) || JSON.stringify(c.args).includes(channel))).toEqual([]);
   }
 
   beforeAll(async () => {
@@ -113,14 +107,15 @@ describe.skipIf(why !== null)('Slack HTTP receiver: real Bolt, ChatService and R
 
   it('accepts a request signed and stamped now, and the chat service answers it', async () => {
     expect(await send(command('CNOW', 'help'))).toBe(200);
-    const call = await slack.waitFor(ephemeralTo('CNOW'), 10_000);
-    expect(call.args.user).toBe(ALICE);
+    const call = await slack.waitFor(answeredIn('CNOW'), 10_000);
+    expect(call.args.replace_original).toBe(false);
     expect(JSON.stringify(call.args.blocks)).toContain('Usage');
+    expect(slack.callsOf('chat.postEphemeral').filter((c) => c.args.channel === 'CNOW')).toEqual([]);
   });
 
   it('accepts a request stamped 4 minutes ahead: within Slack\'s 5-minute window', async () => {
     expect(await send(command('CNEAR', 'help'), { ts: now() + 4 * 60 })).toBe(200);
-    await slack.waitFor(ephemeralTo('CNEAR'), 10_000);
+    await slack.waitFor(answeredIn('CNEAR'), 10_000);
   });
 
   it('refuses a request stamped 6 minutes ago (Bolt\'s own check), and Bolt\'s warning goes through pino', async () => {
@@ -189,6 +184,17 @@ describe.skipIf(why !== null)('Slack HTTP receiver: real Bolt, ChatService and R
     const told = await slack.waitFor(ephemeralTo('CAPPROVALS2'), 10_000);
     expect(told.args.user).toBe('UBOB');
     expect(String(told.args.text)).toMatch(/^Ferry could not handle that request: /);
+  });
+
+  it('carries the approval flow over HTTP: ask, self-approval refused privately, a second person approves, the job waits in the queue', async () => {
+    await approvalFlow(
+      slack,
+      {
+        command: async (user, text) => void expect(await send(new URLSearchParams(commandFields(slack.url, user, text)).toString())).toBe(200),
+        click: async (user, actionId, value, ts) => void expect(await send(new URLSearchParams({ payload: JSON.stringify(clickPayload(slack.url, user, actionId, value, ts)) }).toString())).toBe(200),
+      },
+      queue,
+    );
   });
 
   it('needs the wrapper: Bolt\'s own receiver accepts the request stamped 6 minutes ahead', async () => {

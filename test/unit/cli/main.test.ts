@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,6 +148,34 @@ describe('main', () => {
       expect(io.stderr()).toContain('[ferry_lab_not_up]');
     } finally {
       process.env.FERRY_HOSTS_FILE = keep;
+    }
+  });
+
+  it('a long command shows its steps, keeps the tools\' output in a log under the lab dir, and names it on failure', async () => {
+    const keepPath = process.env.PATH;
+    const emptyBin = path.join(dir, 'empty-bin');
+    mkdirSync(emptyBin, { recursive: true });
+    process.env.FERRY_LAB_DIR = path.join(dir, 'lab');
+    process.env.PATH = emptyBin; // no ansible-playbook: the step fails as a missing tool
+    try {
+      const io = collect();
+      expect(await main(['front', 'web1', '--on', 'lab-1'], io)).toBe(1);
+      const err = io.stderr().split('\n');
+      expect(err[0]).toBe('… putting HAProxy in front of web1 on lab-1 (ansible-playbook haproxy.yml)');
+      expect(err[1]).toMatch(/^✘ putting HAProxy in front of web1 on lab-1 \(ansible-playbook haproxy\.yml\) \(\d+\.\d s\)$/);
+      expect(err[2]).toBe('ferry: ansible-playbook is not installed (not found on PATH): run scripts/setup.sh, which installs what Ferry needs, or install it yourself [ferry_tool_missing]');
+      const logLine = err.find((l) => l.startsWith("ferry: Terraform's and Ansible's full output: "))!;
+      const logFile = logLine.slice("ferry: Terraform's and Ansible's full output: ".length);
+      expect(path.dirname(logFile)).toBe(path.join(dir, 'lab', 'logs'));
+      expect(path.basename(logFile)).toMatch(/^front-\d{8}-\d{6}-\d+\.log$/);
+      const log = readFileSync(logFile, 'utf8');
+      expect(log).toMatch(/ == putting HAProxy in front of web1 on lab-1 \(ansible-playbook haproxy\.yml\)\n/);
+      expect(log).toMatch(/ \$ ansible-playbook -i .*inventory\.ini .*haproxy\.yml .*\n/);
+      expect(log).toMatch(/ failed: \[ferry_tool_missing\] ansible-playbook is not installed/);
+      expect(statSync(logFile).mode & 0o777).toBe(0o600);
+    } finally {
+      process.env.PATH = keepPath;
+      delete process.env.FERRY_LAB_DIR;
     }
   });
 

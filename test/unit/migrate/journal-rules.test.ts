@@ -40,8 +40,13 @@ describe('decide: the rule book for rollback and recovery', () => {
     expect(decide(rec('freezing'), obs({ source: 'frozen', dump: { state: 'running' } }), 'recover').action).toBe('wait-dump');
   });
 
-  it('releases a lazy dump still serving pages (ending CRIU lets the tasks run on), unless the target already serves', () => {
-    expect(decide(rec('restoring', lazy), obs({ source: 'frozen', target: 'running', targetHealthy: false, dump: { state: 'running' } }), 'rollback').action).toBe('release-lazy-dump');
+  it('releases a lazy dump still serving pages (ending CRIU lets the tasks run on), freezing a running target copy first, unless the target already serves', () => {
+    expect(decide(rec('restoring', lazy), obs({ source: 'frozen', target: 'absent', dump: { state: 'running' } }), 'rollback').action).toBe('release-lazy-dump');
+    // Never two running copies: the target's is frozen before the source's is released.
+    expect(decide(rec('restoring', lazy), obs({ source: 'frozen', target: 'running', targetHealthy: false, dump: { state: 'running' } }), 'rollback').action).toBe('pause-target');
+    expect(decide(rec('restoring', lazy), obs({ source: 'frozen', target: 'paused', dump: { state: 'running' } }), 'rollback').action).toBe('release-lazy-dump');
+    // A target out of reach may run a copy: the source is not released blind.
+    expect(decide(rec('restoring', lazy), obs({ source: 'frozen', target: 'unknown', dump: { state: 'running' } }), 'rollback').action).toBe('retry-later');
     expect(decide(rec('switched', lazy), obs({ source: 'frozen', target: 'running', targetHealthy: true, dump: { state: 'running' } }), 'rollback').action).toBe('finish');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, renderTable } from '../../../src/util/table.ts';
+import { count, formatBytes, renderTable } from '../../../src/util/table.ts';
 
 describe('renderTable', () => {
   it('aligns text left and numbers right, with a dash rule under the header', () => {
@@ -62,5 +62,14 @@ describe('formatBytes', () => {
   it('shows a dash for unknown sizes', () => {
     expect(formatBytes(null)).toBe('-');
     expect(formatBytes(undefined)).toBe('-');
+  });
+});
+
+describe('count', () => {
+  it('is singular for exactly one, plural otherwise', () => {
+    expect(count(1, 'change')).toBe('1 change');
+    expect(count(0, 'change')).toBe('0 changes');
+    expect(count(2, 'failure')).toBe('2 failures');
+    expect(count(3, 'host', 'hosts')).toBe('3 hosts');
   });
 });

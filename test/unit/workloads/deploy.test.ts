@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.ts';
 import type { HostSpec } from '../../../src/hosts/inventory.ts';
-import { hostFiles, inCgroup, knownHostsLine, rsyncArgs, runcRunArgv, uploadTarget } from '../../../src/workloads/deploy.ts';
+import { HOST_ROOTFS_CACHE, hostFiles, inCgroup, knownHostsLine, rsyncArgs, rsyncFileArgs, runcRunArgv, tarballStem, unpackArgv, uploadTarget } from '../../../src/workloads/deploy.ts';
 import { execHealthArgv } from '../../../src/workloads/health-exec.ts';
 import { catchFerry } from '../catch-ferry.ts';
 
@@ -42,6 +42,29 @@ describe('deploy helpers', () => {
     expect(a[a.indexOf('-e') + 1]).toContain("-i '/keys/my key'");
     expect(a[a.indexOf('-e') + 1]).toContain("'UserKnownHostsFile=/k h/known'");
     catchFerry(() => rsyncArgs({ ...spec, privateKeyFile: `/k'e"y` }, '/b', '/d', '/k'), ErrorCode.ConfigInvalid);
+  });
+
+  it('copies a rootfs tarball as one file, with the same pinned ssh, and unpacks it with owners by number', () => {
+    expect(uploadTarget({ tarball: '/c/mariadb-0123.tar.zst', into: 'rootfs' }, 'blog-db')).toBe('/var/lib/ferry/containers/blog-db/rootfs');
+    const a = rsyncFileArgs(spec, '/var/cache/ferry/rootfs/mariadb-0123abcd.tar.zst', HOST_ROOTFS_CACHE, '/tmp/kh/known_hosts');
+    expect(a).toEqual([
+      '--archive', '--mkpath', '-e',
+      'ssh -F /dev/null -i /var/lib/ferry-lab/id_ed25519 -p 22 -l root -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/tmp/kh/known_hosts -o GlobalKnownHostsFile=/dev/null',
+      '/var/cache/ferry/rootfs/mariadb-0123abcd.tar.zst', '10.77.0.11:/var/lib/ferry/cache/rootfs/',
+    ]);
+    expect(unpackArgv('/var/lib/ferry/cache/rootfs/mariadb-0123abcd.tar.zst', '/var/lib/ferry/containers/blog-db/rootfs')).toEqual([
+      'tar', '--zstd', '--numeric-owner', '-xpf', '/var/lib/ferry/cache/rootfs/mariadb-0123abcd.tar.zst', '-C', '/var/lib/ferry/containers/blog-db/rootfs',
+    ]);
+  });
+
+  it.each([
+    ['mariadb-13415d9d9d6e33f8.tar.zst', 'mariadb'],
+    ['wordpress-2f2cf1580b6d676d.tar.zst', 'wordpress'],
+    ['my-app-rootfs-abc123.tar.zst', 'my-app-rootfs'],
+    ['rootfs.tar.zst', null],
+    ['mariadb-123.tar.gz', null],
+  ])('reads the stem of %s as %s', (file, stem) => {
+    expect(tarballStem(file)).toBe(stem);
   });
 
   it('finds the cgroup in v1 and v2 listings, on a path boundary', () => {

@@ -215,6 +215,22 @@ describe('findDumpBlockers', () => {
     expect(findDumpBlockers(tree([proc(10)], {}, mounts))).toEqual([]);
   });
 
+  it('takes the device nodes runc bind-mounts in a user namespace for its own, and only there', () => {
+    const mounts = [
+      { mountPoint: '/', fsType: 'ext4', source: '/dev/vda1' },
+      ...['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'].map((d) => ({ mountPoint: d, fsType: 'devtmpfs', source: 'devtmpfs' })),
+    ];
+    const userns = { mounts: [], linux: { namespaces: [{ type: 'pid' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 0, size: 65536 }] } };
+    expect(findDumpBlockers(tree([proc(10)], {}, mounts), userns)).toEqual([]);
+    // Without a user namespace runc makes the nodes itself: bind mounts there came from elsewhere.
+    const b = findDumpBlockers(tree([proc(10)], {}, mounts), { mounts: [], linux: { namespaces: [{ type: 'pid' }] } });
+    expect(b).toHaveLength(6);
+    expect(b[0]).toEqual({ code: ErrorCode.RefusedMount, reason: expect.stringContaining('devtmpfs mount of devtmpfs at /dev/null') });
+    // A device beyond the default set is still refused, even in a user namespace.
+    const kmsg = findDumpBlockers(tree([proc(10)], {}, [...mounts, { mountPoint: '/dev/kmsg', fsType: 'devtmpfs', source: 'devtmpfs' }]), userns);
+    expect(kmsg).toEqual([{ code: ErrorCode.RefusedMount, reason: expect.stringContaining('at /dev/kmsg') }]);
+  });
+
   it('assertDumpable throws the first with its code', () => {
     const b = findDumpBlockers(tree([proc(10, { files: [{ fd: 5, type: 'c', target: '/dev/kmsg' }, { fd: 7, type: 'U', target: 'anon_inode:[io_uring]' }] })]));
     const e = catchFerry(() => assertDumpable('db1', b), ErrorCode.RefusedIoUring);

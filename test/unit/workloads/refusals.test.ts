@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, FerryError } from '../../../src/errors.ts';
 import { buildFerryConfig } from '../../../src/workloads/ferry-config.ts';
 import type { OciSpec } from '../../../src/workloads/oci.ts';
-import { assertMovable, assertNameFree, findRefusals } from '../../../src/workloads/refusals.ts';
+import { assertMovable, assertNameFree, findRefusals, identityMapped } from '../../../src/workloads/refusals.ts';
 import { catchFerry } from '../catch-ferry.ts';
 
 const good = (): OciSpec => buildFerryConfig({ kind: 'rootfs' }, { name: 'app1', host: 'lab-1', cmd: ['/bin/sh'] }).config;
@@ -75,6 +75,37 @@ describe('findRefusals', () => {
     c.linux!.namespaces!.push({ type: 'user' }, { type: 'network', path: '/var/run/netns/pod' }, { type: 'ipc', path: '/proc/1/ns/ipc' });
     expect(codes(c)).toEqual([ErrorCode.RefusedNamespace, ErrorCode.RefusedNamespace, ErrorCode.RefusedNamespace]);
     expect(findRefusals(c, 'app1')[1]!.reason).toContain("share their host's network");
+  });
+
+  it('accepts a user namespace that maps every id to itself, as the WordPress workload has', () => {
+    const c = good();
+    c.linux!.namespaces!.push({ type: 'user' });
+    c.linux!.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+    c.linux!.gidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+    expect(findRefusals(c, 'app1')).toEqual([]);
+    expect(identityMapped(c.linux)).toBe(true);
+  });
+
+  it.each([
+    ['shifted uids', [{ containerID: 0, hostID: 100000, size: 65536 }], [{ containerID: 0, hostID: 0, size: 65536 }]],
+    ['shifted gids', [{ containerID: 0, hostID: 0, size: 65536 }], [{ containerID: 0, hostID: 100000, size: 65536 }]],
+    ['no gid mappings', [{ containerID: 0, hostID: 0, size: 65536 }], undefined],
+    ['an empty size', [{ containerID: 0, hostID: 0, size: 0 }], [{ containerID: 0, hostID: 0, size: 65536 }]],
+  ])('refuses a user namespace with %s', (_what, uid, gid) => {
+    const c = good();
+    c.linux!.namespaces!.push({ type: 'user' });
+    c.linux!.uidMappings = uid;
+    c.linux!.gidMappings = gid;
+    expect(codes(c)).toEqual([ErrorCode.RefusedNamespace]);
+    expect(findRefusals(c, 'app1')[0]!.reason).toContain('identity mapping');
+  });
+
+  it('refuses a user namespace joined by path even with identity mappings', () => {
+    const c = good();
+    c.linux!.namespaces!.push({ type: 'user', path: '/proc/1/ns/user' });
+    c.linux!.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+    c.linux!.gidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+    expect(codes(c)).toEqual([ErrorCode.RefusedNamespace]);
   });
 
   it('refuses a name that fails names.ts', () => {

@@ -43,17 +43,19 @@ function expectStrict(cmd: ChatCommand): void {
 /** Grammar words: a container or host named like one cannot be written in a command. */
 const KEYWORDS = ['from', 'to', 'method', '--method', 'dry-run', 'dryrun', '--dry-run'];
 const name = validName.filter((n) => !KEYWORDS.includes(n));
-/** Real ids start with `m-`; an id that is the word `from` reads as `status from …`, a migrate command. */
-const id = fc.stringMatching(MIGRATION_ID_PATTERN).filter((s) => s !== 'from');
+/** Real ids start with `m-`; an id that is the word `from` reads as `status from …`, a migrate command, and `status public` asks for the latest, publicly. */
+const id = fc.stringMatching(MIGRATION_ID_PATTERN).filter((s) => s !== 'from' && s !== 'public');
 
 const command: fc.Arbitrary<ChatCommand> = fc.oneof(
   fc
     .record({ container: name, from: name, to: name, method: fc.constantFrom('auto' as const, ...METHODS), dryRun: fc.boolean() })
     .filter((c) => c.from !== c.to)
     .map((c) => ({ kind: 'migrate' as const, ...c })),
-  fc.option(id, { nil: undefined }).map((i): ChatCommand => (i === undefined ? { kind: 'status' } : { kind: 'status', id: i })),
+  fc
+    .tuple(fc.option(id, { nil: undefined }), fc.boolean())
+    .map(([i, pub]): ChatCommand => ({ kind: 'status', ...(i === undefined ? {} : { id: i }), ...(pub ? { public: true as const } : {}) })),
   id.map((i): ChatCommand => ({ kind: 'cancel', id: i })),
-  fc.constantFrom<ChatCommand>({ kind: 'list' }, { kind: 'hosts' }, { kind: 'help' }),
+  fc.constantFrom<ChatCommand>({ kind: 'list' }, { kind: 'hosts' }, { kind: 'list', public: true }, { kind: 'hosts', public: true }, { kind: 'help' }),
 );
 
 const anyInput = fc.oneof(anyText(200), trickyText(METHODS), command.map(commandText), spliced(command.map(commandText)));

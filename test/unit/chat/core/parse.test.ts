@@ -63,6 +63,10 @@ describe('parseCommand: other commands', () => {
     ['cancel m-20250101120000-a1b2c3', { kind: 'cancel', id: 'm-20250101120000-a1b2c3' }],
     ['CANCEL `m-1`', { kind: 'cancel', id: 'm-1' }],
     ['hosts', { kind: 'hosts' }],
+    ['hosts public', { kind: 'hosts', public: true }],
+    ['list PUBLIC', { kind: 'list', public: true }],
+    ['status public', { kind: 'status', public: true }],
+    ['status m-1 public', { kind: 'status', id: 'm-1', public: true }],
     ['help', { kind: 'help' }],
     ['Help', { kind: 'help' }],
     ['?', { kind: 'help' }],
@@ -76,6 +80,10 @@ describe('parseCommand: other commands', () => {
 
   it('leaves the id out of a bare status', () => {
     expect(parseCommand('status')).not.toHaveProperty('id');
+  });
+
+  it('leaves public out unless it was asked for', () => {
+    for (const t of ['status', 'status m-1', 'list', 'hosts']) expect(parseCommand(t)).not.toHaveProperty('public');
   });
 });
 
@@ -116,6 +124,9 @@ describe('parseCommand: malformed input', () => {
     ['status m-1 m-2', "unexpected word 'm-2' after 'status m-1'"],
     ['list all', "unexpected word 'all' after 'list': 'list' takes no arguments"],
     ['hosts aws', "unexpected word 'aws' after 'hosts': 'hosts' takes no arguments"],
+    ['hosts aws public', "unexpected word 'aws' after 'hosts': 'hosts' takes no arguments"],
+    ['list public public', "unexpected word 'public' after 'list': 'list' takes no arguments"],
+    ['status m-1 m-2 public', "unexpected word 'm-2' after 'status m-1'"],
     ['help me', "unexpected word 'me' after 'help': 'help' takes no arguments"],
   ])('%j: %s', (text, problem) => {
     const e = catchChat(() => parseCommand(text), ChatErrorCode.Usage);
@@ -148,7 +159,7 @@ describe('MIGRATION_ID_PATTERN', () => {
 
 describe('USAGE', () => {
   it('shows every command and every method', () => {
-    for (const word of ['from <host> to <host>', '[method <method>]', '[dry-run]', 'status [<migration-id>]', '/migrate list', 'cancel <migration-id>', '/migrate hosts', '/migrate help']) {
+    for (const word of ['from <host> to <host>', '[method <method>]', '[dry-run]', 'status [<migration-id>] [public]', '/migrate list [public]', 'cancel <migration-id>', '/migrate hosts [public]', '/migrate help']) {
       expect(USAGE).toContain(word);
     }
     expect(USAGE).toContain(`Methods: ${CHOICES.replace('auto', 'auto (default)')}`);

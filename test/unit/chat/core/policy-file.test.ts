@@ -28,7 +28,7 @@ describe('readPolicyFile', () => {
     const file = path.join(dir, 'ok.json');
     await writeFile(file, JSON.stringify({ environments: { lab: { requesters: ['U0ALICE01'], approvers: ['U0BOB0001'] } }, approvalTtlMinutes: 5 }));
     const p = await readPolicyFile(file);
-    expect(p.environments.lab).toEqual({ requesters: ['U0ALICE01'], approvers: ['U0BOB0001'] });
+    expect(p.environments.lab).toEqual({ requesters: ['U0ALICE01'], approvers: ['U0BOB0001'], viewers: ['U0ALICE01', 'U0BOB0001'] });
     expect(p.approvalTtlMinutes).toBe(5);
   });
 

@@ -13,7 +13,18 @@ describe('loadPolicy', () => {
     const p = loadPolicy(ok);
     expect(p.approvalTtlMinutes).toBe(15);
     expect(p.hostEnvironments).toEqual({});
-    expect(p.environments).toEqual({ aws: env, gcp: env });
+    const withViewers = { ...env, viewers: ['U0ALICE01', 'U0BOB0001'] };
+    expect(p.environments).toEqual({ aws: withViewers, gcp: withViewers });
+  });
+
+  it('makes requesters and approvers viewers by default, each once', () => {
+    const p = loadPolicy({ environments: { aws: { requesters: ['U0ALICE01', 'group:sre'], approvers: ['group:sre', 'U0BOB0001'] } } });
+    expect(p.environments.aws!.viewers).toEqual(['U0ALICE01', 'group:sre', 'U0BOB0001']);
+  });
+
+  it('keeps viewers as given, wider or narrower than the default', () => {
+    expect(loadPolicy({ environments: { aws: { ...env, viewers: ['S0EVERYONE'] } } }).environments.aws!.viewers).toEqual(['S0EVERYONE']);
+    expect(loadPolicy({ environments: { aws: { ...env, viewers: [] } } }).environments.aws!.viewers).toEqual([]);
   });
 
   it('keeps every kind of principal', () => {
@@ -47,7 +58,7 @@ describe('loadPolicy', () => {
     ['an uppercase environment name', { environments: { AWS: env } }, "environments.AWS has an invalid environment name 'AWS': use lowercase letters, digits and '-', starting with a letter"],
     ['an environment name with an escape sequence', { environments: { 'a\x1b[2J': env } }, "environments.a\\u{001B}[2J has an invalid environment name 'a\\u{001B}[2J': use lowercase letters, digits and '-', starting with a letter"],
     ['an environment that is not an object', { environments: { aws: ['U0ALICE01'] } }, 'environments.aws must be an object { "requesters": [...], "approvers": [...] }'],
-    ['an unknown environment field', { environments: { aws: { ...env, admins: [] } } }, 'environments.aws.admins is not a known field (expected requesters, approvers)'],
+    ['an unknown environment field', { environments: { aws: { ...env, admins: [] } } }, 'environments.aws.admins is not a known field (expected requesters, approvers, viewers)'],
     ['missing approvers', { environments: { aws: { requesters: [] } } }, `environments.aws.approvers is missing: list ${LIST_RULE} (an empty list [] allows nobody)`],
     ['missing requesters', { environments: { gcp: { approvers: [] } } }, `environments.gcp.requesters is missing: list ${LIST_RULE} (an empty list [] allows nobody)`],
     ['requesters as a string', { environments: { aws: { requesters: 'U0ALICE01', approvers: [] } } }, `environments.aws.requesters must be a list of ${LIST_RULE}, got 'U0ALICE01'`],
@@ -57,6 +68,8 @@ describe('loadPolicy', () => {
     ['a lowercase ID', { environments: { aws: { requesters: [], approvers: ['u012ab3cd'] } } }, `environments.aws.approvers[0] 'u012ab3cd' ${ID_RULE} (use the member ID from the user's Slack profile, such as U012AB3CD, not a name)`],
     ['an uppercase group name', { environments: { aws: { requesters: ['group:SRE'], approvers: [] } } }, `environments.aws.requesters[0] 'group:SRE' ${ID_RULE}`],
     ['a channel ID', { environments: { aws: { requesters: ['C012AB3CD'], approvers: [] } } }, `environments.aws.requesters[0] 'C012AB3CD' ${ID_RULE}`],
+    ['viewers as a string', { environments: { aws: { ...env, viewers: 'U0ALICE01' } } }, `environments.aws.viewers must be a list of ${LIST_RULE}, got 'U0ALICE01'`],
+    ['a user name among viewers', { environments: { aws: { ...env, viewers: ['carol'] } } }, `environments.aws.viewers[0] 'carol' ${ID_RULE} (use the member ID from the user's Slack profile, such as U012AB3CD, not a name)`],
     ['hostEnvironments as a list', { ...ok, hostEnvironments: [] }, 'hostEnvironments must be an object mapping host names to environment names'],
     ['a host in an unknown environment', { ...ok, hostEnvironments: { 'aws-1': 'azure' } }, "hostEnvironments.aws-1 names environment 'azure', which is not in environments (aws, gcp)"],
     ['an invalid host name', { ...ok, hostEnvironments: { AWS_1: 'aws' } }, "hostEnvironments.AWS_1 has an invalid host name 'AWS_1': use lowercase letters, digits and '-', starting with a letter"],

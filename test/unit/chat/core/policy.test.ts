@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   canApprove,
   canRequest,
+  canView,
   environmentOf,
   loadPolicy,
   migrationEnvironments,
+  viewableEnvironments,
+  viewNothing,
   type ChatUser,
   type Decision,
   type PendingRequest,
@@ -188,5 +191,41 @@ describe('canApprove', () => {
     const d = denied(canApprove(policy, bob, request({ createdAt: 'yesterday' }), at(MIN)));
     expect(d.code).toBe('invalid-request');
     expect(d.reason).toContain("'yesterday'");
+  });
+});
+
+describe('canView', () => {
+  const watched = loadPolicy({ ...FILE, environments: { ...FILE.environments, lab: { ...FILE.environments.lab!, viewers: ['group:watchers'] } } });
+  const watcher = user('U0WATCH01', ['group:watchers']);
+
+  it('lets requesters and approvers see their environments by default', () => {
+    expect(canView(policy, alice, ['aws', 'gcp'])).toEqual({ allowed: true });
+    expect(canView(policy, bob, ['aws'])).toEqual({ allowed: true });
+    expect(canView(policy, ops, ['aws'])).toEqual({ allowed: true });
+    expect(canView(policy, dev, ['lab'])).toEqual({ allowed: true });
+  });
+
+  it('refuses someone listed nowhere, naming the role and its default', () => {
+    const d = denied(canView(policy, nobody, ['aws']));
+    expect(d.code).toBe('not-viewer');
+    expect(d.reason).toBe("you may not see hosts and migrations in environment 'aws': only people and groups listed in environments.aws.viewers (by default its requesters and approvers) of the Ferry policy may");
+  });
+
+  it('uses an explicit viewers list instead of the default', () => {
+    expect(canView(watched, watcher, ['lab'])).toEqual({ allowed: true });
+    expect(denied(canView(watched, dev, ['lab'])).code).toBe('not-viewer');
+  });
+
+  it('lists the environments a user may see', () => {
+    expect(viewableEnvironments(policy, alice)).toEqual(['aws', 'gcp']);
+    expect(viewableEnvironments(policy, ops)).toEqual(['aws']);
+    expect(viewableEnvironments(watched, watcher)).toEqual(['lab']);
+    expect(viewableEnvironments(policy, nobody)).toEqual([]);
+  });
+
+  it('says why someone who may see nothing sees nothing', () => {
+    const d = denied(viewNothing(policy));
+    expect(d.code).toBe('not-viewer');
+    expect(d.reason).toContain("'aws', 'gcp' and 'lab'");
   });
 });
