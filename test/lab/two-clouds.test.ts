@@ -16,7 +16,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIperfJson, measureLink } from '../../src/bench/iperf.ts';
 import { ConsoleChat, defaultConsolePolicy } from '../../src/chat/console/ConsoleChat.ts';
 import { startRuntime } from '../../src/chat/runtime.ts';
-import { REPO_ROOT } from '../../src/config.ts';
 import { findHost } from '../../src/hosts/inventory.ts';
 import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
 import { WAN } from '../../src/infra/link/profile.ts';
@@ -46,12 +45,17 @@ function twoCloudsUnavailable(): string | null {
 const why = twoCloudsUnavailable();
 skipNote(why, 'the two-cloud lab (WireGuard over a shaped WAN)');
 
-/**
- * CRIU's TLS for page traffic comes with `ferry migrate --no-tls` (branch h/security). Until that
- * has landed, migrations here are plain and only the without-TLS half of the canary test runs.
- */
-const TLS_SWITCH = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'ferry.js'), 'migrate', '--help'], { encoding: 'utf8' }).stdout.includes('--no-tls');
-const noTls = TLS_SWITCH ? ['--no-tls'] : [];
+/** Runs `fn` with CRIU's TLS off for the `ferry` commands it starts (FERRY_CRIU_TLS=0; it is on by default). */
+async function withoutTls<T>(fn: () => Promise<T>): Promise<T> {
+  const was = process.env.FERRY_CRIU_TLS;
+  process.env.FERRY_CRIU_TLS = '0';
+  try {
+    return await fn();
+  } finally {
+    if (was === undefined) delete process.env.FERRY_CRIU_TLS;
+    else process.env.FERRY_CRIU_TLS = was;
+  }
+}
 
 const MIB = 64;
 const CANARY = `ferry-canary-${randomBytes(12).toString('hex')}`;
@@ -246,13 +250,13 @@ describe.skipIf(why !== null)('two clouds joined by WireGuard over the wan profi
   it('moves web1 from cloud-a to cloud-b with page-server and back with lazy through the tunnel, its counter continuing', async () => {
     const [gwA] = await gateways();
     const before = await wgTransfer(gwA);
-    const there = await crossing('page-server', noTls);
+    const there = await crossing('page-server');
     expect(there).toMatchObject({ from: 'a-1', to: 'b-1' });
     expect(there.report.bytes.pages).toBeGreaterThan(MIB * 1024 * 1024);
     // The pages went through the tunnel: WireGuard carried at least the container's memory.
     expect((await wgTransfer(gwA)) - before).toBeGreaterThan(MIB * 1024 * 1024);
     console.log(`page-server a-1 -> b-1 across the wan: downtime ${there.report.times.downtime!.toFixed(2)} s, total ${there.report.times.total!.toFixed(2)} s`);
-    const back = await crossing('lazy', noTls);
+    const back = await crossing('lazy');
     expect(back).toMatchObject({ from: 'b-1', to: 'a-1' });
     console.log(`lazy b-1 -> a-1 across the wan: downtime ${back.report.times.downtime!.toFixed(2)} s, total ${back.report.times.total!.toFixed(2)} s`);
   });
@@ -263,7 +267,7 @@ describe.skipIf(why !== null)('two clouds joined by WireGuard over the wan profi
       const cap = await capture(gwB);
       let pcap: Buffer;
       try {
-        await crossing(method, noTls);
+        await withoutTls(() => crossing(method));
       } finally {
         pcap = await cap.stop();
       }
@@ -273,9 +277,8 @@ describe.skipIf(why !== null)('two clouds joined by WireGuard over the wan profi
     }
   });
 
-  // TLS ON: waits for CRIU's TLS (branch h/security: `ferry migrate --no-tls`, TLS the default).
-  // Until it lands this half is skipped, and migrations are plain as above.
-  it.skipIf(!TLS_SWITCH)('with TLS the canary never appears on the tunnel (page-server and lazy)', async () => {
+  // TLS on (the default): the same capture finds nothing.
+  it('with TLS the canary never appears on the tunnel (page-server and lazy)', async () => {
     const prov = await ferry(['provision']); // the environment's certificates, on both hosts
     expect(prov.code, prov.stderr).toBe(0);
     const [, gwB] = await gateways();
@@ -317,12 +320,12 @@ describe.skipIf(why !== null)('two clouds joined by WireGuard over the wan profi
   });
 
   it('switches HAProxy through the hold server across the clouds with no failed request', async () => {
-    if ((await web1Host()) !== 'b-1') await crossing('page-server', noTls);
+    if ((await web1Host()) !== 'b-1') await crossing('page-server');
     // The front in cloud-b: the hold server must listen on the controller's cloud-b address.
     const front = await ferry(['front', 'web1', '--on', 'b-1']);
     expect(front.code, front.stderr).toBe(0);
     const instance = await httpText('b-1', 8080, '/instance');
-    const report = await migrateCli('b-1', 'a-1', 'page-server', ['--hold', '--probe', '20', ...noTls]);
+    const report = await migrateCli('b-1', 'a-1', 'page-server', ['--hold', '--probe', '20']);
     expect(report.outcome).toBe('migrated');
     expect(report.traffic).toMatch(/hold server/);
     console.log(`hold across the clouds: ${report.probe!.requests} requests, ${report.probe!.failures} failed, p99 ${report.probe!.p99Ms.toFixed(0)} ms; ${report.traffic}`);
