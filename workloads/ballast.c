@@ -11,6 +11,11 @@
  *   DIR/counter   incremented every interval, written atomically
  *                 (temporary file + rename).
  *
+ * With FERRY_CANARY set in its environment (a marker of 8-64 letters, digits,
+ * '-' or '_'), it also fills a page of its own with copies of the marker,
+ * apart from the ballast so the rewriting never erases it: a test that
+ * captures a migration's traffic looks for it on the wire (issue 12).
+ *
  * It never forks (a process that forks while CRIU dumps it can have its
  * memory written twice), keeps no file open between ticks, reaps the zombies
  * it inherits as a container's PID 1, and exits 0 on SIGTERM or SIGINT.
@@ -135,6 +140,31 @@ static int write_atomic(const char *dir, const char *name, const char *text) {
     return 0;
 }
 
+/*
+ * FERRY_CANARY, copied end to end into a page of its own (NUL-separated, so
+ * each copy stands alone). Returns 0 when there is none, -1 when it is bad.
+ */
+static int plant_canary(void) {
+    const char *c = getenv("FERRY_CANARY");
+    if (c == NULL || *c == '\0') return 0;
+    size_t len = strlen(c);
+    if (len < 8 || len > 64) goto bad;
+    for (size_t i = 0; i < len; i++)
+        if (!((c[i] >= 'a' && c[i] <= 'z') || (c[i] >= 'A' && c[i] <= 'Z') ||
+              (c[i] >= '0' && c[i] <= '9') || c[i] == '-' || c[i] == '_'))
+            goto bad;
+    unsigned char *page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) {
+        fprintf(stderr, "ferry-ballast: cannot map the canary page: %s\n", strerror(errno));
+        return -1;
+    }
+    for (size_t off = 0; off + len + 1 <= PAGE; off += len + 1) memcpy(page + off, c, len);
+    return 0;
+bad:
+    fprintf(stderr, "ferry-ballast: FERRY_CANARY must be 8-64 letters, digits, '-' or '_'\n");
+    return -1;
+}
+
 static void reap_children(void) {
     while (waitpid(-1, NULL, WNOHANG) > 0) {
     }
@@ -202,6 +232,8 @@ int main(int argc, char **argv) {
     /* A counter left by an earlier run must not be served before this run is ready. */
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s/counter", www) < (int)sizeof path) unlink(path);
+
+    if (plant_canary() != 0) return 2;
 
     xs_state = random_seed();
     snprintf(buf, sizeof buf, "%016llx\n", (unsigned long long)random_seed());

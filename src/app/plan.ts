@@ -5,6 +5,7 @@ import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { findHost } from '../hosts/inventory.ts';
 import { runPlaybook } from '../infra/ansible.ts';
 import { environmentProvider } from '../infra/environments.ts';
+import { Lab } from '../infra/lab.ts';
 import { methods as builtinMethods } from '../migrate/methods/builtin.ts';
 import type { MethodRegistry } from '../migrate/methods/registry.ts';
 import { validateRequest, type MigrationRequest } from '../migrate/request.ts';
@@ -39,9 +40,12 @@ export async function planMigration(req: MigrationRequest, run: { config: FerryC
   run.onStep?.({ step: 'provision', state: 'start', detail: 'ansible-playbook --check' });
   const check = await runPlaybook('provision.yml', hosts.inventoryFile, { limit: `${req.from},${req.to}`, check: true });
   run.onStep?.({ step: 'provision', state: 'end' });
-  // Terraform's view of the environment the hosts belong to, whichever provider made it.
+  // Terraform's view of the environment the hosts belong to, whichever provider made it: the lab
+  // as it was brought up (its topology and link from lab.json), else the provider's module (a lab
+  // provider's, or a cloud environment's from `ferry env create`).
+  const lab = new Lab(run.config);
   const provider = await environmentProvider(hosts.environment, run.config);
-  const plan = provider ? await provider.plan({ hosts: hosts.hosts.map((h) => h.name) }) : null;
+  const plan = (await lab.currentProvider()) === hosts.environment ? await lab.plan() : provider ? await provider.plan({ hosts: hosts.hosts.map((h) => h.name) }) : null;
   const hs = specs.map((s) => new RemoteHost(s, { defaultTimeoutS: run.config.commandTimeoutS }));
   try {
     const [src, dst] = await Promise.all(hs.map((h) => probeHost(h)));

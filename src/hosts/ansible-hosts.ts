@@ -298,6 +298,8 @@ export function inventoryToHostsFile(list: InventoryList, ctx: InventoryContext)
     const hooks = hostHooks(vars);
     const problems = [...conn.problems, ...(env.problem ? [env.problem] : []), ...hooks.problems];
     const hostKey = conn.keyVarsInvalid ? undefined : (conn.keyFromVars ?? lookupHostKey(conn.knownHostsFiles.map(entriesOf), conn.lookupName));
+    // Each host's own: the controller may sit on several networks (two clouds), one per host's view.
+    const ctl = readString(vars, VARS.controllerAddress, ADDRESS, 'an address').value;
     if (!hostKey && !conn.keyVarsInvalid) problems.push(noHostKeyReason(conn, ctx));
     return {
       name,
@@ -308,6 +310,7 @@ export function inventoryToHostsFile(list: InventoryList, ctx: InventoryContext)
       hostKey: hostKey ?? '',
       environment: env.environment,
       groups,
+      ...(ctl ? { controllerAddress: ctl } : {}),
       ...(hooks.value ? { hooks: hooks.value } : {}),
       ...(problems.length ? { unusable: problems.join('; ') } : {}),
     };

@@ -29,6 +29,12 @@ export interface HostSpec {
   cloud?: string;
   /** The address other hosts reach this one at (across a tunnel): page servers and rsync use it. @defaultValue address */
   peerAddress?: string;
+  /**
+   * Where this host reaches the controller, when that differs per host (a two-cloud lab's
+   * controller has an address on each cloud): the hold server listens there for its front.
+   * @defaultValue the hosts file's controllerAddress
+   */
+  controllerAddress?: string;
   /** The host's Ansible groups, parents included (Ansible's `group_names`). @defaultValue none (a hosts.json has no groups) */
   groups?: string[];
   /** Hook playbooks named by the inventory (`ferry_pre_migrate`, `ferry_post_migrate`, `ferry_on_rollback`). @defaultValue none */
@@ -93,6 +99,7 @@ export function parseHostsFile(text: string, source = 'hosts file'): HostsFile {
       environment: typeof r.environment === 'string' ? r.environment : String(d.environment ?? 'unknown'),
       ...(typeof r.cloud === 'string' && r.cloud ? { cloud: r.cloud } : {}),
       ...(typeof r.peerAddress === 'string' && r.peerAddress ? { peerAddress: r.peerAddress } : {}),
+      ...(typeof r.controllerAddress === 'string' && r.controllerAddress ? { controllerAddress: r.controllerAddress } : {}),
     };
   });
   const names = new Set<string>();
@@ -107,6 +114,16 @@ export function parseHostsFile(text: string, source = 'hosts file'): HostsFile {
     inventoryFile: String(d.inventoryFile ?? ''),
     hosts,
   };
+}
+
+/** The address other hosts reach `spec` at: its peer address across a tunnel, else its address. */
+export function peerAddressOf(spec: HostSpec): string {
+  return spec.peerAddress ?? spec.address;
+}
+
+/** Where `spec` reaches the controller (a hold server for it listens there), or undefined when nowhere is known. */
+export function controllerAddressFor(file: HostsFile, spec: HostSpec): string | undefined {
+  return spec.controllerAddress ?? file.controllerAddress;
 }
 
 /**

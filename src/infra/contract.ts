@@ -23,6 +23,12 @@ export interface ModuleHost {
   cloud: string;
   /** The address other hosts use to reach this one (a private address across the tunnel). @defaultValue `address` */
   peerAddress: string;
+  /**
+   * Where this host reaches the controller (the hold server listens there), when it differs per
+   * host: a two-cloud lab's controller has an address on each cloud's bridge.
+   * @defaultValue the module's `controller_address`
+   */
+  controllerAddress: string | null;
 }
 
 /** The outputs of a module that Ferry uses. */
@@ -86,6 +92,7 @@ export function parseModuleOutputs(json: unknown, source: string): ModuleOutputs
     const text = (k: string, re: RegExp, what: string) => field(k, (v) => typeof v === 'string' && re.test(v), what) as string;
     const address = text('address', ADDRESS, 'must be an IP address or DNS name');
     const peer = h.peer_address;
+    const ctl = h.controller_address;
     return {
       name: text('name', NAME_PATTERN, `must match ${NAME_PATTERN}`),
       address,
@@ -95,6 +102,7 @@ export function parseModuleOutputs(json: unknown, source: string): ModuleOutputs
       provider: field('provider', (v) => (PROVIDERS as readonly unknown[]).includes(v), `must be one of ${PROVIDERS.join(', ')}`) as string,
       cloud: text('cloud', NAME_PATTERN, `must match ${NAME_PATTERN}`),
       peerAddress: peer === undefined || peer === null ? address : text('peer_address', ADDRESS, 'must be an IP address or DNS name, or null'),
+      controllerAddress: ctl === undefined || ctl === null ? controller : text('controller_address', ADDRESS, 'must be an IP address or DNS name, or null'),
     };
   });
   const seen = new Set<string>();

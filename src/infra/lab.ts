@@ -4,15 +4,18 @@ import type { FerryConfig } from '../config.ts';
 import { ErrorCode, FerryError } from '../errors.ts';
 import type { HostsFile } from '../hosts/inventory.ts';
 import { runLocal } from '../util/run-local.ts';
-import { labHostNames } from './inventory.ts';
+import type { LinkProfile } from './link/profile.ts';
 import { LOCAL_LAB, allLabProviders, labProvider } from './providers/labs.ts';
-import type { EnvironmentParams, EnvironmentProvider, HostHealth, Plan, Say } from './providers/provider.ts';
+import type { EnvironmentParams, EnvironmentProvider, EnvironmentStatus, Plan, Say } from './providers/provider.ts';
+import { allLabNetworks, topologyHostNames, type TopologyName, type TopologyParams } from './providers/topology.ts';
 
 export { LAB_PROVIDERS, parseProvider } from './providers/labs.ts';
+export { TOPOLOGIES, parseTopology, type TopologyName } from './providers/topology.ts';
 
 /** What `lab up` was asked for, kept in the lab directory so status, plan and down need no flags. */
-interface LabState extends EnvironmentParams {
+export interface LabState extends EnvironmentParams {
   provider: string;
+  topology: TopologyName;
 }
 
 /**
@@ -35,17 +38,29 @@ export class Lab {
     return p;
   }
 
-  async up(count = 2, provider = 'local'): Promise<HostsFile> {
+  /**
+   * Brings the lab up as asked, or repairs it. Without a topology, the lab keeps the one it is up
+   * with (the flat one when it is down); a two-cloud lab without a link keeps its link (`wan` when new).
+   * Another provider or topology takes the lab down first.
+   */
+  async up(count = 2, provider = 'local', opts: TopologyParams = {}): Promise<HostsFile> {
     requireRoot();
     if (!Number.isInteger(count) || count < 1 || count > 50) {
       throw new FerryError(ErrorCode.UsageError, `--hosts must be between 1 and 50 (got ${count})`);
     }
     const previous = await this.read();
-    if (previous && previous.provider !== provider) {
-      this.say(`the lab is up with provider ${previous.provider}: taking it down first`);
+    const same = previous?.provider === provider ? previous : undefined;
+    const topology = opts.topology ?? same?.topology ?? 'flat';
+    if (opts.link && topology !== 'two-clouds') {
+      throw new FerryError(ErrorCode.UsageError, '--link shapes the WAN between two clouds: add --topology two-clouds (a flat lab has no WAN; `ferry bench --link` shapes its hosts per run)');
+    }
+    const link: LinkProfile | undefined = topology === 'two-clouds' ? (opts.link ?? (same?.topology === 'two-clouds' ? same.link : undefined)) : undefined;
+    const hosts = topologyHostNames(topology, count);
+    if (previous && (previous.provider !== provider || previous.topology !== topology)) {
+      this.say(`the lab is up with provider ${previous.provider}, topology ${previous.topology}: taking it down first`);
       await this.down();
     }
-    const state: LabState = { hosts: labHostNames(count), provider };
+    const state: LabState = { hosts, provider, topology, ...(link ? { link } : {}) };
     const file = await this.provider(provider).up(state);
     await writeFile(this.stateFile, JSON.stringify(state, null, 2));
     return file;
@@ -64,7 +79,7 @@ export class Lab {
     if (state) await this.provider(state.provider).down(state);
     // Sweep what Terraform may not know about (a lost state, a host from an older lab), for every provider.
     for (const p of allLabProviders(this.config, this.say)) await p.sweep();
-    await runLocal(LOCAL_LAB.script, ['bridge-down', this.config.labBridge, `${this.config.labSubnetPrefix}.0/24`]);
+    for (const n of allLabNetworks(this.config)) await runLocal(LOCAL_LAB.script, ['bridge-down', n.bridge, n.subnet]);
     await rm(path.join(this.config.labDir, 'hosts'), { recursive: true, force: true });
     for (const f of [this.config.hostsFile, this.stateFile, path.join(this.config.labDir, 'inventory.ini'), path.join(this.config.labDir, 'known_hosts')]) {
       await rm(f, { force: true });
@@ -72,10 +87,16 @@ export class Lab {
     this.say('lab down');
   }
 
-  async status(): Promise<HostHealth[]> {
+  /** The lab's hosts (and a two-cloud lab's gateways and WAN), or undefined when it is down. */
+  async status(): Promise<EnvironmentStatus | undefined> {
     const state = await this.read();
-    if (!state) return [];
+    if (!state) return undefined;
     return this.provider(state.provider).status(state);
+  }
+
+  /** What the lab was brought up as, or undefined when it is down. */
+  async current(): Promise<LabState | undefined> {
+    return this.read();
   }
 
   /** The provider the lab is up with, or undefined when it is down. */
@@ -86,7 +107,7 @@ export class Lab {
   private async read(): Promise<LabState | undefined> {
     try {
       const s = JSON.parse(await readFile(this.stateFile, 'utf8')) as Partial<LabState>;
-      return { hosts: s.hosts ?? [], provider: s.provider ?? 'local' };
+      return { hosts: s.hosts ?? [], provider: s.provider ?? 'local', topology: s.topology ?? 'flat', ...(s.link ? { link: s.link } : {}) };
     } catch {
       return undefined;
     }

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { peerAddressOf } from '../hosts/inventory.ts';
 import type { RemoteHost } from '../hosts/RemoteHost.ts';
 import { HOST_PATHS } from '../hosts/paths.ts';
 import { runLocal } from '../util/run-local.ts';
@@ -9,7 +10,8 @@ import { parseRsyncSent, rsyncPush } from './commands.ts';
 /**
  * A short-lived SSH trust between two hosts for one migration, so images and rootfs go host to
  * host (never through the controller): a fresh key, authorized on both and pinned to each
- * other's host keys, removed when the migration ends.
+ * other's host keys, removed when the migration ends. Hosts reach each other at their peer
+ * addresses (across the tunnel between clouds), which may not be the controller's way in.
  */
 export class HostLink {
   private constructor(
@@ -54,7 +56,7 @@ export class HostLink {
     const dir = HostLink.dir(this.id);
     await from.run([
       'ssh', '-i', `${dir}/key`, '-p', String(to.spec.port), '-o', `UserKnownHostsFile=${dir}/known_hosts`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
-      '-o', 'IdentitiesOnly=yes', '-o', 'ControlMaster=auto', '-o', `ControlPath=${dir}/cm-${to.name}`, '-o', 'ControlPersist=120', `${to.spec.user}@${to.spec.address}`, 'true',
+      '-o', 'IdentitiesOnly=yes', '-o', 'ControlMaster=auto', '-o', `ControlPath=${dir}/cm-${to.name}`, '-o', 'ControlPersist=120', `${to.spec.user}@${peerAddressOf(to.spec)}`, 'true',
     ]);
   }
 
@@ -65,7 +67,7 @@ export class HostLink {
     const out = await from.run(
       rsyncPush({
         from: srcDir.endsWith('/') ? srcDir : `${srcDir}/`,
-        to: `${to.spec.user}@${to.spec.address}:${dstDir.endsWith('/') ? dstDir : `${dstDir}/`}`,
+        to: `${to.spec.user}@${peerAddressOf(to.spec)}:${dstDir.endsWith('/') ? dstDir : `${dstDir}/`}`,
         sshKey: `${dir}/key`,
         knownHosts: `${dir}/known_hosts`,
         port: to.spec.port,
@@ -89,7 +91,7 @@ export class HostLink {
       this.hosts.map(async (h) => {
         const peer = this.hosts[0] === h ? this.hosts[1] : this.hosts[0];
         // Stop the shared connection's master process, so nothing of this migration keeps running.
-        await h.exec(['ssh', '-o', `ControlPath=${HostLink.dir(this.id)}/cm-${peer.name}`, '-O', 'exit', `${peer.spec.user}@${peer.spec.address}`], { idempotent: true }).catch(() => undefined);
+        await h.exec(['ssh', '-o', `ControlPath=${HostLink.dir(this.id)}/cm-${peer.name}`, '-O', 'exit', `${peer.spec.user}@${peerAddressOf(peer.spec)}`], { idempotent: true }).catch(() => undefined);
         await h.exec(['sed', '-i', `/ ${HostLink.tag(this.id)}$/d`, authorizedKeys(h)], { idempotent: true }).catch(() => undefined);
         await h.exec(['rm', '-rf', HostLink.dir(this.id)], { idempotent: true }).catch(() => undefined);
       }),
@@ -104,9 +106,10 @@ function authorizedKeys(h: RemoteHost): string {
 /** authorized_keys options: no forwarding or pty (restrict), from the peer only, expiring. */
 export function keyOptions(peer: RemoteHost, expires: Date): string {
   const stamp = expires.toISOString().replace(/[-:T]/g, '').slice(0, 12); // YYYYMMDDHHMM, UTC
-  return `restrict,from="${peer.spec.address}",expiry-time="${stamp}Z"`;
+  return `restrict,from="${peerAddressOf(peer.spec)}",expiry-time="${stamp}Z"`;
 }
 
 function knownHostsTarget(h: RemoteHost): string {
-  return h.spec.port === 22 ? h.spec.address : `[${h.spec.address}]:${h.spec.port}`;
+  const addr = peerAddressOf(h.spec);
+  return h.spec.port === 22 ? addr : `[${addr}]:${h.spec.port}`;
 }

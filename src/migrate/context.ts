@@ -4,6 +4,7 @@ import type { PhaseClock } from './clock.ts';
 import { criuPageServer, type Endpoint } from './commands.ts';
 import { ErrorCode, FerryError } from '../errors.ts';
 import type { MigrationEvents } from './events.ts';
+import { peerAddressOf } from '../hosts/inventory.ts';
 import type { HostLink } from './HostLink.ts';
 import { parseDumpStats, type DumpStats } from './stats.ts';
 import { openPagePort, PAGE_GRANT_S, tlsOf, type WireSettings } from './wire.ts';
@@ -67,7 +68,8 @@ export function randomPort(): number {
 export async function startPageServer(ctx: MigrationContext, imageDir: string, tag: string): Promise<Endpoint> {
   let lastErr = '';
   for (let attempt = 0; attempt < 5; attempt++) {
-    const listen = { address: ctx.target.spec.address, port: randomPort() };
+    // Where the source reaches the target (across a tunnel between clouds), not the controller's way in.
+    const listen = { address: peerAddressOf(ctx.target.spec), port: randomPort() };
     const pidFile = `${ctx.dir}/work/page-server-${tag}.pid`;
     const close = await openPagePort(ctx, 'target', listen.port, PAGE_GRANT_S);
     const r = await ctx.target.exec(criuPageServer({ imageDir, listen, pidFile, logFile: `${ctx.dir}/work/page-server-${tag}.log`, tls: tlsOf(ctx, ctx.target) }), { timeoutS: 60 });

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { HostsFile } from '../hosts/inventory.ts';
-import { findHost } from '../hosts/inventory.ts';
+import { controllerAddressFor, findHost } from '../hosts/inventory.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { ErrorCode, FerryError } from '../errors.ts';
 import { socketOf } from './haproxy-commands.ts';
@@ -21,7 +21,8 @@ export function frontendPort(cfg: string): number {
  * listen where the source's HAProxy is told to send held requests, is an error before any freeze.
  */
 export async function trafficFor(file: HostsFile, container: string, from: string, hold: HoldMode): Promise<{ sw: TrafficSwitch; front: RemoteHost; frontendPort: number } | undefined> {
-  const front = new RemoteHost(findHost(file, from));
+  const spec = findHost(file, from);
+  const front = new RemoteHost(spec);
   const has = (await front.exec(['test', '-S', socketOf(container)])).code === 0;
   if (!has) {
     front.dispose();
@@ -30,7 +31,8 @@ export async function trafficFor(file: HostsFile, container: string, from: strin
   }
   let holdListen: string | undefined;
   try {
-    holdListen = hold === 'off' ? undefined : holdListenAddress(file, from);
+    // The front reaches the controller on its own network (a two-cloud lab: its cloud's bridge).
+    holdListen = hold === 'off' ? undefined : holdListenAddress({ controllerAddress: controllerAddressFor(file, spec) }, from);
   } catch (e) {
     front.dispose();
     throw e;

@@ -4,10 +4,11 @@
 # its own state directories are bind-mounted at the paths a real host uses.
 #   lab.sh bridge-up   BRIDGE GATEWAY_CIDR SUBNET
 #   lab.sh bridge-down BRIDGE SUBNET
-#   lab.sh host-up     NAME ADDRESS_CIDR BRIDGE LAB_DIR
+#   lab.sh host-up     NAME ADDRESS_CIDR BRIDGE LAB_DIR [ROUTE]
 #   lab.sh host-down   NAME LAB_DIR
-#   lab.sh host-heal   NAME ADDRESS_CIDR BRIDGE LAB_DIR   (restart what died, keep containers)
+#   lab.sh host-heal   NAME ADDRESS_CIDR BRIDGE LAB_DIR [ROUTE]   (restart what died, keep containers)
 #   lab.sh host-check  NAME LAB_DIR      (exit 0 when the host is whole)
+# ROUTE (a two-cloud lab): SUBNET,GATEWAY, the other cloud's /24 and this cloud's gateway.
 set -euo pipefail
 
 say() { printf '[lab] %s\n' "$*" >&2; }
@@ -80,7 +81,7 @@ host_down() {
 }
 
 host_up() {
-  local name=$1 cidr=$2 br=$3 labdir=$4 ns veth state addr
+  local name=$1 cidr=$2 br=$3 labdir=$4 route=${5:-} ns veth state addr
   ns=$(ns_of "$name"); veth=$(veth_of "$name"); state=$(state_of "$name" "$labdir"); addr=${cidr%/*}
   [[ $name =~ ^[a-z][a-z0-9-]{0,30}$ ]] || die "bad host name '$name'"
   ip link show "$br" >/dev/null 2>&1 || die "bridge $br is missing: run 'ferry lab up' (it creates the bridge first)"
@@ -99,6 +100,11 @@ host_up() {
   nsenter --net="/run/netns/$ns" ip link set lo up
   nsenter --net="/run/netns/$ns" ip addr add "$cidr" dev eth0
   nsenter --net="/run/netns/$ns" ip link set eth0 up
+  if [ -n "$route" ]; then
+    # The other cloud only through this cloud's gateway, at the tunnel's MTU (WireGuard's 1420).
+    lab_route_check "$route"
+    nsenter --net="/run/netns/$ns" ip route add "${route%,*}" via "${route#*,}" mtu 1420
+  fi
 
   start_sshd "$name" "$addr" "$labdir"
 }

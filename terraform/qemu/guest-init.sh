@@ -6,7 +6,7 @@
 # /var/lib/ferry, /run/ferry/runc, cgroup v1 controllers), then hands PID 1 to busybox init,
 # which reaps orphans and respawns sshd.
 # Kernel command line (set by qemu-lab.sh): ferry.name= ferry.ip=ADDR/24 ferry.state=DIR
-#   ferry.labdir=DIR ferry.modules=DIR
+#   ferry.labdir=DIR ferry.modules=DIR [ferry.route=SUBNET,GATEWAY (a two-cloud lab)]
 set -euo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 exec </dev/console >/dev/console 2>&1
@@ -15,7 +15,7 @@ say() { echo "ferry-guest: [$(cut -d' ' -f1 /proc/uptime)] $*"; }
 fail() { echo "ferry-guest: ERROR: $*"; sleep 1; exit 1; }  # PID 1 exits: panic, and QEMU (-no-reboot) stops
 trap 'fail "line $LINENO: $BASH_COMMAND"' ERR
 
-name='' ip='' state='' labdir='' modules=''
+name='' ip='' state='' labdir='' modules='' route=''
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     ferry.name=*) name=${arg#*=} ;;
@@ -23,6 +23,7 @@ for arg in $(cat /proc/cmdline); do
     ferry.state=*) state=${arg#*=} ;;
     ferry.labdir=*) labdir=${arg#*=} ;;
     ferry.modules=*) modules=${arg#*=} ;;
+    ferry.route=*) route=${arg#*=} ;;
   esac
 done
 [ -n "$name" ] && [ -n "$ip" ] && [ -n "$state" ] && [ -n "$labdir" ] || fail "kernel command line lacks ferry.name/ip/state/labdir"
@@ -107,6 +108,8 @@ echo "$name" >/etc/hostname
 ip link set lo up
 ip addr add "$ip" dev eth0
 ip link set eth0 up
+# A two-cloud lab: the other cloud only through this cloud's gateway, at the tunnel's MTU.
+[ -z "$route" ] || ip route add "${route%,*}" via "${route#*,}" mtu 1420
 
 # root's own home: the controller's key, and a bare .bashrc (the host's runs pyenv: seconds per command).
 mount -t tmpfs -o mode=0700 ferry-root /root

@@ -3,7 +3,8 @@
 # kernel may not). Each VM's root is the controller's root over 9p (read-only, under a tmpfs
 # overlay), so the guest runs the controller's criu, runc, rsync, haproxy and sshd unchanged; its
 # /var/lib/ferry is its own (tmpfs in the guest, as 9p cannot hold CRIU's unix sockets); a tap puts
-# it on the lab bridge. Built with terraform_data and local-exec only, so it applies offline.
+# it on the lab bridge (or on one of two, as two clouds joined by WireGuard: var.clouds). Built
+# with terraform_data and local-exec only, so it applies offline.
 # Run scripts/qemu-setup.sh first (kernel + initramfs in the cache).
 # Outputs have the same shape for every environment (local, qemu, aws, gcp): Ferry renders
 # the Ansible inventory and its SSH settings from them. The contract: terraform/CONTRACT.md.
@@ -13,7 +14,7 @@ terraform {
 }
 
 variable "hosts" {
-  description = "Host names, one VM each."
+  description = "Host names, one VM each (the flat lab; a two-cloud lab names its hosts in var.clouds)."
   type        = list(string)
   default     = ["lab-1", "lab-2"]
   validation {
@@ -39,6 +40,43 @@ variable "subnet_prefix" {
   default     = "10.247.0"
 }
 
+variable "clouds" {
+  description = <<-EOT
+    A two-cloud lab: two sites, each with its own bridge and /24 (the controller .1, the gateway
+    .254, hosts from .11), whose hosts reach the other site only through a WireGuard tunnel between
+    the two gateways, over a WAN shaped as var.link (terraform/lib/wan.sh). null: the flat lab,
+    var.hosts on var.bridge.
+  EOT
+  type = list(object({
+    name          = string
+    bridge        = string
+    subnet_prefix = string
+    hosts         = list(string)
+  }))
+  default = null
+  validation {
+    condition = var.clouds == null ? true : (length(var.clouds) == 2 && alltrue([for c in var.clouds :
+      can(regex("^[a-z][a-z0-9-]{0,10}$", c.name)) && can(regex("^[a-z][a-z0-9-]{0,14}$", c.bridge)) &&
+      can(regex("^[0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}$", c.subnet_prefix)) && length(c.hosts) > 0 &&
+    alltrue([for h in c.hosts : can(regex("^[a-z][a-z0-9-]{0,30}$", h))])]))
+    error_message = "clouds: two sites, names ^[a-z][a-z0-9-]{0,10}$, bridges of at most 15 characters, three-octet prefixes, at least one host each."
+  }
+}
+
+variable "link" {
+  description = "The WAN between a two-cloud lab's gateways: round trip in ms and loss in % each way (the relay), rate in Mbit/s each way (HTB; 0 for none)."
+  type = object({
+    rtt_ms   = number
+    mbit     = number
+    loss_pct = number
+  })
+  default = { rtt_ms = 0, mbit = 0, loss_pct = 0 }
+  validation {
+    condition     = var.link.rtt_ms >= 0 && var.link.rtt_ms <= 10000 && var.link.mbit >= 0 && var.link.loss_pct >= 0 && var.link.loss_pct < 100
+    error_message = "link: rtt_ms 0-10000, mbit >= 0 (0: no limit), loss_pct 0 to below 100."
+  }
+}
+
 variable "memory_mb" {
   description = "Memory of each VM, MiB (the guest also keeps its root overlay's writes in it)."
   type        = number
@@ -62,28 +100,45 @@ variable "cache_dir" {
 }
 
 locals {
-  subnet  = "${var.subnet_prefix}.0/24"
-  gateway = "${var.subnet_prefix}.1"
-  script  = abspath("${path.module}/qemu-lab.sh")
+  script     = abspath("${path.module}/qemu-lab.sh")
+  wan_script = abspath("${path.module}/../lib/wan.sh")
   # A new kernel from qemu-setup.sh, or a changed guest init, boots fresh VMs.
   boot_inputs = sha256(join("\n", [
     try(file("${var.cache_dir}/current.env"), "no-kernel"),
     filesha256("${path.module}/guest-init.sh"),
     filesha256("${path.module}/../lib/sshd.sh"),
   ]))
-  hosts = { for i, h in var.hosts : h => {
-    name    = h
-    address = "${var.subnet_prefix}.${11 + i}"
+  two_clouds = var.clouds != null
+  clouds     = local.two_clouds ? var.clouds : [{ name = "qemu", bridge = var.bridge, subnet_prefix = var.subnet_prefix, hosts = var.hosts }]
+  sites = { for i, c in local.clouds : c.name => {
+    bridge     = c.bridge
+    subnet     = "${c.subnet_prefix}.0/24"
+    controller = "${c.subnet_prefix}.1"
+    # A two-cloud host's route: the other cloud's /24 through this cloud's gateway (qemu-lab.sh's ROUTE).
+    route = local.two_clouds ? "${local.clouds[1 - i].subnet_prefix}.0/24,${c.subnet_prefix}.254" : ""
   } }
+  hosts = merge([for c in local.clouds : { for i, h in c.hosts : h => {
+    name    = h
+    cloud   = c.name
+    address = "${c.subnet_prefix}.${11 + i}"
+  } }]...)
+  host_order = flatten([for c in local.clouds : c.hosts])
+}
+
+# The flat lab had one bridge before two-cloud labs existed: its state moves, nothing is rebuilt.
+moved {
+  from = terraform_data.bridge
+  to   = terraform_data.bridge["qemu"]
 }
 
 resource "terraform_data" "bridge" {
+  for_each = local.sites
   # terraform_data only runs provisioners on create: every input must force a replacement.
-  triggers_replace = [var.bridge, local.subnet, local.gateway, local.script]
-  input            = { bridge = var.bridge, subnet = local.subnet, script = local.script }
+  triggers_replace = [each.value.bridge, each.value.subnet, each.value.controller, local.script]
+  input            = { bridge = each.value.bridge, subnet = each.value.subnet, script = local.script }
 
   provisioner "local-exec" {
-    command = "${local.script} bridge-up ${var.bridge} ${local.gateway}/24 ${local.subnet}"
+    command = "${local.script} bridge-up ${each.value.bridge} ${each.value.controller}/24 ${each.value.subnet}"
   }
   provisioner "local-exec" {
     when    = destroy
@@ -93,16 +148,36 @@ resource "terraform_data" "bridge" {
 
 resource "terraform_data" "host" {
   for_each = local.hosts
-  triggers_replace = [each.value.name, each.value.address, var.bridge, var.lab_dir, var.memory_mb, var.cache_dir,
-  local.boot_inputs, terraform_data.bridge.id]
+  triggers_replace = concat(
+    [each.value.name, each.value.address, local.sites[each.value.cloud].bridge, var.lab_dir, var.memory_mb, var.cache_dir,
+    local.boot_inputs, terraform_data.bridge[each.value.cloud].id],
+    local.two_clouds ? [local.sites[each.value.cloud].route] : [],
+  )
   input = { name = each.value.name, lab_dir = var.lab_dir, script = local.script }
 
   provisioner "local-exec" {
-    command = "${local.script} host-up ${each.value.name} ${each.value.address}/24 ${var.bridge} ${var.lab_dir} ${var.memory_mb} ${var.boot_timeout_s} ${var.cache_dir}"
+    command = "${local.script} host-up ${each.value.name} ${each.value.address}/24 ${local.sites[each.value.cloud].bridge} ${var.lab_dir} ${var.memory_mb} ${var.boot_timeout_s} ${var.cache_dir} ${local.sites[each.value.cloud].route}"
   }
   provisioner "local-exec" {
     when    = destroy
     command = "${self.output.script} host-down ${self.output.name} ${self.output.lab_dir}"
+  }
+}
+
+# A two-cloud lab's gateways, WireGuard tunnel and WAN: namespaces on the controller, as in the
+# namespace lab (terraform/lib/wan.sh). A new link profile replaces only this: the VMs stay.
+resource "terraform_data" "wan" {
+  count = local.two_clouds ? 1 : 0
+  triggers_replace = [local.wan_script, var.lab_dir, var.link, [for c in local.clouds : [c.name, c.bridge, c.subnet_prefix]],
+  [for name, b in terraform_data.bridge : b.id]]
+  input = { script = local.wan_script, lab_dir = var.lab_dir, clouds = join(" ", [for c in local.clouds : c.name]) }
+
+  provisioner "local-exec" {
+    command = "${local.wan_script} up ${var.lab_dir} ${var.link.rtt_ms} ${var.link.mbit} ${var.link.loss_pct} ${join(" ", flatten([for c in local.clouds : [c.name, c.bridge, c.subnet_prefix]]))}"
+  }
+  provisioner "local-exec" {
+    when    = destroy
+    command = "${self.output.script} down ${self.output.lab_dir} ${self.output.clouds}"
   }
 }
 
@@ -111,22 +186,25 @@ output "environment" {
 }
 
 output "controller_address" {
-  value = local.gateway
+  description = "The controller's address on the first cloud's bridge; each host's own controller_address wins."
+  value       = local.sites[local.clouds[0].name].controller
 }
 
 output "hosts" {
   description = "One entry per host: how Ferry reaches it and where its host key is."
-  value = [for h in var.hosts : {
+  value = [for h in local.host_order : {
     name          = h
     address       = local.hosts[h].address
     port          = 22
     user          = "root"
     host_key_file = "${var.lab_dir}/hosts/${h}/etc-ssh/ssh_host_ed25519_key.pub"
     provider      = "qemu"
-    cloud         = "qemu"
-    peer_address  = local.hosts[h].address
-    id            = terraform_data.host[h].id
-    console_log   = "${var.lab_dir}/hosts/${h}/log/console.log"
+    cloud         = local.hosts[h].cloud
+    # As in the namespace lab: SSH reaches each VM on its cloud's bridge, peers across the tunnel.
+    peer_address       = local.hosts[h].address
+    controller_address = local.sites[local.hosts[h].cloud].controller
+    id                 = terraform_data.host[h].id
+    console_log        = "${var.lab_dir}/hosts/${h}/log/console.log"
   }]
 }
 

@@ -5,9 +5,9 @@
 # /var/lib/ferry (tmpfs in the guest), and a tap on the lab bridge. The guest runs the controller's own criu, runc, rsync, haproxy and sshd.
 #   qemu-lab.sh bridge-up   BRIDGE GATEWAY_CIDR SUBNET
 #   qemu-lab.sh bridge-down BRIDGE SUBNET
-#   qemu-lab.sh host-up     NAME ADDRESS_CIDR BRIDGE LAB_DIR [MEMORY_MB [BOOT_TIMEOUT_S [CACHE_DIR]]]
+#   qemu-lab.sh host-up     NAME ADDRESS_CIDR BRIDGE LAB_DIR [MEMORY_MB [BOOT_TIMEOUT_S [CACHE_DIR [ROUTE]]]]
 #   qemu-lab.sh host-down   NAME LAB_DIR
-#   qemu-lab.sh host-heal   NAME ADDRESS_CIDR BRIDGE LAB_DIR [MEMORY_MB [BOOT_TIMEOUT_S [CACHE_DIR]]]
+#   qemu-lab.sh host-heal   NAME ADDRESS_CIDR BRIDGE LAB_DIR [MEMORY_MB [BOOT_TIMEOUT_S [CACHE_DIR [ROUTE]]]]
 #                           (a running VM whose sshd is slow is waited for; a dead one is rebooted)
 #   qemu-lab.sh host-check  NAME LAB_DIR [BRIDGE]   (exit 0 when the VM runs, its tap is on the
 #                           bridge and its sshd answers)
@@ -15,6 +15,8 @@
 #                           every VM whose state is under LAB_DIR/hosts, delete the fq- taps on
 #                           BRIDGE and the fq- taps on no bridge that no QEMU holds)
 # CACHE_DIR is where scripts/qemu-setup.sh left the kernel and initramfs (its current.env).
+# ROUTE (a two-cloud lab): SUBNET,GATEWAY, the other cloud's /24 and this cloud's gateway; the
+# guest adds it at boot (guest-init.sh). '' or '-' for none.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -96,8 +98,8 @@ cgroup_layout() {
 }
 
 host_up() {
-  local name=$1 cidr=$2 br=$3 labdir=$4 mem=${5:-1536} timeout=${6:-120} cache=${7:-$DEFAULT_CACHE}
-  local tap state addr KVER="" KERNEL="" INITRD="" MODULES="" pid start
+  local name=$1 cidr=$2 br=$3 labdir=$4 mem=${5:-1536} timeout=${6:-120} cache=${7:-$DEFAULT_CACHE} route=${8:-}
+  local tap state addr KVER="" KERNEL="" INITRD="" MODULES="" pid start routearg=
   tap=$(tap_of "$name"); state=$(state_of "$name" "$labdir"); addr=${cidr%/*}
   [[ $name =~ ^[a-z][a-z0-9-]{0,30}$ ]] || die "bad host name '$name'"
   [[ $mem =~ ^[0-9]+$ ]] && [ "$mem" -ge 256 ] || die "memory_mb must be a number >= 256 (got '$mem')"
@@ -112,6 +114,10 @@ host_up() {
   done
   [ -x "$GUEST_INIT" ] || die "$GUEST_INIT is missing or not executable"
   [ -e /dev/net/tun ] || die "/dev/net/tun is missing (modprobe tun)"
+  if [ -n "$route" ] && [ "$route" != - ]; then
+    lab_route_check "$route"
+    routearg=" ferry.route=$route"
+  fi
 
   # Recover from a half-torn host: keep its state directories (host key, images), replace the VM.
   kill_vm "$state"
@@ -134,7 +140,7 @@ host_up() {
   setsid qemu-system-x86_64 -name "ferry-$name" -accel tcg,tb-size=256 -cpu max,la57=off -m "$mem" -smp 1 \
     -nographic -no-reboot \
     -kernel "$KERNEL" -initrd "$INITRD" \
-    -append "console=ttyS0 panic=-1 quiet mitigations=off ferry.name=$name ferry.ip=$cidr ferry.state=$state ferry.labdir=$labdir ferry.modules=$MODULES ferry.init=$GUEST_INIT" \
+    -append "console=ttyS0 panic=-1 quiet mitigations=off ferry.name=$name ferry.ip=$cidr ferry.state=$state ferry.labdir=$labdir ferry.modules=$MODULES ferry.init=$GUEST_INIT$routearg" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap \
     -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=$(mac_of "$addr"),romfile=" \
     -pidfile "$state/qemu.pid" \

@@ -1,11 +1,14 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, REPO_ROOT } from '../../src/config.ts';
 import { runPlaybook } from '../../src/infra/ansible.ts';
 import { ensureHostsPki } from '../../src/infra/pki.ts';
-import { Lab } from '../../src/infra/lab.ts';
+import { Lab, type TopologyName } from '../../src/infra/lab.ts';
+import { allLabNetworks } from '../../src/infra/providers/topology.ts';
+import type { LinkProfile } from '../../src/infra/link/profile.ts';
 import { findHost, loadHostsFile, type HostsFile } from '../../src/hosts/inventory.ts';
 import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
 
@@ -13,8 +16,9 @@ const pexec = promisify(execFile);
 
 export const config = loadConfig();
 
-export async function labUp(count = 2, provider = 'local'): Promise<HostsFile> {
-  return new Lab(config).up(count, provider);
+/** The lab as a suite needs it: flat unless a topology is named (a two-cloud lab left by another suite is taken down). */
+export async function labUp(count = 2, provider = 'local', topology: TopologyName = 'flat', link?: LinkProfile): Promise<HostsFile> {
+  return new Lab(config).up(count, provider, { topology, link });
 }
 
 export async function labDown(): Promise<void> {
@@ -118,4 +122,31 @@ export async function clearLab(names?: string[]): Promise<void> {
   // The CLI's own journal (localJournal): a record another suite left unfinished would otherwise be
   // "recovered" by the next `ferry recover`, about containers this suite never made.
   if (!names) await rm(path.join(config.labDir, 'journal'), { recursive: true, force: true });
+}
+
+/**
+ * What `ferry lab down` must not leave: namespaces (hosts, gateways, the WAN), bridges of any
+ * topology and the gateways' veths, mounts, processes (sshd, wireguard-go, the relay), cgroups,
+ * WireGuard control sockets and the WAN's keys.
+ */
+export function labLeftovers(): string[] {
+  const sh = (file: string, args: string[]) => execFileSync(file, args, { encoding: 'utf8' });
+  const found: string[] = [];
+  const netns = sh('ip', ['netns', 'list']);
+  if (/ferry-/.test(netns)) found.push(`namespaces: ${netns.trim()}`);
+  const links = sh('ip', ['-o', 'link', 'show']);
+  for (const n of allLabNetworks(config)) if (links.includes(` ${n.bridge}:`)) found.push(`bridge ${n.bridge}`);
+  const veths = links.split('\n').filter((l) => / fgw-/.test(l));
+  if (veths.length) found.push(`gateway veths: ${veths.join('; ')}`);
+  const routes = sh('ip', ['route', 'show']).split('\n').filter((l) => allLabNetworks(config).some((n) => l.includes(n.subnet)));
+  if (routes.length) found.push(`routes: ${routes.join('; ')}`);
+  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(`${config.labDir}/hosts`));
+  if (mounts.length) found.push(`mounts: ${mounts.join('; ')}`);
+  const procs = sh('ps', ['-eo', 'pid,args']).split('\n').filter((l) => (l.includes(`${config.labDir}/hosts/`) || /wireguard-go .*fwg-|wan-relay\.mjs/.test(l)) && !l.includes('ps -eo'));
+  if (procs.length) found.push(`processes: ${procs.join('; ')}`);
+  for (const c of ['memory', 'freezer', 'pids', 'cpu']) if (existsSync(`/sys/fs/cgroup/${c}/ferry`)) found.push(`cgroup /sys/fs/cgroup/${c}/ferry`);
+  const sockets = existsSync('/var/run/wireguard') ? readdirSync('/var/run/wireguard').filter((f) => f.startsWith('fwg-')) : [];
+  if (sockets.length) found.push(`WireGuard sockets: ${sockets.join(', ')}`);
+  if (existsSync(`${config.labDir}/wan`)) found.push(`${config.labDir}/wan (the WAN's keys and logs)`);
+  return found;
 }

@@ -2,25 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
-import { config, deploy, ferry, hostsFile, httpText, labDown, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
+import { config, deploy, ferry, hostsFile, httpText, labDown, labLeftovers, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
 
 const why = labUnavailable();
 skipNote(why, 'namespace lab tests');
 
 const sh = (file: string, args: string[]) => execFileSync(file, args, { encoding: 'utf8' });
-
-function leftovers(): string[] {
-  const found: string[] = [];
-  const netns = sh('ip', ['netns', 'list']);
-  if (/ferry-/.test(netns)) found.push(`namespaces: ${netns.trim()}`);
-  if (sh('ip', ['-o', 'link', 'show']).includes(`${config.labBridge}:`)) found.push(`bridge ${config.labBridge}`);
-  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(`${config.labDir}/hosts`));
-  if (mounts.length) found.push(`mounts: ${mounts.join('; ')}`);
-  const procs = sh('ps', ['-eo', 'pid,args']).split('\n').filter((l) => l.includes(`${config.labDir}/hosts/`) && !l.includes('ps -eo'));
-  if (procs.length) found.push(`processes: ${procs.join('; ')}`);
-  for (const c of ['memory', 'freezer', 'pids', 'cpu']) if (existsSync(`/sys/fs/cgroup/${c}/ferry`)) found.push(`cgroup /sys/fs/cgroup/${c}/ferry`);
-  return found;
-}
 
 describe.skipIf(why !== null)('namespace lab', () => {
   beforeAll(async () => {
@@ -127,10 +114,11 @@ describe.skipIf(why !== null)('namespace lab', () => {
     await new Promise((r) => setTimeout(r, 300));
     const broken = await ferry(['lab', 'status', '--json']);
     expect(broken.code).toBe(1);
-    expect((JSON.parse(broken.stdout) as { whole: boolean }[]).every((s) => !s.whole)).toBe(true);
+    expect((JSON.parse(broken.stdout) as { hosts: { whole: boolean }[] }).hosts.every((s) => !s.whole)).toBe(true);
     await labUp(2);
     const ok = await ferry(['lab', 'status', '--json']);
     expect(ok.code, ok.stdout).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ topology: 'flat', hosts: [{ name: 'lab-1', cloud: 'local' }, { name: 'lab-2', cloud: 'local' }] });
     // The containers kept running and their host state survived the sshd restart.
     expect(Number(await httpText('lab-1', 8080, '/counter'))).toBeGreaterThan(0);
     expect(await onHost('lab-1', ['runc', '--root', '/run/ferry/runc', 'list', '-q'])).toContain('web1');
@@ -138,7 +126,7 @@ describe.skipIf(why !== null)('namespace lab', () => {
 
   it('lab down leaves no namespace, process, mount, cgroup or bridge behind', async () => {
     await labDown();
-    expect(leftovers()).toEqual([]);
+    expect(labLeftovers()).toEqual([]);
     await labUp(2); // afterAll takes it down again; leave the machine as the next file expects
   });
 });

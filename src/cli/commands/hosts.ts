@@ -3,11 +3,13 @@ import { loadHosts } from '../../app/hosts.ts';
 import { listContainers } from '../../hosts/containers.ts';
 import { probeHost } from '../../hosts/probe.ts';
 import { RemoteHost } from '../../hosts/RemoteHost.ts';
-import type { HostsFile } from '../../hosts/inventory.ts';
+import type { HostSpec, HostsFile } from '../../hosts/inventory.ts';
 import { formatBytes, renderTable } from '../../util/table.ts';
 import { parseFlags, type Command } from '../command.ts';
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+/** A host's site; one-site environments name it after themselves. */
+const cloudOf = (h: HostSpec) => h.cloud ?? h.environment;
 
 async function eachHost<T>(file: HostsFile, timeoutS: number, fn: (h: RemoteHost) => Promise<T>): Promise<T[]> {
   return Promise.all(
@@ -25,19 +27,19 @@ async function eachHost<T>(file: HostsFile, timeoutS: number, fn: (h: RemoteHost
 export const hostsCommand: Command = {
   name: 'hosts',
   synopsis: 'ferry hosts [--json]',
-  summary: 'the inventory\'s hosts with kernel, CRIU, runc, soft-dirty and userfaultfd (probed over SSH)',
+  summary: 'the inventory\'s hosts with their cloud, kernel, CRIU, runc, soft-dirty and userfaultfd (probed over SSH)',
   async run(args, io) {
     const { values } = parseFlags(args, { json: { type: 'boolean' } }, this.synopsis);
     const config = loadConfig();
     const file = await loadHosts(config);
     const caps = await eachHost(file, 60, (h) => probeHost(h));
     if (values.json) {
-      io.out(JSON.stringify(caps.map((c, i) => ({ ...c, address: file.hosts[i]!.address, environment: file.hosts[i]!.environment })), null, 2));
+      io.out(JSON.stringify(caps.map((c, i) => ({ ...c, address: file.hosts[i]!.address, environment: file.hosts[i]!.environment, cloud: cloudOf(file.hosts[i]!) })), null, 2));
     } else {
       io.out(
         renderTable(
-          ['host', 'environment', 'address', 'kernel', 'criu', 'runc', 'soft-dirty', 'userfaultfd'],
-          caps.map((c, i) => [c.host, file.hosts[i]!.environment, file.hosts[i]!.address, c.kernel, c.criuVersion ?? 'missing', c.runcVersion ?? 'missing', yesNo(c.softDirty), yesNo(c.uffd)]),
+          ['host', 'environment', 'cloud', 'address', 'kernel', 'criu', 'runc', 'soft-dirty', 'userfaultfd'],
+          caps.map((c, i) => [c.host, file.hosts[i]!.environment, cloudOf(file.hosts[i]!), file.hosts[i]!.address, c.kernel, c.criuVersion ?? 'missing', c.runcVersion ?? 'missing', yesNo(c.softDirty), yesNo(c.uffd)]),
         ),
       );
     }

@@ -10,7 +10,7 @@ import { runLocal } from '../../util/run-local.ts';
 import { parseModuleOutputs } from '../contract.ts';
 import { renderInventory, renderKnownHosts } from '../inventory.ts';
 import { Terraform } from '../terraform.ts';
-import type { EnvironmentParams, EnvironmentProvider, HostHealth, Plan, Say } from './provider.ts';
+import type { EnvironmentParams, EnvironmentProvider, EnvironmentStatus, HostHealth, Plan, Say } from './provider.ts';
 
 /** The clouds Ferry has a module for. Credentials come from each provider's own environment variables, never from Ferry. */
 export const CLOUD_PROVIDERS = ['aws', 'gcp', 'two-clouds'] as const;
@@ -182,7 +182,12 @@ export class CloudEnvironment implements EnvironmentProvider {
     return file;
   }
 
-  async status(): Promise<HostHealth[]> {
+  async status(): Promise<EnvironmentStatus> {
+    // The WAN between two clouds is the providers' (and the tunnel's): its health is the hosts' SSH.
+    return { topology: this.rec.provider === 'two-clouds' ? 'two-clouds' : 'flat', hosts: await this.hostHealth() };
+  }
+
+  private async hostHealth(): Promise<HostHealth[]> {
     let file: HostsFile;
     try {
       file = JSON.parse(await readFile(this.hostsFile, 'utf8')) as HostsFile;

@@ -21,7 +21,8 @@ export const LOCAL_LAB: LabModule = {
     const netns = await runLocal('ip', ['netns', 'list'], { okCodes: [0, 1] });
     for (const line of netns.stdout.split('\n')) {
       const m = /^ferry-([a-z][a-z0-9-]*)/.exec(line);
-      if (m) {
+      // A two-cloud lab's gateways and WAN are not hosts: wan.sh sweeps them (TerraformLab.sweep).
+      if (m && !/^(gw-|wan$)/.test(m[1]!)) {
         say(`sweeping leftover host ${m[1]}`);
         await runLocal(LOCAL_LAB.script, ['host-down', m[1]!, c.labDir]);
       }
@@ -39,13 +40,13 @@ export const QEMU_LAB: LabModule = {
   sshWaitS: 60,
   extraVars: (c) => ({ memory_mb: String(c.qemuMemoryMb), boot_timeout_s: '120', cache_dir: path.join(c.cacheDir, 'qemu') }),
   healArgs: (c) => [String(c.qemuMemoryMb), '120', path.join(c.cacheDir, 'qemu')],
-  checkArgs: (name, c) => ['host-check', name, c.labDir, c.labBridge],
+  checkArgs: (name, c, bridge) => ['host-check', name, c.labDir, bridge],
   async prepare(c, say) {
     say('preparing the VM kernel and initramfs (scripts/qemu-setup.sh)');
     await runLocal('bash', [path.join(REPO_ROOT, 'scripts', 'qemu-setup.sh')], { env: { FERRY_CACHE_DIR: c.cacheDir } });
   },
-  async sweep(c) {
-    await runLocal(QEMU_LAB.script, ['sweep', c.labDir, c.labBridge], { okCodes: [0, 1] });
+  async sweep(c, _say, bridges) {
+    for (const br of bridges) await runLocal(QEMU_LAB.script, ['sweep', c.labDir, br], { okCodes: [0, 1] });
   },
 };
 

@@ -1,4 +1,5 @@
 import { ErrorCode, FerryError } from '../../errors.ts';
+import { peerAddressOf } from '../../hosts/inventory.ts';
 import { HostJob } from '../../hosts/jobs.ts';
 import { criuLazyPages, runcCheckpoint, type Endpoint } from '../commands.ts';
 import { PAGE_SIZE, randomPort, readDumpStats, type MigrationContext } from '../context.ts';
@@ -40,7 +41,8 @@ export class Lazy implements Strategy {
   }
 
   async checkpoint(ctx: MigrationContext, presync: Presync): Promise<DumpResult> {
-    this.source ??= { address: ctx.source.spec.address, port: randomPort() };
+    // The target's lazy-pages daemon connects to the source the way hosts reach each other.
+    this.source ??= { address: peerAddressOf(ctx.source.spec), port: randomPort() };
     const job = this.dumpJob(ctx);
     // CRIU writes one byte to the status fd (the job's stdout) when its lazy page server is ready;
     // the command itself lasts until every page has been served.

@@ -45,6 +45,7 @@ describe('parseModuleOutputs', () => {
           provider: 'aws',
           cloud: 'cloud-a',
           peerAddress: '10.20.1.10',
+          controllerAddress: '198.51.100.7',
         },
         expect.objectContaining({ name: 'gcp-1', provider: 'gcp', cloud: 'cloud-b', peerAddress: '10.30.1.2' }),
       ],
@@ -77,6 +78,18 @@ describe('parseModuleOutputs', () => {
   it('defaults peer_address to address when it is absent or null', () => {
     const { hosts } = parseModuleOutputs(good({ hosts: [host({ peer_address: undefined }), host({ name: 'b', peer_address: null })] }), 'm');
     expect(hosts.map((h) => h.peerAddress)).toEqual(['203.0.113.10', '203.0.113.10']);
+  });
+
+  it("takes a host's own controller_address over the module's, and the module's when absent or null", () => {
+    const { hosts } = parseModuleOutputs(
+      good({ controller_address: '10.247.1.1', hosts: [host({ controller_address: '10.247.1.1' }), host({ name: 'b-1', controller_address: '10.247.2.1' }), host({ name: 'c', controller_address: null }), host({ name: 'd' })] }),
+      'm',
+    );
+    expect(hosts.map((h) => h.controllerAddress)).toEqual(['10.247.1.1', '10.247.2.1', '10.247.1.1', '10.247.1.1']);
+    const none = good({ hosts: [host()] });
+    delete none.controller_address;
+    expect(parseModuleOutputs(none, 'm').hosts[0]!.controllerAddress).toBeNull();
+    fails(good({ hosts: [host({ controller_address: '-oProxyCommand=x' })] }), 'hosts[0].controller_address');
   });
 
   it('takes a missing controller_address for null (Terraform does not store null outputs)', () => {
