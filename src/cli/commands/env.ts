@@ -2,11 +2,13 @@ import { loadConfig } from '../../config.ts';
 import { ErrorCode, FerryError } from '../../errors.ts';
 import { cloudEnvironment, defaultHosts, envDir, listEnvironments, parseCloudProvider, readEnvironment, removeEnvironment, writeEnvironment } from '../../infra/environments.ts';
 import { CloudEnvironment, parseVar } from '../../infra/providers/CloudEnvironment.ts';
+import { runPlaybook } from '../../infra/ansible.ts';
+import { ensureHostsPki } from '../../infra/pki.ts';
 import { renderTable } from '../../util/table.ts';
 import { validateName } from '../../util/names.ts';
 import { numberFlag, parseFlags, usageError, type Command } from '../command.ts';
 
-const SYNOPSIS = 'ferry env create NAME --provider aws|gcp|two-clouds [--hosts N] [--var k=v]... [--plan-only] | ferry env list [--json] | ferry env destroy NAME';
+const SYNOPSIS = 'ferry env create NAME --provider aws|gcp|two-clouds [--hosts N] [--var k=v]... [--plan-only] [--no-prepare] | ferry env list [--json] | ferry env destroy NAME';
 
 /**
  * `ferry env`: cloud environments, each a Terraform module with its own state and keys in its own
@@ -20,7 +22,10 @@ export const envCommand: Command = {
   details: [
     'create     keys made on the controller (SSH, host keys, WireGuard), terraform init + apply, hosts rendered',
     '           to <env dir>/hosts.json: use it with FERRY_HOSTS_FILE (and its inventory with ansible)',
+    '           then the hosts are prepared: the CA\'s certificates (CRIU\'s TLS) and ansible-playbook cloud-host.yml',
+    '           (packages, CRIU >= 4.2, WireGuard, provision.yml)',
     '--plan-only  terraform plan instead of apply (nothing is created)',
+    '--no-prepare  apply only; prepare later with ansible-playbook -i <env dir>/inventory.ini playbooks/cloud-host.yml',
     '--hosts N  hosts per site (default 1: aws-1, gcp-1)',
     "--var k=v  any variable of the module (region, instance_type, project, …), never a key Ferry makes",
     'list       the environments and their hosts',
@@ -30,7 +35,7 @@ export const envCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parseFlags(
       args,
-      { provider: { type: 'string' }, hosts: { type: 'string' }, var: { type: 'string', multiple: true }, 'plan-only': { type: 'boolean' }, json: { type: 'boolean' } },
+      { provider: { type: 'string' }, hosts: { type: 'string' }, var: { type: 'string', multiple: true }, 'plan-only': { type: 'boolean' }, 'no-prepare': { type: 'boolean' }, json: { type: 'boolean' } },
       SYNOPSIS,
     );
     const config = loadConfig();
@@ -57,6 +62,13 @@ export const envCommand: Command = {
           return 0;
         }
         const file = await env.up({ hosts: rec.hosts });
+        if (!values['no-prepare']) {
+          // The environment's CA and each host's certificate (CRIU's TLS), then the hosts brought to
+          // what Ferry needs (packages, CRIU, WireGuard, provision.yml): one command to usable hosts.
+          await ensureHostsPki(config.pkiDir, file);
+          say(`preparing ${rec.hosts.join(', ')} (ansible-playbook cloud-host.yml)`);
+          await runPlaybook('cloud-host.yml', file.inventoryFile, { timeoutMs: 60 * 60_000, onLine: (l) => say(`  ${l}`) });
+        }
         if (values.json) io.out(JSON.stringify(file, null, 2));
         else {
           io.out(renderTable(['host', 'cloud', 'address', 'peer address'], file.hosts.map((h) => [h.name, h.cloud ?? '', h.address, h.peerAddress ?? h.address])));
