@@ -112,21 +112,28 @@ describe.skipIf(why !== null)('pre-copy in the QEMU lab (stock kernel, soft-dirt
     });
   }
 
-  it('auto picks pc-ps-rsync and, with HAProxy and the hold server in front, 10 clients see no failure', async () => {
-    const front = await ferry(['front', 'web1', '--on', 'lab-1']);
-    expect(front.code, front.stderr).toBe(0);
+  // The CI subset moves web1 without clients (the hold server under load is test/migrate/hold.test.ts
+  // and the two-cloud lab's); under emulation the clients' requests slow every round. The full run
+  // puts HAProxy, the hold server and 10 clients in front.
+  it(`auto picks pc-ps-rsync${FULL_SCOPE ? ' and, with HAProxy and the hold server in front, 10 clients see no failure' : ''}`, async () => {
+    if (FULL_SCOPE) {
+      const front = await ferry(['front', 'web1', '--on', 'lab-1']);
+      expect(front.code, front.stderr).toBe(0);
+    }
     const instance = await httpText('lab-1', 8080, '/instance');
     const before = Number(await httpText('lab-1', 8080, '/counter'));
-    const { report, progress } = await migrate('web1', 'lab-1', 'lab-2', 'auto', ['--hold', '--probe', '10']);
+    const { report, progress } = await migrate('web1', 'lab-1', 'lab-2', 'auto', FULL_SCOPE ? ['--hold', '--probe', '10'] : []);
     expect(report).toMatchObject({ outcome: 'migrated', method: 'pc-ps-rsync', runsOn: 'lab-2' });
     expect(report.reason).toMatch(/both hosts track dirty memory/);
     expectPrecopy(report, progress);
-    expect(report.traffic).toMatch(/^HAProxy on lab-1 with the hold server: \d+ requests held and forwarded, 0 expired, 0 rejected/);
-    expect(report.probe!.requests).toBeGreaterThan(100);
-    expect(report.probe!.failures).toBe(0);
-    // HAProxy on lab-1 now sends its clients to lab-2.
-    const r = await fetch(`http://${await address('lab-1')}:80/instance`, { signal: AbortSignal.timeout(10_000) });
-    expect((await r.text()).trim()).toBe(instance);
+    if (FULL_SCOPE) {
+      expect(report.traffic).toMatch(/^HAProxy on lab-1 with the hold server: \d+ requests held and forwarded, 0 expired, 0 rejected/);
+      expect(report.probe!.requests).toBeGreaterThan(100);
+      expect(report.probe!.failures).toBe(0);
+      // HAProxy on lab-1 now sends its clients to lab-2.
+      const r = await fetch(`http://${await address('lab-1')}:80/instance`, { signal: AbortSignal.timeout(10_000) });
+      expect((await r.text()).trim()).toBe(instance);
+    }
     await expectMoved('web1', 8080, 'lab-1', 'lab-2', instance, before);
   });
 
