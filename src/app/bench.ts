@@ -26,6 +26,7 @@ import { probeHost, type HostCapabilities } from '../hosts/probe.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { Lab } from '../infra/lab.ts';
 import { HtbShaper } from '../infra/link/HtbShaper.ts';
+import { LabWan } from '../infra/link/LabWan.ts';
 import type { LinkShaper } from '../infra/link/LinkShaper.ts';
 import type { Say } from '../infra/providers/provider.ts';
 import { removeContainer } from '../migrate/debris.ts';
@@ -258,16 +259,32 @@ function runnableMethods(plan: BenchPlan, [ca, cb]: readonly [HostCapabilities, 
   return { runnable, skipped };
 }
 
+/** The two hosts the benchmark moves between (pure): the first two, or on two clouds the first of each. */
+export function benchHosts(file: Pick<HostsFile, 'hosts'>, twoClouds: boolean): [string, string] {
+  if (twoClouds) {
+    const clouds = [...new Set(file.hosts.map((h) => h.cloud))];
+    const pair = clouds.slice(0, 2).map((c) => file.hosts.find((h) => h.cloud === c)!.name);
+    if (pair.length === 2) return [pair[0]!, pair[1]!];
+  }
+  return [file.hosts[0]!.name, file.hosts[1]!.name];
+}
+
 /** Runs the benchmark and writes its files. A step failing midway still leaves the results of what ran (marked incomplete). */
-export async function runBench(plan: BenchPlan, deps: BenchDeps): Promise<BenchOutput> {
+export async function runBench(asked: BenchPlan, deps: BenchDeps): Promise<BenchOutput> {
   const { config, say } = deps;
+  let plan = asked;
   const date = new Date().toISOString();
   // The lab that is up, unless another is asked for: a bench must not swap a qemu lab for a namespace one unasked.
   const provider = plan.provider ?? (await new Lab(config).currentProvider()) ?? 'local';
   const file = await ensureLab(config, say, { provider });
   if (file.hosts.length < 2) throw new FerryError(ErrorCode.LabNotUp, `the benchmark needs two hosts; the lab has ${file.hosts.length}`);
-  const a = new RemoteHost(findHost(file, file.hosts[0]!.name), { defaultTimeoutS: config.commandTimeoutS });
-  const b = new RemoteHost(findHost(file, file.hosts[1]!.name), { defaultTimeoutS: config.commandTimeoutS });
+  // A two-cloud lab: one host in each cloud, across its WAN, which is the link unless another is asked for.
+  const state = await new Lab(config).current();
+  const wan = state?.topology === 'two-clouds' && state.link ? new LabWan(state.link) : undefined;
+  if (wan && !plan.linkAsked) plan = { ...plan, link: state!.link! };
+  const [first, second] = benchHosts(file, wan !== undefined);
+  const a = new RemoteHost(findHost(file, first), { defaultTimeoutS: config.commandTimeoutS });
+  const b = new RemoteHost(findHost(file, second), { defaultTimeoutS: config.commandTimeoutS });
   try {
     const caps = (await Promise.all([probeHost(a), probeHost(b)])) as [HostCapabilities, HostCapabilities];
     const podman = plan.peer === 'off' ? [null, null] : await Promise.all([PodmanPeer.version(a), PodmanPeer.version(b)]);
@@ -285,7 +302,7 @@ export async function runBench(plan: BenchPlan, deps: BenchDeps): Promise<BenchO
     for (const s of methodSkips) say(`skipping ${s.what}: ${s.reason}`);
     if (runnable.length === 0 && !withPeer) throw new FerryError(ErrorCode.MethodUnsupported, `no method can run between ${a.name} and ${b.name}: ${methodSkips.map((s) => s.reason).join('; ')}`);
 
-    const shaper = deps.shaper ? deps.shaper([a, b]) : new HtbShaper([a, b]);
+    const shaper = deps.shaper ? deps.shaper([a, b]) : (wan ?? new HtbShaper([a, b]));
     const blocked = await shaper.blocker(plan.link);
     if (blocked) throw new FerryError(ErrorCode.LinkUnsupported, `link profile ${plan.link.name} cannot be had on this lab: ${blocked}`);
 
@@ -295,8 +312,8 @@ export async function runBench(plan: BenchPlan, deps: BenchDeps): Promise<BenchO
       schema: 1,
       meta: {
         date,
-        lab: labName(file.environment),
-        labTitle: labTitle(file.environment),
+        lab: wan ? `${labName(file.environment)}-two-clouds` : labName(file.environment),
+        labTitle: wan ? `${labTitle(file.environment)}, two clouds joined by WireGuard (${a.name} → ${b.name})` : labTitle(file.environment),
         machine: { cores: cpus.length, cpu: cpus[0]?.model.trim() ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() },
         hosts: [hostInfo(a, caps[0], podman[0] ?? null), hostInfo(b, caps[1], podman[1] ?? null)],
         runs: plan.runs,

@@ -26,6 +26,8 @@ export interface BenchPlan {
   /** Methods asked for, in the registry's order (auto left out: it is one of these). */
   methods: string[];
   link: LinkProfile;
+  /** The link was asked for (--link); else a two-cloud lab's own WAN is the link. */
+  linkAsked: boolean;
   /** Podman's row: `required` fails early where Podman is missing. @defaultValue 'required' (quick: 'if-installed') */
   peer: PeerMode;
   /** The rows behind HAProxy with the hold server and the load probe. @defaultValue true */
@@ -78,6 +80,7 @@ export function planBench(i: BenchPlanInput = {}): BenchPlan {
     workloads: i.workloads ?? [WEB, KV],
     methods: METHODS.filter((m) => methods.includes(m)),
     link: i.link ?? LAN,
+    linkAsked: i.link !== undefined,
     peer: i.noPodman ? 'off' : quick ? 'if-installed' : 'required',
     haproxy: !i.noHaproxy,
     probeClients: i.probeClients ?? 10,
