@@ -84,6 +84,9 @@ describe.skipIf(why !== null)('pre-copy in the QEMU lab (stock kernel, soft-dirt
 
   /** Round 1 copies all the memory; later rounds only what changed since; the final dump is small. */
   function expectPrecopy(report: MigrationReport, progress: string): void {
+    // For the README (issue 14's ratio): the final dump's pages against round 1's.
+    const first = report.rounds[0]?.pagesWritten ?? 0;
+    console.log(`${report.method} (${MIB} MiB, qemu): round 1 wrote ${first} pages, rounds ${report.rounds.map((r) => r.pagesWritten).join(' → ')}, the final dump ${report.criu?.pagesWritten} (${first ? ((100 * (report.criu?.pagesWritten ?? 0)) / first).toFixed(1) : '?'} %); downtime ${report.times.downtime?.toFixed(2)} s`);
     expect(report.times.preDump).toBeGreaterThan(0);
     expect(report.times.preCopy).toBeGreaterThan(0);
     expect(report.rounds.length).toBeGreaterThanOrEqual(2);
