@@ -31,7 +31,7 @@ export const benchCommand: Command = {
     '--sizes            web workload sizes in MiB (default 64,256,1024); --kv-mib the kv workload\'s one size (64)',
     '--runs             runs per row and size (default 5), back and forth between the first two lab hosts (on a',
     '                   two-cloud lab, ferry lab up --topology two-clouds: a-1 and b-1, across its WAN)',
-    '--workloads        web, kv (default both); wordpress is listed as skipped until Ferry moves groups',
+    '--workloads        web, kv (default both); the WordPress pair moves as a group (ferry migrate --group), not benched yet',
     '--link             lan (default: the bare link), wan (30 ms, 200 Mbit/s) or RTT-MS,MBIT[,LOSS-%]; the namespace',
     '                   lab shapes the rate only (no netem on its kernel): a delay or loss is refused there, saying why;',
     '                   a two-cloud lab\'s link is its WAN (the relay adds the delay): no --link takes it as it is',
