@@ -89,9 +89,27 @@ export async function recoverOrphans(opts: RecoverOptions): Promise<RecoveryRepo
       reports.push({ ...base, outcome: 'skipped', runsOn: null, steps: ['another process is recovering it'] });
       continue;
     }
-    const report = await recoverOne(r, hosts, opts, groupMode(r, records)).catch(
-      (e): RecoveryReport => ({ ...base, outcome: 'failed', runsOn: null, steps: [], error: errorMessage(e) }),
-    );
+    // Whatever the caller's claim covers, the source host's claim covers every recoverer.
+    const sourceHost = new RemoteHost(findHost(hosts, r.from), { defaultTimeoutS: 30, reconnectS: 5 });
+    const onSource = new HostJournalStore(sourceHost);
+    let report: RecoveryReport;
+    try {
+      if (!(await onSource.claimRecovery(r.id))) {
+        reports.push({ ...base, outcome: 'skipped', runsOn: null, steps: [`another process is recovering it (its claim on ${r.from})`] });
+        continue;
+      }
+      try {
+        report = await recoverOne(r, hosts, opts, groupMode(r, records)).catch(
+          (e): RecoveryReport => ({ ...base, outcome: 'failed', runsOn: null, steps: [], error: errorMessage(e) }),
+        );
+      } finally {
+        await onSource.releaseRecovery(r.id).catch(() => undefined);
+      }
+    } catch (e) {
+      report = { ...base, outcome: 'failed', runsOn: null, steps: [], error: `could not claim it on ${r.from}: ${errorMessage(e)}` };
+    } finally {
+      sourceHost.dispose();
+    }
     reports.push(report);
     await opts.onRecovered?.(r, report).catch((e) => logger().warn({ migration: r.id, err: errorMessage(e) }, 'recover: after-recovery step failed'));
   }

@@ -91,6 +91,30 @@ export class HostJournalStore implements JournalStore {
     if (!ID.test(id)) return;
     await this.host.exec(['rm', '-f', `${HOST_PATHS.journal}/${id}.json`], { idempotent: true, timeoutS: 30 });
   }
+
+  /**
+   * The right to recover migration `id`, taken on the host that holds its record: a `mkdir`, which
+   * exactly one process wins, whichever controller, worker or `ferry recover` it runs in (a claim
+   * in Redis or in a controller's file only excludes processes that share it). A claim older than
+   * `staleS` belongs to a recoverer that died: it is taken over.
+   */
+  async claimRecovery(id: string, staleS = 900): Promise<boolean> {
+    if (!ID.test(id)) return false;
+    const dir = `${HOST_PATHS.journal}/${id}.recovering`;
+    const take = async () => (await this.host.exec(['mkdir', dir], { timeoutS: 30 })).code === 0;
+    if (await take()) return true;
+    const st = await this.host.exec(['stat', '-c', '%Y', dir], { idempotent: true, timeoutS: 30 });
+    const now = await this.host.exec(['date', '+%s'], { idempotent: true, timeoutS: 30 });
+    const age = Number(now.stdout.trim()) - Number(st.stdout.trim());
+    if (st.code !== 0 || !(age > staleS)) return false;
+    await this.host.exec(['rmdir', dir], { idempotent: true, timeoutS: 30 });
+    return take();
+  }
+
+  async releaseRecovery(id: string): Promise<void> {
+    if (!ID.test(id)) return;
+    await this.host.exec(['rmdir', `${HOST_PATHS.journal}/${id}.recovering`], { idempotent: true, timeoutS: 30 });
+  }
 }
 
 /** Merges records from several stores: for each id, the copy with the highest `seq`. */

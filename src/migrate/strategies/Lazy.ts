@@ -14,6 +14,8 @@ import { IMG, NO_BYTES, NO_PRESYNC, WORK, type Bytes, type DumpResult, type Pres
 export const LAZY_READY_S = 120;
 /** How long the source may serve pages after the restore (a slow link, a big memory). @defaultValue 3600 s */
 export const LAZY_SERVE_S = 3600;
+/** How long the source may go on serving after the target's daemon is gone before that is a failure. */
+const DAEMON_GRACE_MS = 20_000;
 
 /**
  * Post-copy (ours): the freeze dumps everything but memory, the target restores at once and its
@@ -30,7 +32,8 @@ export class Lazy implements Strategy {
 
   /** Chooses the lazy page server's port and secures it, before the freeze: none of it is downtime. */
   async beforeFreeze(ctx: MigrationContext): Promise<Presync> {
-    this.source = { address: ctx.source.spec.address, port: randomPort() };
+    // The target's lazy-pages daemon connects to the source the way hosts reach each other.
+    this.source = { address: peerAddressOf(ctx.source.spec), port: randomPort() };
     this.criuConfig = await prepareSourceTls(ctx, 'server');
     await openPagePort(ctx, 'source', this.source.port, LAZY_READY_S + LAZY_SERVE_S + 600);
     return NO_PRESYNC;
@@ -41,7 +44,6 @@ export class Lazy implements Strategy {
   }
 
   async checkpoint(ctx: MigrationContext, presync: Presync): Promise<DumpResult> {
-    // The target's lazy-pages daemon connects to the source the way hosts reach each other.
     this.source ??= { address: peerAddressOf(ctx.source.spec), port: randomPort() };
     const job = this.dumpJob(ctx);
     // CRIU writes one byte to the status fd (the job's stdout) when its lazy page server is ready;
@@ -77,9 +79,44 @@ export class Lazy implements Strategy {
     await restoreOn(ctx.target, { name: ctx.name, bundle: ctx.bundle, imageDir: IMG(ctx), workDir: WORK(ctx), lazy: true, job: jobDir(ctx.dir, JOBS.restore) });
   }
 
+  /**
+   * Until the source has served its last page. The target's daemon is watched meanwhile: if it
+   * ends (it lost its connection to the source, say while the link was down) the source would
+   * wait for a reader that never comes, for as long as LAZY_SERVE_S; that is a failure now, and
+   * the rollback rules bring the container back to the source, whose CRIU still holds every page.
+   */
+  private async waitForLastPage(ctx: MigrationContext): Promise<Awaited<ReturnType<HostJob['wait']>>> {
+    const job = this.dumpJob(ctx);
+    const deadline = Date.now() + (LAZY_SERVE_S + 60) * 1000;
+    let daemonGoneAt: number | undefined;
+    for (;;) {
+      const st = await job.wait(10);
+      if (st.state !== 'running' || Date.now() >= deadline) return st;
+      if (await this.targetDaemonAlive(ctx)) {
+        daemonGoneAt = undefined;
+        continue;
+      }
+      // The daemon leaves once it has every page, a moment before the source's CRIU ends: a grace.
+      daemonGoneAt ??= Date.now();
+      if (Date.now() - daemonGoneAt < DAEMON_GRACE_MS) continue;
+      const log = `${WORK(ctx)}/lazy-pages-target.log`;
+      throw await criuLogFailure(ctx.target, ErrorCode.CriuPageServerFailed, `the lazy-pages daemon on ${ctx.target.name} ended while ${ctx.source.name} still had pages to serve`, log);
+    }
+  }
+
+  private async targetDaemonAlive(ctx: MigrationContext): Promise<boolean> {
+    const pid = await ctx.target.exec(['cat', `${WORK(ctx)}/lazy-pages-target.pid`], { idempotent: true });
+    if (pid.code !== 0 || !/^\d+$/.test(pid.stdout.trim())) return false;
+    // Not `kill -0`: a daemon that ended but is not reaped yet (a zombie) would pass it.
+    const stat = await ctx.target.exec(['cat', `/proc/${pid.stdout.trim()}/stat`], { idempotent: true });
+    if (stat.code !== 0) return false;
+    const state = stat.stdout.slice(stat.stdout.lastIndexOf(')') + 1).trim()[0];
+    return state !== undefined && state !== 'Z' && state !== 'X';
+  }
+
   async complete(ctx: MigrationContext): Promise<DumpResult> {
     ctx.events.emitEvent({ type: 'info', message: `waiting for the remaining pages to arrive from ${ctx.source.name}` });
-    const st = await this.dumpJob(ctx).wait(LAZY_SERVE_S + 60);
+    const st = await this.waitForLastPage(ctx);
     if (st.state !== 'rc' || st.rc !== 0) {
       throw await criuLogFailure(ctx.source, ErrorCode.CriuPageServerFailed, `the source's lazy page server ended badly (${st.state === 'rc' ? `exit ${st.rc}` : st.state})`, `${WORK(ctx)}/dump.log`);
     }
