@@ -4,11 +4,11 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from '../../config.ts';
 import { ErrorCode, FerryError } from '../../errors.ts';
-import type { HostSpec, HostsFile } from '../../hosts/inventory.ts';
+import type { HostsFile } from '../../hosts/inventory.ts';
 import { RemoteHost } from '../../hosts/RemoteHost.ts';
 import { runLocal } from '../../util/run-local.ts';
 import { parseModuleOutputs } from '../contract.ts';
-import { renderInventory, renderKnownHosts } from '../inventory.ts';
+import { writeHostsFiles } from './hosts-files.ts';
 import { Terraform } from '../terraform.ts';
 import type { EnvironmentParams, EnvironmentProvider, EnvironmentStatus, HostHealth, Plan, Say } from './provider.ts';
 
@@ -159,27 +159,7 @@ export class CloudEnvironment implements EnvironmentProvider {
   /** Outputs (held to terraform/CONTRACT.md) rendered as hosts.json, known_hosts and an inventory in the environment's directory. */
   async hosts(): Promise<HostsFile> {
     const out = parseModuleOutputs(await this.tf.output<unknown>(), `terraform/${this.rec.provider}`);
-    const hosts: HostSpec[] = [];
-    for (const h of out.hosts) {
-      hosts.push({
-        name: h.name,
-        address: h.address,
-        port: h.port,
-        user: h.user,
-        privateKeyFile: this.keyFile,
-        hostKey: (await readFile(h.hostKeyFile, 'utf8')).trim(),
-        environment: out.environment,
-        cloud: h.cloud,
-        peerAddress: h.peerAddress,
-      });
-    }
-    const knownHostsFile = path.join(this.dir, 'known_hosts');
-    const inventoryFile = path.join(this.dir, 'inventory.ini');
-    const file: HostsFile = { environment: out.environment, controllerAddress: out.controllerAddress ?? undefined, knownHostsFile, inventoryFile, hosts };
-    await writeFile(knownHostsFile, renderKnownHosts(hosts));
-    await writeFile(inventoryFile, renderInventory(hosts, knownHostsFile));
-    await writeFile(this.hostsFile, JSON.stringify(file, null, 2));
-    return file;
+    return writeHostsFiles(out, { keyFile: this.keyFile, dir: this.dir, hostsFile: this.hostsFile });
   }
 
   async status(): Promise<EnvironmentStatus> {

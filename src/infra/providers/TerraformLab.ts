@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT, type FerryConfig } from '../../config.ts';
 import type { HostSpec, HostsFile } from '../../hosts/inventory.ts';
 import { RemoteHost } from '../../hosts/RemoteHost.ts';
 import { runLocal } from '../../util/run-local.ts';
-import { renderInventory, renderKnownHosts, type TerraformHost } from '../inventory.ts';
+import type { TerraformHost } from '../inventory.ts';
 import { parseModuleOutputs } from '../contract.ts';
+import { writeHostsFiles } from './hosts-files.ts';
 import { Terraform } from '../terraform.ts';
 import type { EnvironmentParams, EnvironmentProvider, EnvironmentStatus, GatewayHealth, HostHealth, Plan, Say, WanHealth } from './provider.ts';
 import { allLabNetworks, describeWan, gatewayNames, labLayout, routeOf, siteOf, type LabLayout } from './topology.ts';
@@ -155,28 +156,7 @@ export class TerraformLab implements EnvironmentProvider {
   /** Turns Terraform outputs (held to terraform/CONTRACT.md) into hosts.json, known_hosts and the Ansible inventory. */
   async hosts(): Promise<HostsFile> {
     const out = parseModuleOutputs(await this.tf.output<unknown>(), `terraform/${this.m.name}`);
-    const hosts: HostSpec[] = [];
-    for (const h of out.hosts) {
-      hosts.push({
-        name: h.name,
-        address: h.address,
-        port: h.port,
-        user: h.user,
-        privateKeyFile: this.keyFile,
-        hostKey: (await readFile(h.hostKeyFile, 'utf8')).trim(),
-        environment: out.environment,
-        cloud: h.cloud,
-        peerAddress: h.peerAddress,
-        ...(h.controllerAddress ? { controllerAddress: h.controllerAddress } : {}),
-      });
-    }
-    const knownHostsFile = path.join(this.config.labDir, 'known_hosts');
-    const inventoryFile = path.join(this.config.labDir, 'inventory.ini');
-    const file: HostsFile = { environment: out.environment, controllerAddress: out.controllerAddress ?? undefined, knownHostsFile, inventoryFile, hosts };
-    await writeFile(knownHostsFile, renderKnownHosts(hosts));
-    await writeFile(inventoryFile, renderInventory(hosts, knownHostsFile));
-    await writeFile(this.config.hostsFile, JSON.stringify(file, null, 2));
-    return file;
+    return writeHostsFiles(out, { keyFile: this.keyFile, dir: this.config.labDir, hostsFile: this.config.hostsFile });
   }
 
   private async waitForSsh(hosts: HostSpec[]): Promise<void> {
