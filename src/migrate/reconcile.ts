@@ -68,6 +68,11 @@ export async function reconcile(rec: JournalRecord, mode: 'rollback' | 'recover'
         await new HostJob(d.source, jobDir(dir, JOBS.dump)).wait(d.config.commandTimeoutS);
         continue;
       }
+      case 'wait-restore': {
+        say(`${decision.why}: waiting for it to end`);
+        await new HostJob(d.target, jobDir(dir, JOBS.restore)).wait(d.config.commandTimeoutS);
+        continue;
+      }
       case 'pause-target': {
         say(decision.why);
         const r = await d.target.exec(['runc', '--root', HOST_PATHS.runcRoot, 'pause', rec.container], { timeoutS: 60, idempotent: true });
@@ -109,9 +114,10 @@ async function observe(rec: JournalRecord, d: ReconcileDeps, health: HealthSpec)
   const { dir } = newContextPaths(rec.id, rec.container);
   const [source, target] = await Promise.all([containerState(d.source, rec.container), containerState(d.target, rec.container)]);
   const dump = await new HostJob(d.source, jobDir(dir, JOBS.dump)).status().catch(() => ({ state: 'unknown' as const }));
+  const restore = target === 'unknown' ? undefined : await new HostJob(d.target, jobDir(dir, JOBS.restore)).status().catch(() => undefined);
   // A restored copy gets a short grace to answer (it may have just come up).
   const targetHealthy = target === 'running' ? (await waitHealthy(healthTarget(d.target, rec.container), health, 10)) !== null : null;
-  return { source, target, targetHealthy, dump };
+  return { source, target, targetHealthy, dump, ...(restore ? { restore } : {}) };
 }
 
 async function finish(rec: JournalRecord, d: ReconcileDeps, decision: Decision, say: (m: string) => void, steps: string[], health: HealthSpec): Promise<ReconcileResult> {

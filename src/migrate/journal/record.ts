@@ -84,11 +84,22 @@ export interface Observed {
   targetHealthy: boolean | null;
   /** The final dump on the source. */
   dump: JobState;
+  /**
+   * The restore job on the target (it runs on the host whatever happens to the controller's SSH):
+   * while it runs, a copy may appear there at any moment. @defaultValue not running
+   */
+  restore?: JobState;
 }
 
 export type Decision =
   /** Wait for the dump job to end, then look again (a dump ends on its own within its timeout). */
   | { action: 'wait-dump'; why: string }
+  /**
+   * Wait for the target's restore job to end, then look again: undoing the move while it runs
+   * could bring the source's copy back just before the target's appears. (Lazy: the source's page
+   * server still serves it meanwhile, so it can end.)
+   */
+  | { action: 'wait-restore'; why: string }
   /** Lazy: the source's CRIU still serves pages while the move is not complete: end it (the tasks run on from the freeze), then look again. */
   | { action: 'release-lazy-dump'; why: string }
   /**
@@ -119,6 +130,9 @@ export type Decision =
 export function decide(r: JournalRecord, o: Observed, mode: 'rollback' | 'recover'): Decision {
   if (o.source === 'unknown' && o.target === 'unknown') return { action: 'retry-later', why: `neither ${r.from} nor ${r.to} can be reached` };
   if (o.dump.state === 'unknown') return { action: 'retry-later', why: `the state of the dump on ${r.from} cannot be read` };
+  if (o.restore?.state === 'running' && o.target !== 'running') {
+    return { action: 'wait-restore', why: `the restore of ${r.container} on ${r.to} is still under way` };
+  }
   const healthyTarget = o.target === 'running' && o.targetHealthy === true;
   // Past the point of no return, or (after a crash) already healthy on the target: finish.
   if (healthyTarget && (atLeast(r, 'switched') || mode === 'recover')) {

@@ -25,6 +25,18 @@ const lazy = { traits: { pageServer: false, lazy: true, preCopy: false }, method
 const obs = (over: Partial<Observed> = {}): Observed => ({ source: 'running', target: 'absent', targetHealthy: null, dump: { state: 'absent' }, ...over });
 
 describe('decide: the rule book for rollback and recovery', () => {
+  it('waits for a restore still under way on the target before undoing anything (a copy may appear there any moment)', () => {
+    // Lazy: the source's dump still serves pages, the target's restore has not made its copy yet.
+    const d = decide(rec('restoring', lazy), obs({ source: 'frozen', target: 'absent', dump: { state: 'running' }, restore: { state: 'running' } }), 'rollback');
+    expect(d).toMatchObject({ action: 'wait-restore' });
+    // A complete dump, the source's copy gone: not restored on the source while the target's restore runs.
+    expect(decide(rec('restoring'), obs({ source: 'absent', target: 'created', dump: { state: 'rc', rc: 0 }, restore: { state: 'running' } }), 'rollback')).toMatchObject({ action: 'wait-restore' });
+    // Once the copy runs, the usual rules (here: freeze it before releasing the lazy dump).
+    expect(decide(rec('restoring', lazy), obs({ source: 'frozen', target: 'running', targetHealthy: false, dump: { state: 'running' }, restore: { state: 'running' } }), 'rollback')).toMatchObject({ action: 'pause-target' });
+    // The restore over: the usual rules too.
+    expect(decide(rec('restoring', lazy), obs({ source: 'frozen', target: 'absent', dump: { state: 'running' }, restore: { state: 'rc', rc: 1 } }), 'rollback')).toMatchObject({ action: 'release-lazy-dump' });
+  });
+
   it('keeps a container that never left the source (crash before the freeze, or a dump that failed)', () => {
     for (const phase of ['preparing', 'precopy', 'diverting', 'freezing'] as const) {
       expect(decide(rec(phase), obs(), 'recover')).toMatchObject({ action: 'rollback-keep-source', resume: false });
