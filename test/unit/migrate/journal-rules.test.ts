@@ -30,7 +30,7 @@ describe('decide: the rule book for rollback and recovery', () => {
     const d = decide(rec('restoring', lazy), obs({ source: 'frozen', target: 'absent', dump: { state: 'running' }, restore: { state: 'running' } }), 'rollback');
     expect(d).toMatchObject({ action: 'wait-restore' });
     // A complete dump, the source's copy gone: not restored on the source while the target's restore runs.
-    expect(decide(rec('restoring'), obs({ source: 'absent', target: 'created', dump: { state: 'rc', rc: 0 }, restore: { state: 'running' } }), 'rollback')).toMatchObject({ action: 'wait-restore' });
+    expect(decide(rec('restoring'), obs({ source: 'absent', target: 'stopped', dump: { state: 'rc', rc: 0 }, restore: { state: 'running' } }), 'rollback')).toMatchObject({ action: 'wait-restore' });
     // Once the copy runs, the usual rules (here: freeze it before releasing the lazy dump).
     expect(decide(rec('restoring', lazy), obs({ source: 'frozen', target: 'running', targetHealthy: false, dump: { state: 'running' }, restore: { state: 'running' } }), 'rollback')).toMatchObject({ action: 'pause-target' });
     // The restore over: the usual rules too.
