@@ -211,8 +211,8 @@ describe('plans held to the output contract', () => {
     expect(outputs.environment).toBe('local');
     expect(outputs.controllerAddress).toBe('10.247.0.1');
     expect(outputs.hosts).toEqual([
-      { name: 'lab-1', address: '10.247.0.11', port: 22, user: 'root', hostKeyFile: `${labDir}/hosts/lab-1/etc-ssh/ssh_host_ed25519_key.pub`, provider: 'local', cloud: 'local', peerAddress: '10.247.0.11' },
-      { name: 'lab-2', address: '10.247.0.12', port: 22, user: 'root', hostKeyFile: `${labDir}/hosts/lab-2/etc-ssh/ssh_host_ed25519_key.pub`, provider: 'local', cloud: 'local', peerAddress: '10.247.0.12' },
+      { name: 'lab-1', address: '10.247.0.11', port: 22, user: 'root', hostKeyFile: `${labDir}/hosts/lab-1/etc-ssh/ssh_host_ed25519_key.pub`, provider: 'local', cloud: 'local', peerAddress: '10.247.0.11' , controllerAddress: '10.247.0.1' },
+      { name: 'lab-2', address: '10.247.0.12', port: 22, user: 'root', hostKeyFile: `${labDir}/hosts/lab-2/etc-ssh/ssh_host_ed25519_key.pub`, provider: 'local', cloud: 'local', peerAddress: '10.247.0.12' , controllerAddress: '10.247.0.1' },
     ]);
     expect(unknown.map((u) => [...u])).toEqual([['id'], ['id']]);
   });
@@ -223,7 +223,7 @@ describe('plans held to the output contract', () => {
     const { outputs } = plannedHosts(plan, 'terraform/qemu (plan)');
     expect(outputs.environment).toBe('qemu');
     expect(outputs.hosts).toEqual([
-      { name: 'lab-1', address: '10.247.0.11', port: 22, user: 'root', hostKeyFile: `${labDir}/hosts/lab-1/etc-ssh/ssh_host_ed25519_key.pub`, provider: 'qemu', cloud: 'qemu', peerAddress: '10.247.0.11' },
+      { name: 'lab-1', address: '10.247.0.11', port: 22, user: 'root', hostKeyFile: `${labDir}/hosts/lab-1/etc-ssh/ssh_host_ed25519_key.pub`, provider: 'qemu', cloud: 'qemu', peerAddress: '10.247.0.11' , controllerAddress: '10.247.0.1' },
     ]);
   });
 
@@ -275,6 +275,8 @@ describe('plans held to the output contract', () => {
           provider: 'aws',
           cloud: 'aws',
           peerAddress: UNKNOWN,
+          // A cloud's hosts cannot reach a controller outside it, unless told where (controller_address).
+          controllerAddress: null,
         })),
       );
       for (const u of unknown) expect([...u].sort()).toEqual(['address', 'instance_id', 'peer_address']);
