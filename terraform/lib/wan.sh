@@ -122,7 +122,9 @@ gateway_links() {
   in_ns "$ns" ip link set lo up
   # Routes between the cloud and the tunnel; nothing else (the namespace has no default route).
   in_ns "$ns" sysctl -qw net.ipv4.ip_forward=1
-  ip link add "$veth" type veth peer name lan0 netns "$ns"
+  # A fixed MAC per gateway: the hosts' ARP entries for it stay right when the WAN is rebuilt
+  # (`lab up` repairing it), instead of pointing at the old veth for half a minute or more.
+  ip link add "$veth" type veth peer name lan0 address "02:fe:00:00:0$((i + 1)):fe" netns "$ns"
   ip link set "$veth" master "$br" up
   in_ns "$ns" ip addr add "$prefix.254/24" dev lan0
   in_ns "$ns" ip link set lan0 up
