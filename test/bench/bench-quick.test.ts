@@ -55,7 +55,8 @@ describe.skipIf(why !== null)('ferry bench --quick (namespace lab)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'ferry-bench-quick-'));
-    const r = await ferry(['bench', '--quick', '--provider', 'local', '--out', dir]);
+    // web only: the kv workload is benched by the link-profile test below (CI's time).
+    const r = await ferry(['bench', '--quick', '--provider', 'local', '--workloads', 'web', '--out', dir]);
     code = r.code;
     stderr = r.stderr;
   }, 40 * MINUTES);
@@ -93,13 +94,12 @@ describe.skipIf(why !== null)('ferry bench --quick (namespace lab)', () => {
     for (const x of m) expect(x.bitsPerSecond).toBeGreaterThan(0);
   });
 
-  it('ran web and kv at 64 MiB with every method the lab runs, two runs each, back and forth', async () => {
+  it('ran web at 64 MiB with every method the lab runs, two runs each, back and forth', async () => {
     const { results } = await resultsIn(dir);
-    expect(results.cells.map((c) => `${c.workload}@${c.mib}`)).toEqual(['web@64', 'kv@64']);
+    expect(results.cells.map((c) => `${c.workload}@${c.mib}`)).toEqual(['web@64']);
     const web = results.cells[0]!;
     const podman = results.meta.hosts.every((h) => h.podman);
     expect(web.rows.map((r) => r.id)).toEqual(['normal', 'page-server', 'page-server+haproxy', 'lazy', ...(podman ? ['podman'] : [])]);
-    expect(results.cells[1]!.rows.map((r) => r.id)).toEqual(['normal', 'page-server', 'lazy']);
     for (const c of results.cells) {
       for (const row of c.rows) {
         const runs = c.runs.filter((r) => r.row === row.id);

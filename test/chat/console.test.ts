@@ -33,33 +33,46 @@ describe.skipIf(why !== null)('console chat, scripted on stdin', () => {
     await labDown();
   });
 
-  it('performs the Slack flow: request, self-approval refused, second person approves, summary, container moved', async () => {
+  // One `ferry start` session for everything (each start sets the lab up again, which takes a
+  // while): bad input first, then the Slack flow, then a dry run back, in one script.
+  it('explains bad input and keeps going, performs the Slack flow (self-approval refused, second person approves, container moved), and a dry run moves nothing', async () => {
     const instance = await httpText('lab-1', 8080, '/instance');
-    const r = await runConsole(['/migrate web1 from lab-1 to lab-2 method page-server', '/approve', '/as bob', '/approve', '/wait', '/migrate status', ''].join('\n'));
+    const r = await runConsole(
+      [
+        '/migrate web1 form lab-2 to lab-1',
+        '/migrate teleport',
+        '/approve m-nope',
+        'hello',
+        '/migrate web1 from lab-1 to lab-2 method page-server',
+        '/approve',
+        '/as bob',
+        '/approve',
+        '/wait',
+        '/migrate status',
+        '/as alice',
+        '/migrate web1 from lab-2 to lab-1 dry-run',
+        '/as bob',
+        '/approve',
+        '/wait',
+        '',
+      ].join('\n'),
+    );
     expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/Usage/);
+    expect(r.out).toMatch(/no longer open/);
+    expect(r.out).toMatch(/unknown input 'hello'/);
     expect(r.out).toMatch(/asks to move web1 from lab-1 to lab-2/);
     expect(r.out).toMatch(/\[Approve: \/approve m-[a-z0-9-]+\]/);
     expect(r.out).toMatch(/yourself/);
     expect(r.out).toMatch(/web1 moved from lab-1 to lab-2/);
     for (const col of ['Checkpoint', 'Transfer', 'Restore', 'Downtime', 'Total']) expect(r.out).toContain(col);
-    expect(await runcState('lab-2', 'web1')).toBe('running');
-    expect(await httpText('lab-2', 8080, '/instance')).toBe(instance);
-  });
-
-  // One console session for both (each `ferry start` sets the lab up again, which takes a while):
-  // bad input first, then a dry run in the same session, which must still work after it.
-  it('explains bad input and keeps going; a dry run then checks everything and moves nothing', async () => {
-    const r = await runConsole(['/migrate web1 form lab-2 to lab-1', '/migrate teleport', '/approve m-nope', 'hello', '/migrate web1 from lab-2 to lab-1 dry-run', '/as bob', '/approve', '/wait', ''].join('\n'));
-    expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/Usage/);
-    expect(r.out).toMatch(/no longer open/);
-    expect(r.out).toMatch(/unknown input 'hello'/);
     expect(r.out).toMatch(/Dry run/);
     expect(r.out).toMatch(/terraform plan \(local\): no changes/);
     expect(r.out).toMatch(/dry run done, nothing was frozen or moved/);
-    expect(r.out).not.toMatch(/web1 moved from/);
+    expect(r.out).not.toMatch(/web1 moved from lab-2/);
     expect(r.out).toMatch(/Provision check on lab-2: 0 change/);
     expect(await runcState('lab-2', 'web1')).toBe('running');
     expect(await runcState('lab-1', 'web1')).toBeNull();
+    expect(await httpText('lab-2', 8080, '/instance')).toBe(instance);
   });
 });
