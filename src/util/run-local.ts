@@ -105,8 +105,19 @@ export async function runLocal(file: string, args: readonly string[], opts: Loca
     if (opts.onLine || tool) stream?.on('data', (chunk: Buffer) => lines.push(chunk));
     return lines;
   });
+  // A process that escaped the tree (a daemon it started: ssh's ControlPersist master, a setsid'd
+  // helper) may hold our pipes open long after the program itself ended; execa would wait for
+  // them. Once the program has exited, its output is complete: close the pipes after a short grace.
+  let drain: NodeJS.Timeout | undefined;
+  proc.once('exit', () => {
+    drain = setTimeout(() => {
+      for (const s of [proc.stdout, proc.stderr, proc.all]) s?.destroy();
+    }, stopped ? 1000 : 5000);
+    drain.unref();
+  });
   const r = await proc.finally(() => {
     clearTimeout(timer);
+    clearTimeout(drain);
     opts.cancelSignal?.removeEventListener('abort', onAbort);
   });
   for (const lines of streams) lines.flush();

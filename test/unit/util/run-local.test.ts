@@ -57,3 +57,17 @@ describe('runLocal and the tool log', () => {
     expect(e).toMatchObject({ code: ErrorCode.CommandFailed, message: 'sh -c echo boom >&2; exit 3 failed (exit 3):\nboom' });
   });
 });
+
+describe('runLocal and a daemon that keeps its pipes', () => {
+  it('returns once the program has ended, though a process it left behind still holds its output pipe', async () => {
+    const seconds = `999${process.pid}`; // a sleep no other process has: what pkill finds afterwards
+    try {
+      // The escapee is its own session (setsid), outside the program's tree, with our stdout.
+      const r = await runLocal('sh', ['-c', `setsid sleep ${seconds} & echo done`]);
+      expect(r.stdout.trim()).toBe('done');
+      expect(r.code).toBe(0);
+    } finally {
+      await runLocal('pkill', ['-f', `sleep ${seconds}`], { okCodes: [0, 1] });
+    }
+  });
+});
