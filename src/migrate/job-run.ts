@@ -14,14 +14,26 @@ export interface JobOutcome {
   stderr: string;
 }
 
+/** Looked at while a job runs: an error ends the job (SIGKILL) and is thrown; null lets it run on. */
+export type JobWatch = () => Promise<FerryError | null>;
+
 /**
  * Runs a decisive step (a dump, a restore) as a durable job: it goes on if our connection drops,
  * and its exit code is read after a reconnect instead of being lost with the channel.
  */
-export async function runJob(host: RemoteHost, dir: string, argv: readonly string[], timeoutS: number): Promise<JobOutcome> {
+export async function runJob(host: RemoteHost, dir: string, argv: readonly string[], timeoutS: number, watch?: JobWatch): Promise<JobOutcome> {
   const job = new HostJob(host, dir);
   let st = await job.run(argv, timeoutS, Math.min(timeoutS, 15));
-  if (st.state === 'running') st = await job.wait(timeoutS + 30);
+  if (st.state === 'running' && !watch) st = await job.wait(timeoutS + 30);
+  const deadline = Date.now() + (timeoutS + 30) * 1000;
+  while (watch && st.state === 'running' && Date.now() < deadline) {
+    const failure = await watch();
+    if (failure) {
+      await job.kill('KILL');
+      throw failure;
+    }
+    st = await job.wait(10);
+  }
   if (st.state === 'rc') return { rc: st.rc, stderr: st.rc === 0 ? '' : (await job.output()).stderr };
   if (st.state === 'running') {
     await job.kill('KILL');

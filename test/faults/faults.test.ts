@@ -244,9 +244,10 @@ describe.skipIf(why !== null)(`fault matrix (${FULL ? 'full' : 'CI subset'}: ${c
     return { outcome: host === 'lab-2' ? 'migrated' : 'rolled back', nowhereMs: seen.longestNowhereMs };
   }
 
-  /** Until the job completes or fails (a killed worker's job is failed by the next one; a wiped Redis loses it: then the hosts say when). */
+  /** Until the job completes or fails (a killed worker's job is failed by the next one; a wiped Redis loses it: then the hosts say when), at most 10 minutes. */
   async function waitForEnd(id: string, redisWiped: boolean, fired: () => boolean): Promise<void> {
-    const deadline = Date.now() + 5 * 60_000;
+    // Every wait of a migration is bounded (a restore by 300 s, then the rollback): 10 minutes.
+    const deadline = Date.now() + 10 * 60_000;
     while (Date.now() < deadline) {
       if (worker.exited) throw new Error(`the worker exited while migration ${id} ran:\n${worker.log.slice(-3000)}`);
       if (redisWiped) {
@@ -260,7 +261,7 @@ describe.skipIf(why !== null)(`fault matrix (${FULL ? 'full' : 'CI subset'}: ${c
       }
       await new Promise((r) => setTimeout(r, 500));
     }
-    throw new Error(`migration ${id} did not end within 5 minutes; worker log:\n${worker.log.slice(-3000)}`);
+    throw new Error(`migration ${id} did not end within 10 minutes; worker log:\n${worker.log.slice(-3000)}`);
   }
 
   /** Whether anything of a migration is still on a host: its journal or its directory. */

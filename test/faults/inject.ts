@@ -33,7 +33,7 @@ export class WorkerProcess {
 
   start(): this {
     this.proc = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'ferry.js'), 'worker'], {
-      env: { ...process.env, REDIS_URL: this.redisUrl, FERRY_JOB_KEY: TEST_JOB_KEY, FERRY_JOB_KEY_FILE: '', FERRY_PROVISION: '0', FERRY_WORKER_CONCURRENCY: '1', FERRY_LOG_LEVEL: 'warn' },
+      env: { ...process.env, REDIS_URL: this.redisUrl, FERRY_JOB_KEY: TEST_JOB_KEY, FERRY_JOB_KEY_FILE: '', FERRY_PROVISION: '0', FERRY_WORKER_CONCURRENCY: '1', FERRY_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));

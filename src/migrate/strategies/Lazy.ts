@@ -76,7 +76,19 @@ export class Lazy implements Strategy {
 
   async restore(ctx: MigrationContext): Promise<void> {
     await this.startLazyDaemon(ctx, 'target');
-    await restoreOn(ctx.target, { name: ctx.name, bundle: ctx.bundle, imageDir: IMG(ctx), workDir: WORK(ctx), lazy: true, job: jobDir(ctx.dir, JOBS.restore) });
+    // The restore touches pages, which only the daemon brings: without it, it would wait out its
+    // whole timeout with the container frozen on the source. A daemon gone is a failure at once.
+    let goneAt: number | undefined;
+    const watch = async () => {
+      if (await this.targetDaemonAlive(ctx)) {
+        goneAt = undefined;
+        return null;
+      }
+      goneAt ??= Date.now();
+      if (Date.now() - goneAt < DAEMON_GRACE_MS) return null;
+      return criuLogFailure(ctx.target, ErrorCode.CriuRestoreFailed, `the lazy-pages daemon on ${ctx.target.name} ended before the restore of ${ctx.name} finished (it lost ${ctx.source.name})`, `${WORK(ctx)}/lazy-pages-target.log`);
+    };
+    await restoreOn(ctx.target, { name: ctx.name, bundle: ctx.bundle, imageDir: IMG(ctx), workDir: WORK(ctx), lazy: true, job: jobDir(ctx.dir, JOBS.restore), watch });
   }
 
   /**

@@ -2,17 +2,17 @@ import { ErrorCode, FerryError } from '../../errors.ts';
 import type { RemoteHost } from '../../hosts/RemoteHost.ts';
 import { HOST_PATHS } from '../../hosts/paths.ts';
 import { runcRestore } from '../commands.ts';
-import { runJob } from '../job-run.ts';
+import { runJob, type JobWatch } from '../job-run.ts';
 
 /**
  * runc restore on a host, detached, with CRIU's log kept. On failure the error carries CRIU's
  * own reason from restore.log (runc itself only says "criu failed").
  */
-export async function restoreOn(host: RemoteHost, opts: { name: string; bundle: string; imageDir: string; workDir: string; lazy: boolean; job: string }): Promise<void> {
+export async function restoreOn(host: RemoteHost, opts: { name: string; bundle: string; imageDir: string; workDir: string; lazy: boolean; job: string; watch?: JobWatch }): Promise<void> {
   const log = `${opts.workDir}/runc-restore.log`;
   const argv = runcRestore({ name: opts.name, bundle: opts.bundle, imageDir: opts.imageDir, workDir: opts.workDir, pidFile: `${HOST_PATHS.work}/${opts.name}.pid`, lazyPages: opts.lazy, log });
   // A durable job: if our connection drops mid-restore, its outcome is still read afterwards.
-  const r = await runJob(host, opts.job, argv, 300);
+  const r = await runJob(host, opts.job, argv, 300, opts.watch);
   if (r.rc !== 0) {
     const criu = await host.exec(['tail', '-n', '300', `${opts.workDir}/restore.log`]);
     const runcLog = await host.exec(['tail', '-n', '2', log]);
