@@ -48,7 +48,10 @@ RUNTIME_PKGS=(runc rsync redis-server haproxy ansible-core python3-apt openssh-s
   podman
   # nftables: the page-port guard on every host (the lab's hosts use this machine's nft); openssl:
   # the environment's CA and host certificates for CRIU's TLS; tcpdump: captures in the security tests
-  nftables openssl tcpdump)
+  nftables openssl tcpdump
+  # the two-cloud lab's tunnel between its gateways (terraform/lib/wan.sh; this kernel has no
+  # WireGuard module, so the userspace implementation) and its wg tool
+  wireguard-go wireguard-tools)
 CRIU_BUILD_PKGS=(libbsd-dev libcap-dev libgnutls28-dev libnet1-dev libnftables-dev libnl-3-dev
   libprotobuf-c-dev libprotobuf-dev pkgconf protobuf-c-compiler protobuf-compiler python3-protobuf
   uuid-dev dpkg-dev debian-archive-keyring gpgv)
