@@ -78,16 +78,9 @@ export class Lazy implements Strategy {
     await this.startLazyDaemon(ctx, 'target');
     // The restore touches pages, which only the daemon brings: without it, it would wait out its
     // whole timeout with the container frozen on the source. A daemon gone is a failure at once.
-    let goneAt: number | undefined;
-    const watch = async () => {
-      if (await this.targetDaemonAlive(ctx)) {
-        goneAt = undefined;
-        return null;
-      }
-      goneAt ??= Date.now();
-      if (Date.now() - goneAt < DAEMON_GRACE_MS) return null;
-      return criuLogFailure(ctx.target, ErrorCode.CriuRestoreFailed, `the lazy-pages daemon on ${ctx.target.name} ended before the restore of ${ctx.name} finished (it lost ${ctx.source.name})`, `${WORK(ctx)}/lazy-pages-target.log`);
-    };
+    const gone = this.daemonGone(ctx);
+    const watch = async () =>
+      (await gone()) ? criuLogFailure(ctx.target, ErrorCode.CriuRestoreFailed, `the lazy-pages daemon on ${ctx.target.name} ended before the restore of ${ctx.name} finished (it lost ${ctx.source.name})`, `${WORK(ctx)}/lazy-pages-target.log`) : null;
     await restoreOn(ctx.target, { name: ctx.name, bundle: ctx.bundle, imageDir: IMG(ctx), workDir: WORK(ctx), lazy: true, job: jobDir(ctx.dir, JOBS.restore), watch });
   }
 
@@ -100,20 +93,31 @@ export class Lazy implements Strategy {
   private async waitForLastPage(ctx: MigrationContext): Promise<Awaited<ReturnType<HostJob['wait']>>> {
     const job = this.dumpJob(ctx);
     const deadline = Date.now() + (LAZY_SERVE_S + 60) * 1000;
-    let daemonGoneAt: number | undefined;
+    const gone = this.daemonGone(ctx);
     for (;;) {
       const st = await job.wait(10);
       if (st.state !== 'running' || Date.now() >= deadline) return st;
-      if (await this.targetDaemonAlive(ctx)) {
-        daemonGoneAt = undefined;
-        continue;
-      }
-      // The daemon leaves once it has every page, a moment before the source's CRIU ends: a grace.
-      daemonGoneAt ??= Date.now();
-      if (Date.now() - daemonGoneAt < DAEMON_GRACE_MS) continue;
+      if (!(await gone())) continue;
       const log = `${WORK(ctx)}/lazy-pages-target.log`;
       throw await criuLogFailure(ctx.target, ErrorCode.CriuPageServerFailed, `the lazy-pages daemon on ${ctx.target.name} ended while ${ctx.source.name} still had pages to serve`, log);
     }
+  }
+
+  /**
+   * Asked again and again while something waits on the target's lazy-pages daemon: true once it
+   * has been gone for longer than a grace (it leaves once it has every page, a moment before the
+   * source's CRIU ends, so a daemon just gone is not yet a failure).
+   */
+  private daemonGone(ctx: MigrationContext): () => Promise<boolean> {
+    let goneAt: number | undefined;
+    return async () => {
+      if (await this.targetDaemonAlive(ctx)) {
+        goneAt = undefined;
+        return false;
+      }
+      goneAt ??= Date.now();
+      return Date.now() - goneAt >= DAEMON_GRACE_MS;
+    };
   }
 
   private async targetDaemonAlive(ctx: MigrationContext): Promise<boolean> {
