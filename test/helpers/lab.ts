@@ -69,9 +69,9 @@ export async function httpText(host: string, port: number, p: string): Promise<s
 }
 
 /** The ferry CLI as a user runs it. */
-export async function ferry(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+export async function ferry(args: string[], env?: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const r = await pexec(process.execPath, [path.join(REPO_ROOT, 'bin', 'ferry.js'), ...args], { maxBuffer: 16 << 20 });
+    const r = await pexec(process.execPath, [path.join(REPO_ROOT, 'bin', 'ferry.js'), ...args], { maxBuffer: 16 << 20, ...(env ? { env } : {}) });
     return { stdout: r.stdout, stderr: r.stderr, code: 0 };
   } catch (e) {
     const err = e as { stdout: string; stderr: string; code: number };

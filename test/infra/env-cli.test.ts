@@ -4,20 +4,18 @@
  * exist here (no AWS account, no network): the only stand-in is fake credentials with the module's
  * `offline_plan` switch, so `create --plan-only` plans against nothing and creates nothing.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../src/config.ts';
+import { ferry as runFerry } from '../helpers/lab.ts';
 
-const pexec = promisify(execFile);
 let dir: string;
 
-async function ferry(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const env = {
+/** `ferry` with this test's lab directory and fake AWS credentials. */
+function ferry(args: string[]) {
+  return runFerry(args, {
     ...process.env,
     FERRY_LAB_DIR: dir,
     AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
@@ -25,14 +23,7 @@ async function ferry(args: string[]): Promise<{ stdout: string; stderr: string; 
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_CONFIG_FILE: path.join(dir, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'no-aws-credentials'),
-  };
-  try {
-    const r = await pexec(process.execPath, [path.join(REPO_ROOT, 'bin', 'ferry.js'), ...args], { env, maxBuffer: 16 << 20 });
-    return { stdout: r.stdout, stderr: r.stderr, code: 0 };
-  } catch (e) {
-    const err = e as { stdout: string; stderr: string; code: number };
-    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-  }
+  });
 }
 
 beforeAll(async () => {
