@@ -214,7 +214,7 @@ describe.skipIf(why !== null)(`fault matrix (${FULL ? 'full' : 'CI subset'}: ${c
       await linkUp('lab-2');
     }
     const seen = await monitor.stop();
-    expect(seen.twice, `${NAME} ran on two hosts at once`).toEqual([]);
+    expect(seen.twice, `${NAME} ran on two hosts at once; worker log:\n${worker.log.slice(-6000)}`).toEqual([]);
     expect(seen.longestNowhereMs, 'ran nowhere for longer than the whole job').toBeLessThanOrEqual(Date.now() - t0);
     // Exactly one host, the same process, its state intact.
     const on = await where();
