@@ -14,7 +14,7 @@ import { containerState } from './host-state.ts';
 import { JOBS, jobDir } from './job-run.ts';
 import type { Journal } from './journal/Journal.ts';
 import { decide, type Decision, type JournalRecord, type Observed } from './journal/record.ts';
-import { releaseLazyDump } from './strategies/lazy-release.ts';
+import { readLazyServed, releaseLazyDump, thawServedSource, waitLazyDumpEnd } from './strategies/lazy-release.ts';
 import { restoreOn } from './strategies/restore.ts';
 import type { TrafficHooks } from './traffic-hooks.ts';
 
@@ -81,6 +81,12 @@ export async function reconcile(rec: JournalRecord, mode: 'rollback' | 'recover'
         }
         continue;
       }
+      case 'thaw-served-source': {
+        say(decision.why);
+        await thawServedSource(d.source, rec.container);
+        await new HostJob(d.source, jobDir(dir, JOBS.dump)).wait(60);
+        continue;
+      }
       case 'release-lazy-dump': {
         say(decision.why);
         await releaseLazyDump(d.source, dir, `${dir}/img/final`);
@@ -93,6 +99,8 @@ export async function reconcile(rec: JournalRecord, mode: 'rollback' | 'recover'
         return rollBack(rec, d, decision, say, steps, health);
       case 'keep-target': {
         say(decision.why);
+        // The only copy: frozen before a release that then failed, it runs again.
+        if ((await containerState(d.target, rec.container)) === 'paused') await d.target.exec(['runc', '--root', HOST_PATHS.runcRoot, 'resume', rec.container], { timeoutS: 60, idempotent: true });
         await d.traffic?.switchTo({ address: d.target.spec.address, port: portOf(health) }).catch((e) => say(`could not point traffic at ${rec.to}: ${errorMessage(e)}`));
         await d.journal?.finish('failed', rec.to, decision.why);
         return { outcome: 'failed', runsOn: rec.to, steps, error: decision.why };
@@ -117,7 +125,8 @@ async function observe(rec: JournalRecord, d: ReconcileDeps, health: HealthSpec)
   const restore = target === 'unknown' ? undefined : await new HostJob(d.target, jobDir(dir, JOBS.restore)).status().catch(() => undefined);
   // A restored copy gets a short grace to answer (it may have just come up).
   const targetHealthy = target === 'running' ? (await waitHealthy(healthTarget(d.target, rec.container), health, 10)) !== null : null;
-  return { source, target, targetHealthy, dump, ...(restore ? { restore } : {}) };
+  const lazyServed = rec.traits.lazy && dump.state !== 'unknown' ? await readLazyServed(d.source, dir).catch(() => false) : false;
+  return { source, target, targetHealthy, dump, ...(restore ? { restore } : {}), ...(lazyServed ? { lazyServed } : {}) };
 }
 
 async function finish(rec: JournalRecord, d: ReconcileDeps, decision: Decision, say: (m: string) => void, steps: string[], health: HealthSpec): Promise<ReconcileResult> {
@@ -127,7 +136,7 @@ async function finish(rec: JournalRecord, d: ReconcileDeps, decision: Decision, 
   await d.journal?.advance('switched', rec.traffic ? { traffic: { ...rec.traffic, state: 'switched' } } : {});
   if (rec.traits.lazy) {
     // The target depends on the source until the last page has arrived.
-    const st = await new HostJob(d.source, jobDir(dir, JOBS.dump)).wait(d.config.commandTimeoutS);
+    const st = await waitLazyDumpEnd(d.source, dir, rec.container, d.config.commandTimeoutS);
     if (st.state === 'rc' && st.rc === 0) say(`every page arrived on ${rec.to}`);
     else say(`the source's lazy page server ended ${st.state === 'rc' ? `with exit ${st.rc}` : st.state}: pages not yet moved are lost`);
   }

@@ -89,6 +89,12 @@ export interface Observed {
    * while it runs, a copy may appear there at any moment. @defaultValue not running
    */
   restore?: JobState;
+  /**
+   * Lazy: the source's dump log says every page was served. CRIU has then killed the source's
+   * tasks, held frozen by their cgroup until thawed: the target has the only whole copy.
+   * @defaultValue false
+   */
+  lazyServed?: boolean;
 }
 
 export type Decision =
@@ -100,6 +106,8 @@ export type Decision =
    * server still serves it meanwhile, so it can end.)
    */
   | { action: 'wait-restore'; why: string }
+  /** Lazy: every page was served and the source's tasks were killed, frozen: thaw them so they die and the dump ends, then look again. */
+  | { action: 'thaw-served-source'; why: string }
   /** Lazy: the source's CRIU still serves pages while the move is not complete: end it (the tasks run on from the freeze), then look again. */
   | { action: 'release-lazy-dump'; why: string }
   /**
@@ -139,6 +147,11 @@ export function decide(r: JournalRecord, o: Observed, mode: 'rollback' | 'recove
     return { action: 'finish', why: atLeast(r, 'switched') ? `traffic already points at ${r.to}, where ${r.container} is healthy` : `${r.container} is restored and healthy on ${r.to}` };
   }
   if (atLeast(r, 'switched') && o.target === 'unknown') return { action: 'retry-later', why: `traffic points at ${r.to}, which cannot be reached` };
+  // Every page went to the target and CRIU killed the source's tasks (frozen, they have not died
+  // yet): the source cannot be brought back whatever happens next; let them go.
+  if (r.traits.lazy && o.lazyServed && (o.dump.state === 'running' || o.source === 'paused' || o.source === 'frozen')) {
+    return { action: 'thaw-served-source', why: `the lazy dump on ${r.from} served every page to ${r.to} and killed the source's tasks: they are let go` };
+  }
   if (o.dump.state === 'running') {
     if (r.traits.lazy) {
       if (o.target === 'unknown') return { action: 'retry-later', why: `the lazy dump on ${r.from} still holds ${r.container}, and ${r.to}, where a copy may run, cannot be reached: releasing the source now could make two running copies` };

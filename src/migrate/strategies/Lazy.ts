@@ -6,7 +6,7 @@ import { PAGE_SIZE, randomPort, readDumpStats, type MigrationContext } from '../
 import { JOBS, jobDir } from '../job-run.ts';
 import { pagemapTotals, type DumpStats } from '../stats.ts';
 import { openPagePort, prepareSourceTls, tlsOf } from '../wire.ts';
-import { releaseLazyDump } from './lazy-release.ts';
+import { holdLazySource, readLazyServed, releaseLazyDump, thawServedSource } from './lazy-release.ts';
 import { criuLogFailure, restoreOn } from './restore.ts';
 import { IMG, NO_BYTES, NO_PRESYNC, WORK, type Bytes, type DumpResult, type Presync, type Strategy } from './strategy.ts';
 
@@ -50,7 +50,12 @@ export class Lazy implements Strategy {
     // the command itself lasts until every page has been served.
     await job.start(runcCheckpoint({ name: ctx.name, imageDir: IMG(ctx), workDir: WORK(ctx), lazyPages: this.source, statusFd: 1, parentPath: presync.parent, criuConfig: this.criuConfig }), LAZY_SERVE_S);
     const st = await job.waitOutput(LAZY_READY_S);
-    if (st.state === 'output') return { bytes: NO_BYTES }; // pages and statistics: see complete()
+    if (st.state === 'output') {
+      // Ready: the tasks are dumped and held. Hold them by their cgroup too, so that CRIU cannot
+      // let them run on by itself while a copy runs on the target (see holdLazySource).
+      await holdLazySource(ctx.source, ctx.name);
+      return { bytes: NO_BYTES }; // pages and statistics: see complete()
+    }
     if (st.state === 'running') {
       // Never wait unbounded with the container frozen: end CRIU, which lets the tasks run on.
       await releaseLazyDump(ctx.source, ctx.dir, IMG(ctx));
@@ -94,10 +99,18 @@ export class Lazy implements Strategy {
     const job = this.dumpJob(ctx);
     const deadline = Date.now() + (LAZY_SERVE_S + 60) * 1000;
     const gone = this.daemonGone(ctx);
+    let served = false;
     for (;;) {
-      const st = await job.wait(10);
+      const st = await job.wait(served ? 10 : 2);
       if (st.state !== 'running' || Date.now() >= deadline) return st;
-      if (!(await gone())) continue;
+      if (!served && (await readLazyServed(ctx.source, ctx.dir))) {
+        // Every page is on the target: CRIU has killed the source's tasks and waits for them to
+        // die, which they do once their cgroup thaws.
+        served = true;
+        await thawServedSource(ctx.source, ctx.name);
+        continue;
+      }
+      if (served || !(await gone())) continue;
       const log = `${WORK(ctx)}/lazy-pages-target.log`;
       throw await criuLogFailure(ctx.target, ErrorCode.CriuPageServerFailed, `the lazy-pages daemon on ${ctx.target.name} ended while ${ctx.source.name} still had pages to serve`, log);
     }

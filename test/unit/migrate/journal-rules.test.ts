@@ -62,6 +62,24 @@ describe('decide: the rule book for rollback and recovery', () => {
     expect(decide(rec('switched', lazy), obs({ source: 'frozen', target: 'running', targetHealthy: true, dump: { state: 'running' } }), 'rollback').action).toBe('finish');
   });
 
+  it('lazy: a source whose tasks CRIU let go after a failed transfer stays frozen by its cgroup until the target copy is gone', () => {
+    // Serving failed: CRIU ended and would have let the tasks run; the cgroup holds them (paused).
+    expect(decide(rec('restoring', lazy), obs({ source: 'paused', target: 'running', targetHealthy: false, dump: { state: 'rc', rc: 1 } }), 'rollback')).toMatchObject({ action: 'rollback-keep-source', resume: true });
+  });
+
+  it('lazy: once every page was served, the source is let go (its tasks were killed) and never resumed over the target', () => {
+    // Served, CRIU waits for its frozen tasks to die: thaw them, whatever the mode.
+    for (const mode of ['rollback', 'recover'] as const) {
+      expect(decide(rec('restoring', lazy), obs({ source: 'paused', target: 'running', targetHealthy: false, dump: { state: 'running' }, lazyServed: true }), mode).action).toBe('thaw-served-source');
+    }
+    // A release that raced with the last page: CRIU killed, the tasks doomed: still let go, not resumed.
+    expect(decide(rec('restoring', lazy), obs({ source: 'paused', target: 'paused', dump: { state: 'rc', rc: 137 }, lazyServed: true }), 'rollback').action).toBe('thaw-served-source');
+    // Then the target keeps the only copy.
+    expect(decide(rec('restoring', lazy), obs({ source: 'stopped', target: 'paused', dump: { state: 'rc', rc: 137 }, lazyServed: true }), 'rollback').action).toBe('keep-target');
+    // Not served: the usual release.
+    expect(decide(rec('restoring', lazy), obs({ source: 'paused', target: 'paused', dump: { state: 'running' } }), 'rollback').action).toBe('release-lazy-dump');
+  });
+
   it('restores on the source from a complete dump when the container ran nowhere (the kill -9 after the freeze)', () => {
     expect(decide(rec('dumped'), obs({ source: 'absent', dump: { state: 'rc', rc: 0 } }), 'recover')).toMatchObject({ action: 'rollback-restore-source' });
     expect(decide(rec('restoring'), obs({ source: 'absent', target: 'running', targetHealthy: false, dump: { state: 'rc', rc: 0 } }), 'rollback')).toMatchObject({ action: 'rollback-restore-source' });
