@@ -190,6 +190,8 @@ export class ChatService {
     } catch (e) {
       return this.tell(c, usage(errorMessage(e)));
     }
+    // The queue and the worker learn groups in the next steps; until then a group is refused here.
+    if (cmd.group !== undefined) return this.tell(c, note(`Moving a group from chat is not available yet: use ${code(`ferry migrate --group ${cmd.group} --from ${cmd.from} --to ${cmd.to}`)}.`));
     const subject = { actor: c.user, action: 'request' as const, container: cmd.container, from: cmd.from, to: cmd.to };
     const { user, groupsError } = await this.userOf(c.user);
     const decision = canRequest(this.d.policy, user, envs);
