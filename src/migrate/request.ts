@@ -35,6 +35,11 @@ export function subjectText(s: MigrationSubject, fmt: (name: string) => string =
   return s.group !== undefined ? `group ${fmt(s.group)}` : fmt(s.container);
 }
 
+/** Just the subject of anything that carries one (a command, a job, an approval): its name field alone. */
+export function subjectFields(s: MigrationSubject): MigrationSubject {
+  return s.group !== undefined ? { group: s.group } : { container: s.container };
+}
+
 /**
  * The subject of data read back from a store (Redis), checked: exactly one of `container` and
  * `group`, each a valid name. Returns it without the other fields.
