@@ -13,7 +13,7 @@ import { trafficFor, type HoldMode } from '../traffic/detect.ts';
 import { validateName } from '../util/names.ts';
 import { GROUP_ANNOTATION, GROUP_ORDER_ANNOTATION } from '../workloads/group.ts';
 import { loadHosts } from './hosts.ts';
-import { localJournal } from './migrate.ts';
+import { localJournal, provisionPair, type StepEvent } from './migrate.ts';
 import type { JournalStore } from '../migrate/journal/stores.ts';
 
 // The annotations that make containers one group are deploy's (src/workloads/group.ts).
@@ -56,6 +56,16 @@ export interface GroupRun {
   journalStores?: JournalStore[];
   /** Events of each member, created here: listen to them for progress. */
   onMember?: (name: string, events: MigrationEvents) => void;
+  /** Cancels up to the freeze (every member keeps running on the source). */
+  signal?: AbortSignal;
+  /** Run the provision playbook on both hosts first (as the worker does). @defaultValue false */
+  provision?: boolean;
+  onStep?: (s: StepEvent) => void;
+  /**
+   * Called once the members are known, before anything is provisioned or touched: the worker claims
+   * each member there, so no other migration moves one of them meanwhile. Throwing stops the move.
+   */
+  claim?: (reqs: readonly MigrationRequest[]) => Promise<void>;
 }
 
 /** Moves a group of containers as one (see MigrationEngine.migrateGroup). */
@@ -74,6 +84,8 @@ export async function runGroupMigration(group: string, from: string, to: string,
   findHost(hosts, to);
   if (members.length === 0) throw new FerryError(ErrorCode.ContainerNotFound, `no running container of group '${group}' on ${from}`);
   const reqs: MigrationRequest[] = members.map((m) => ({ id: newMigrationId(), container: m.name, from, to, method: run.method }));
+  await run.claim?.(reqs);
+  if (run.provision) await provisionPair(hosts, from, to, `group ${group}'s migration`, run);
   const traffic: Record<string, TrafficHooks | undefined> = {};
   const fronts: { dispose(): void }[] = [];
   const events: Record<string, MigrationEvents> = {};
@@ -85,7 +97,7 @@ export async function runGroupMigration(group: string, from: string, to: string,
       events[m.name] = new MigrationEvents();
       run.onMember?.(m.name, events[m.name]!);
     }
-    return await new MigrationEngine(hosts, run.config, { registry: run.registry }).migrateGroup(group, reqs, { traffic, events, journalStores: run.journalStores ?? [localJournal(run.config)] });
+    return await new MigrationEngine(hosts, run.config, { registry: run.registry }).migrateGroup(group, reqs, { signal: run.signal, traffic, events, journalStores: run.journalStores ?? [localJournal(run.config)] });
   } finally {
     for (const f of fronts) f.dispose();
   }

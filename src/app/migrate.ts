@@ -88,16 +88,7 @@ async function migrateOnce(req: MigrationRequest, run: MigrationRun): Promise<Mi
   const events = run.events ?? new MigrationEvents();
   const step = (s: StepEvent) => run.onStep?.(s);
 
-  if (run.provision ?? config.provisionBeforeMigrate) {
-    step({ step: 'provision', state: 'start' });
-    if (run.signal?.aborted) throw new FerryError(ErrorCode.Cancelled, `migration ${req.id} cancelled before it started`);
-    await ensureHostsPki(config.pkiDir, hosts);
-    const r = await runPlaybook('provision.yml', hosts.inventoryFile, { limit: `${req.from},${req.to}`, cancelSignal: run.signal }).catch((e: unknown) => {
-      throw new FerryError(ErrorCode.ProvisionFailed, `provisioning ${req.from} and ${req.to} failed before anything was frozen: ${(e as Error).message}`, { original: e });
-    });
-    const changed = Object.values(r.recap).reduce((n, h) => n + h.changed, 0);
-    step({ step: 'provision', state: 'end', detail: changed ? `${changed} ${changed === 1 ? 'change' : 'changes'}` : 'no changes' });
-  }
+  if (run.provision ?? config.provisionBeforeMigrate) await provisionPair(hosts, req.from, req.to, `migration ${req.id}`, run);
 
   step({ step: 'migrate', state: 'start' });
   // Where HAProxy fronts the container, clients are held through the freeze (on by default).
@@ -118,6 +109,22 @@ async function migrateOnce(req: MigrationRequest, run: MigrationRun): Promise<Mi
   }
   step({ step: 'migrate', state: 'end', detail: report.outcome });
   return report;
+}
+
+/**
+ * The provision playbook on the two hosts of a migration (their certificates first), before
+ * anything is frozen, reported as the `provision` step. `what` names the migration in a cancel's message.
+ */
+export async function provisionPair(hosts: HostsFile, from: string, to: string, what: string, run: Pick<MigrationRun, 'config' | 'signal' | 'onStep'>): Promise<void> {
+  const step = (s: StepEvent) => run.onStep?.(s);
+  step({ step: 'provision', state: 'start' });
+  if (run.signal?.aborted) throw new FerryError(ErrorCode.Cancelled, `${what} cancelled before it started`);
+  await ensureHostsPki(run.config.pkiDir, hosts);
+  const r = await runPlaybook('provision.yml', hosts.inventoryFile, { limit: `${from},${to}`, cancelSignal: run.signal }).catch((e: unknown) => {
+    throw new FerryError(ErrorCode.ProvisionFailed, `provisioning ${from} and ${to} failed before anything was frozen: ${(e as Error).message}`, { original: e });
+  });
+  const changed = Object.values(r.recap).reduce((n, h) => n + h.changed, 0);
+  step({ step: 'provision', state: 'end', detail: changed ? `${changed} ${changed === 1 ? 'change' : 'changes'}` : 'no changes' });
 }
 
 /** What the automatic probe asks for: the container's own HTTP health path, else `/`. */

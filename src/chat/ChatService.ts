@@ -6,8 +6,8 @@ import { findHost, type HostsFile } from '../hosts/inventory.ts';
 import { probeHost } from '../hosts/probe.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
 import type { MethodRequest } from '../migrate/methods.ts';
-import { newMigrationId } from '../migrate/request.ts';
-import { keys, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
+import { newMigrationId, subjectFields, subjectText } from '../migrate/request.ts';
+import { claimKey, keys, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
 import { AlreadyMigratingError, type MigrationJob, type MigrationQueue } from '../queue/MigrationQueue.ts';
 import { memoizeFor } from '../util/memo.ts';
 import type { ChatRequest, ChatTransport } from './ChatTransport.ts';
@@ -54,13 +54,14 @@ export interface ChatServiceDeps {
   readLimit?: RateLimit;
 }
 
-interface StoredApproval extends ApprovalView {
+/** An approval request as Redis keeps it until someone decides it: the card's view, and where it was posted. */
+type StoredApproval = ApprovalView & {
   envs: string[];
   dryRun: boolean;
   createdAt: string;
   channel: string;
   ts?: string;
-}
+};
 
 /**
  * How long an approval record outlives its expiry. The record is what the expiry sweep needs to mark
@@ -77,7 +78,7 @@ export function jobStatus(state: string, result?: JobResult | null): MigrationSt
     case 'active':
       return 'running';
     case 'completed':
-      return result && !result.dryRun && result.report.outcome === 'rolled-back' ? 'rolled-back' : 'done';
+      return result && !result.dryRun && ('group' in result ? result.group.outcome : result.report.outcome) === 'rolled-back' ? 'rolled-back' : 'done';
     case 'failed':
       return 'failed';
     default:
@@ -190,21 +191,23 @@ export class ChatService {
     } catch (e) {
       return this.tell(c, usage(errorMessage(e)));
     }
-    const subject = { actor: c.user, action: 'request' as const, container: cmd.container, from: cmd.from, to: cmd.to };
+    // A group is decided like a container: the policy looks at the two hosts, whatever moves between them.
+    const what = subjectFields(cmd);
+    const subject = { actor: c.user, action: 'request' as const, ...what, from: cmd.from, to: cmd.to };
     const { user, groupsError } = await this.userOf(c.user);
     const decision = canRequest(this.d.policy, user, envs);
     if (!decision.allowed) {
       this.audit({ ...subject, action: 'deny', decision });
       return this.tell(c, denied(decision.reason, { groupsError }));
     }
-    const active = cmd.dryRun ? null : await this.d.redis.get(keys.active(cmd.container));
-    if (active) return this.tell(c, alreadyMigrating(cmd.container, active));
+    const active = cmd.dryRun ? null : await this.d.redis.get(claimKey(what));
+    if (active) return this.tell(c, alreadyMigrating(subjectText(what), active));
     const id = newMigrationId(this.now());
     const created = this.now();
     const view: StoredApproval = {
       id,
       requesterId: c.user,
-      container: cmd.container,
+      ...what,
       from: cmd.from,
       to: cmd.to,
       method: cmd.method,
@@ -236,7 +239,7 @@ export class ChatService {
       return this.tell(a, note(`Request ${code(a.value)} is no longer open: it was approved, rejected or expired (approvals last ${this.d.policy.approvalTtlMinutes} minutes).`));
     }
     const req = parseApproval(raw);
-    const subject = { actor: a.user, migrationId: req.id, container: req.container, from: req.from, to: req.to };
+    const subject = { actor: a.user, migrationId: req.id, ...subjectFields(req), from: req.from, to: req.to };
     const { user, groupsError } = await this.userOf(a.user);
     if (a.actionId === ACTION_IDS.reject) {
       // The requester may withdraw; otherwise rejecting takes an approver's rights.
@@ -266,7 +269,7 @@ export class ChatService {
     }
     const data: MigrationJobData = {
       id: req.id,
-      container: req.container,
+      ...subjectFields(req),
       from: req.from,
       to: req.to,
       method: req.method as MethodRequest,
@@ -282,7 +285,7 @@ export class ChatService {
     } catch (e) {
       if (e instanceof AlreadyMigratingError) {
         await this.d.transport.update(req.channel, req.ts!, approvalClosed(req, { status: 'cancelled', by: a.user }));
-        return void (await this.d.transport.post(req.channel, alreadyMigrating(e.container, e.existingId), req.ts));
+        return void (await this.d.transport.post(req.channel, alreadyMigrating(e.subject, e.existingId), req.ts));
       }
       throw e;
     }
@@ -297,7 +300,7 @@ export class ChatService {
     const req = await this.claim(id);
     if (!req) return false;
     if (req.ts) await this.d.transport.update(req.channel, req.ts, approvalClosed(req, { status: 'expired' }));
-    this.audit({ actor: 'ferry', action: 'deny', migrationId: req.id, container: req.container, from: req.from, to: req.to, outcome: 'denied', reason: 'the approval request expired unanswered' });
+    this.audit({ actor: 'ferry', action: 'deny', migrationId: req.id, ...subjectFields(req), from: req.from, to: req.to, outcome: 'denied', reason: 'the approval request expired unanswered' });
     return true;
   }
 
@@ -334,7 +337,7 @@ export class ChatService {
     const allowed = c.user === job.data.requestedBy || canRequest(this.d.policy, user, envs).allowed;
     if (!allowed) return this.tell(c, denied(`you may not cancel migration ${id}`, { groupsError }));
     const r = await this.d.queue.cancel(id);
-    this.audit({ actor: c.user, action: 'cancel', migrationId: id, container: job.data.container, outcome: r.ok ? 'ok' : 'error', reason: r.message });
+    this.audit({ actor: c.user, action: 'cancel', migrationId: id, ...subjectFields(job.data), outcome: r.ok ? 'ok' : 'error', reason: r.message });
     await this.d.transport.post(c.channel, note(esc(r.message)), job.data.thread?.statusTs);
   }
 
@@ -390,7 +393,7 @@ export class ChatService {
   private async listMessage(visible: string[]): Promise<Answer> {
     const jobs = await this.visibleJobs(visible, 15);
     const rows = await Promise.all(
-      jobs.map(async (j) => ({ id: j.id!, container: j.data.container, from: j.data.from, to: j.data.to, status: jobStatus(await j.getState(), j.returnvalue), method: j.data.method, createdAt: new Date(j.timestamp) })),
+      jobs.map(async (j) => ({ id: j.id!, ...subjectFields(j.data), from: j.data.from, to: j.data.to, status: jobStatus(await j.getState(), j.returnvalue), method: j.data.method, createdAt: new Date(j.timestamp) })),
     );
     return { msg: listTable(rows) };
   }

@@ -3,17 +3,19 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ErrorCode, FerryError, decodeError, errorMessage } from '../errors.ts';
 import type { RecoveryReport } from '../app/recover.ts';
+import { subjectFields, subjectText } from '../migrate/request.ts';
 import { recoveredKey } from '../queue/recovery.ts';
 import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
 import type { MigrationQueue } from '../queue/MigrationQueue.ts';
 import type { ChatTransport } from './ChatTransport.ts';
-import { dryRunReport, failure, hookReply, note, phaseReply, provisionReply, statusMessage, summary } from './core/render.ts';
-import { applyEvent, queuedStatus, reportStatus, type StatusView } from './core/status.ts';
+import { dryRunReport, failure, groupSummary, hookReply, note, phaseReply, provisionReply, statusMessage, summary } from './core/render.ts';
+import { applyEvent, applyMemberEvent, groupReportStatus, queuedStatus, reportStatus, type StatusView } from './core/status.ts';
 
 /**
  * Turns queue progress into chat: the status message is updated in place (chat.update), phases
- * get thread replies, the end gets the summary. Several bot replicas may run: each event is
- * relayed by whichever replica claims it first in Redis.
+ * get thread replies (a group member's named), the end gets the summary (a group's: a row per
+ * member and one for the group). Several bot replicas may run: each event is relayed by whichever
+ * replica claims it first in Redis.
  */
 export class ProgressRelay {
   private events?: QueueEvents;
@@ -84,9 +86,9 @@ export class ProgressRelay {
     let st = s.st;
     let reply: string | null = null;
     if ('event' in p) {
-      st = applyEvent(st, p.event);
+      st = p.member === undefined ? applyEvent(st, p.event) : applyMemberEvent(st, p.event, p.member);
       if (p.event.type === 'frozen') this.frozen.add(jobId);
-      reply = phaseReply(p.event);
+      reply = phaseReply(p.event, p.member);
     } else if ('hook' in p) {
       st = { ...st, status: st.status === 'queued' ? 'running' : st.status, note: `the ${p.hook} hook is running` };
       reply = hookReply(p.hook, p.lines);
@@ -107,7 +109,13 @@ export class ProgressRelay {
     const thread = s.data.thread;
     if (result.dryRun) {
       await this.publish(jobId, s.data, { ...s.st, status: 'done', note: 'dry run: nothing was frozen' });
-      if (thread) await this.transport.post(thread.channel, dryRunReport(s.data.container, result), thread.statusTs);
+      if (thread) await this.transport.post(thread.channel, dryRunReport(subjectText(s.data), result), thread.statusTs);
+      return;
+    }
+    if ('group' in result) {
+      await this.publish(jobId, s.data, groupReportStatus(s.st, result.group));
+      if (thread) await this.transport.post(thread.channel, groupSummary(result.group, { id: jobId }), thread.statusTs);
+      this.states.delete(jobId);
       return;
     }
     const st = reportStatus(s.st, result.report);
@@ -132,7 +140,7 @@ export class ProgressRelay {
     const st: StatusView = { ...s.st, status: r.outcome === 'migrated' ? 'done' : r.outcome === 'rolled-back' ? 'rolled-back' : 'failed', runsOn: where ?? undefined, error: `its worker died during the migration (${r.phase}); ${what}` };
     await this.publish(jobId, s.data, st);
     const err = new FerryError(r.outcome === 'failed' ? ErrorCode.RollbackFailed : ErrorCode.MigrationFailed, st.error!);
-    const msg = failure(err, { container: s.data.container, from: s.data.from, to: s.data.to, runsOn: where, id: jobId });
+    const msg = failure(err, { ...subjectFields(s.data), from: s.data.from, to: s.data.to, runsOn: where, id: jobId });
     if (s.data.thread) await this.transport.post(s.data.thread.channel, msg, s.data.thread.statusTs);
     this.states.delete(jobId);
   }
@@ -154,7 +162,7 @@ export class ProgressRelay {
     const st: StatusView = { ...s.st, status: cancelled ? 'cancelled' : 'failed', error: err.message };
     await this.publish(jobId, s.data, st);
     // Before the freeze nothing moved; after it, only the engine's report could say where it runs.
-    const msg = failure(err, { container: s.data.container, from: s.data.from, to: s.data.to, runsOn: frozen ? null : 'wherever it ran before (nothing was frozen)', id: jobId });
+    const msg = failure(err, { ...subjectFields(s.data), from: s.data.from, to: s.data.to, runsOn: frozen ? null : 'wherever it ran before (nothing was frozen)', id: jobId });
     if (s.data.thread) await this.transport.post(s.data.thread.channel, msg, s.data.thread.statusTs);
     this.states.delete(jobId);
   }

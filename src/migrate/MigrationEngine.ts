@@ -7,9 +7,11 @@ import type { JournalStore } from './journal/stores.ts';
 import { methods as builtinMethods } from './methods/builtin.ts';
 import type { MethodRegistry } from './methods/registry.ts';
 import { Move } from './Move.ts';
-import type { MigrationReport } from './report.ts';
+import type { GroupReport, MigrationReport } from './report.ts';
 import { validateRequest, type MigrationRequest } from './request.ts';
 import type { TrafficHooks } from './traffic-hooks.ts';
+
+export type { GroupReport } from './report.ts';
 
 /** How one run of the engine reaches the world beyond the two hosts. */
 export interface MigrateOptions {
@@ -28,18 +30,6 @@ export interface MigrateOptions {
 export interface EngineOptions {
   /** The methods this engine knows. @defaultValue the built-in registry (methods/builtin.ts) */
   registry?: MethodRegistry;
-}
-
-/** A group's move: every member's report, and the group's own window. */
-export interface GroupReport {
-  group: string;
-  outcome: 'migrated' | 'rolled-back';
-  from: string;
-  to: string;
-  members: MigrationReport[];
-  /** From the first member's freeze to the last member's healthy restore: the group's one downtime window. */
-  times: { downtime: number | null; total: number };
-  error?: string;
 }
 
 export interface GroupOptions extends Omit<MigrateOptions, 'traffic' | 'events'> {

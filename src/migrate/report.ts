@@ -72,15 +72,44 @@ export function renderReport(r: MigrationReport): string {
   return lines.join('\n');
 }
 
+/** A group's move: every member's report, and the group's own window (MigrationEngine.migrateGroup). */
+export interface GroupReport {
+  group: string;
+  outcome: 'migrated' | 'rolled-back';
+  from: string;
+  to: string;
+  members: MigrationReport[];
+  /** From the first member's freeze to the last member's healthy restore: the group's one downtime window. */
+  times: { downtime: number | null; total: number };
+  error?: string;
+}
+
+/** What {@link groupTable} shows. */
+export interface GroupTableOptions {
+  /** The Table II columns, in order. @defaultValue all of them */
+  columns?: readonly (keyof PhaseTimes)[];
+  /** Each member's method title after its name (`blog-db (Page Server)`). @defaultValue true */
+  methods?: boolean;
+}
+
+/**
+ * A group's timing table (pure): a row per member, then one for the group, which has only the
+ * columns that belong to the group as a whole (its one downtime window and its total).
+ */
+export function groupTable(g: GroupReport, opts: GroupTableOptions = {}): string {
+  const columns = opts.columns ?? PHASE_COLUMNS;
+  const rows = g.members.map((r) => [opts.methods === false ? r.container : `${r.container} (${r.methodTitle ?? methodTitle(r.method)})`, r.outcome, ...columns.map((c) => fmtS(r.times[c]))]);
+  rows.push([`group ${g.group}`, g.outcome, ...columns.map((c) => (c === 'downtime' ? fmtS(g.times.downtime) : c === 'total' ? fmtS(g.times.total) : ''))]);
+  return renderTable(['Member', 'Outcome', ...columns.map((c) => `${COLUMN_TITLES[c]} (s)`)], rows);
+}
+
 /** A group's report: a row per member, and one for the group (its one downtime window). */
-export function renderGroupReport(g: { group: string; outcome: string; from: string; to: string; members: MigrationReport[]; times: { downtime: number | null; total: number }; error?: string }): string {
+export function renderGroupReport(g: GroupReport): string {
   const head = g.outcome === 'migrated' ? `group ${g.group} moved from ${g.from} to ${g.to}` : `group ${g.group} was NOT moved: rolled back, it runs on ${g.from}`;
   const lines = [head];
   if (g.error) lines.push(`failure: ${g.error}`);
   lines.push('');
-  const rows = g.members.map((r) => [`${r.container} (${r.methodTitle ?? methodTitle(r.method)})`, r.outcome, ...PHASE_COLUMNS.map((c) => fmtS(r.times[c]))]);
-  rows.push([`group ${g.group}`, g.outcome, ...PHASE_COLUMNS.map((c) => (c === 'downtime' ? fmtS(g.times.downtime) : c === 'total' ? fmtS(g.times.total) : ''))]);
-  lines.push(renderTable(['Member', 'Outcome', ...PHASE_COLUMNS.map((c) => `${COLUMN_TITLES[c]} (s)`)], rows));
+  lines.push(groupTable(g));
   lines.push('', "The group's downtime runs from the first member's freeze to the last member's healthy restore: one window for all.");
   return lines.join('\n');
 }

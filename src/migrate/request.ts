@@ -24,6 +24,34 @@ export interface MigrationRequest {
   requestedAt?: string;
 }
 
+/**
+ * What one migration moves, as chat and the queue carry it: a container, or a group (every member
+ * running on the source, moved as one by MigrationEngine.migrateGroup). Exactly one name is set.
+ */
+export type MigrationSubject = { container: string; group?: undefined } | { group: string; container?: undefined };
+
+/** A subject in words: `web1`, or `group blog`. `fmt` formats the name alone (bold, escaped). */
+export function subjectText(s: MigrationSubject, fmt: (name: string) => string = (n) => n): string {
+  return s.group !== undefined ? `group ${fmt(s.group)}` : fmt(s.container);
+}
+
+/** Just the subject of anything that carries one (a command, a job, an approval): its name field alone. */
+export function subjectFields(s: MigrationSubject): MigrationSubject {
+  return s.group !== undefined ? { group: s.group } : { container: s.container };
+}
+
+/**
+ * The subject of data read back from a store (Redis), checked: exactly one of `container` and
+ * `group`, each a valid name. Returns it without the other fields.
+ */
+export function subjectOf(data: { container?: unknown; group?: unknown }): MigrationSubject {
+  const { container, group } = data;
+  if (group !== undefined && container !== undefined) throw new FerryError(ErrorCode.UsageError, 'a migration names a container or a group, not both');
+  if (group !== undefined) return { group: validateName('group', String(group)) };
+  if (container !== undefined) return { container: validateName('container', String(container)) };
+  throw new FerryError(ErrorCode.UsageError, 'a migration names neither a container nor a group');
+}
+
 export const MIGRATION_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 export function newMigrationId(now = new Date()): string {

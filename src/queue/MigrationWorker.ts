@@ -2,19 +2,21 @@ import { readFile } from 'node:fs/promises';
 import { MetricsTime, Worker, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { executeRequest } from '../app/execute.ts';
+import { runGroupMigration } from '../app/group.ts';
 import type { FerryConfig } from '../config.ts';
 import { ErrorCode, FerryError, decodeError, encodeError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { MigrationEvents, type MigrationEvent } from '../migrate/events.ts';
+import { subjectOf, subjectText } from '../migrate/request.ts';
 import type { HookOutput } from '../app/hooks.ts';
 import type { StepEvent } from '../app/migrate.ts';
 import { jobKeyFor, verifyJob } from './job-signature.ts';
-import { keys, QUEUE_NAME, type JobProgress, type JobResult, type MigrationJobData } from './jobs.ts';
+import { keys, QUEUE_NAME, type GroupJobData, type JobProgress, type JobResult, type MigrationJobData } from './jobs.ts';
 import { ferryMetrics, type FerryMetrics } from './metrics.ts';
 import { MigrationQueue } from './MigrationQueue.ts';
 import { RedisJournalStore } from './RedisJournalStore.ts';
 
-type ProgressBody = { event: MigrationEvent } | StepEvent | HookOutput;
+type ProgressBody = { event: MigrationEvent; member?: string } | StepEvent | HookOutput;
 
 export interface WorkerOptions {
   /** Migrations run at once by this worker. @defaultValue 2 (FERRY_WORKER_CONCURRENCY) */
@@ -23,12 +25,18 @@ export interface WorkerOptions {
   provision?: boolean;
   /** Where finished jobs are counted (migrations by method and outcome, downtime, phases). @defaultValue this process's {@link ferryMetrics} */
   metrics?: FerryMetrics;
+  /**
+   * The use cases a job runs: a container's request, a group's move. Unit tests give stand-ins (they
+   * have no hosts). @defaultValue executeRequest (app/execute.ts) and runGroupMigration (app/group.ts)
+   */
+  useCases?: { executeRequest?: typeof executeRequest; runGroupMigration?: typeof runGroupMigration };
 }
 
 /**
- * Runs queued migrations: provision, migrate, report. A job never starts twice: BullMQ's
- * stalled-job recovery is off (maxStalledCount 0, maxStartedAttempts 1), and a Redis marker set
- * at the start refuses a second run of the same id whatever happens.
+ * Runs queued migrations: provision, migrate, report; a container's through executeRequest, a
+ * group's through runGroupMigration (its members claimed while it runs). A job never starts twice:
+ * BullMQ's stalled-job recovery is off (maxStalledCount 0, maxStartedAttempts 1), and a Redis
+ * marker set at the start refuses a second run of the same id whatever happens.
  */
 export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: WorkerOptions = {}): Worker<MigrationJobData, JobResult> {
   const queue = new MigrationQueue(redis);
@@ -38,6 +46,8 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
   const connection = redis.duplicate({ maxRetriesPerRequest: null });
   connection.on('error', (e) => log.debug({ err: e.message }, 'worker redis'));
   const jobKey = jobKeyFor(config.jobKey);
+  const execute = opts.useCases?.executeRequest ?? executeRequest;
+  const moveGroup = opts.useCases?.runGroupMigration ?? runGroupMigration;
   const worker = new Worker<MigrationJobData, JobResult>(
     QUEUE_NAME,
     async (job, _token, signal) => {
@@ -56,7 +66,7 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
           encodeError(
             new FerryError(
               ErrorCode.AlreadyStarted,
-              `migration ${job.data.id} was already started once; it is never run twice (check where ${job.data.container} runs with /migrate hosts; the container stays claimed until the first run's claim expires)`,
+              `migration ${job.data.id} was already started once; it is never run twice (check where ${subjectText(job.data)} runs with /migrate hosts; ${job.data.group !== undefined ? 'the group stays' : 'the container stays'} claimed until the first run's claim expires)`,
             ),
           ),
         );
@@ -66,13 +76,38 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
       const poll = setInterval(() => {
         void redis.get(keys.cancel(job.data.id)).then((v) => v && abort.abort());
       }, 300);
+      // A group's members, once claimed, to give back at the end.
+      let members: string[] = [];
       try {
+        // Data that names both a container and a group, or neither, is refused before any host is contacted.
+        subjectOf(job.data);
+        const watch = (events: MigrationEvents, member?: string) =>
+          events.on('event', (event) => {
+            if (event.type === 'frozen') void redis.set(keys.frozen(job.data.id), '1', 'EX', 3600);
+            void progress(member === undefined ? { event } : { event, member });
+          });
+        const onStep = (s: StepEvent) => void progress(s);
+        if (job.data.group !== undefined) {
+          const data: GroupJobData = job.data;
+          // The parser never asks for one; a job that does is refused rather than run as a move.
+          if (data.dryRun) throw new FerryError(ErrorCode.UsageError, `group ${data.group}: a group has no dry run, so nothing was done`);
+          const report = await moveGroup(data.group, data.from, data.to, {
+            config,
+            method: data.method,
+            provision: opts.provision ?? config.provisionBeforeMigrate,
+            signal: abort.signal,
+            onStep,
+            journalStores: [journal],
+            onMember: (name, events) => void watch(events, name),
+            claim: async (reqs) => {
+              members = await queue.claimMembers(data.id, data.group, reqs.map((r) => r.container));
+            },
+          });
+          return { dryRun: false, group: report };
+        }
         const events = new MigrationEvents();
-        events.on('event', (event) => {
-          if (event.type === 'frozen') void redis.set(keys.frozen(job.data.id), '1', 'EX', 3600);
-          void progress({ event });
-        });
-        const result = await executeRequest(job.data, { config, provision: opts.provision, signal: abort.signal, events, onStep: (s) => void progress(s), journalStores: [journal], probe: 'auto', onHookOutput: (o) => void progress(o) });
+        watch(events);
+        const result = await execute(job.data, { config, provision: opts.provision, signal: abort.signal, events, onStep, journalStores: [journal], probe: 'auto', onHookOutput: (o) => void progress(o) });
         // The response-time plot goes to the chat through Redis: the bot may run on another machine.
         if (!result.dryRun && result.report.probe?.png) {
           const png = await readFile(result.report.probe.png).catch(() => null);
@@ -85,6 +120,7 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
         throw new UnrecoverableError(encodeError(e));
       } finally {
         clearInterval(poll);
+        await queue.releaseMembers(job.data.id, members);
         await queue.releaseClaim(job.data);
         await redis.del(keys.cancel(job.data.id), keys.frozen(job.data.id));
       }

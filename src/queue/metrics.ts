@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ErrorCode, decodeError } from '../errors.ts';
 import { PHASE_COLUMNS } from '../migrate/clock.ts';
+import type { MigrationReport } from '../migrate/report.ts';
 import type { JobResult, MigrationJobData } from './jobs.ts';
 
 /** A Table II column as a metric label: `preDump` → `pre_dump`. */
@@ -48,10 +49,15 @@ export class FerryMetrics {
     });
   }
 
-  /** A finished job (BullMQ's `completed`): a migration's report, or a dry run's plan. */
+  /** A finished job (BullMQ's `completed`): a migration's report, a group's (one count per member), or a dry run's plan. */
   recordResult(result: JobResult): void {
     if (result.dryRun) return void this.migrations.inc({ method: result.method, outcome: 'dry-run' });
-    const r = result.report;
+    // A group's members are migrations each (its own window is in its report, not a metric).
+    if ('group' in result) return void result.group.members.forEach((r) => this.recordReport(r));
+    this.recordReport(result.report);
+  }
+
+  private recordReport(r: MigrationReport): void {
     this.migrations.inc({ method: r.method, outcome: r.outcome });
     // A rolled-back migration's phases stop wherever it failed: they would skew the histograms.
     if (r.outcome !== 'migrated') return;

@@ -8,7 +8,7 @@ import { jobStatus } from '../../src/chat/ChatService.ts';
 import { loadConfig } from '../../src/config.ts';
 import { parseHostsFile } from '../../src/hosts/inventory.ts';
 import type { MigrationReport } from '../../src/migrate/report.ts';
-import { keys, QUEUE_NAME, type JobResult, type MigrationJobData } from '../../src/queue/jobs.ts';
+import { keys, QUEUE_NAME, type ContainerJobData, type JobResult } from '../../src/queue/jobs.ts';
 import { startLocalRedis, type LocalRedis } from '../../src/queue/local-redis.ts';
 import { AlreadyMigratingError, MigrationQueue } from '../../src/queue/MigrationQueue.ts';
 import { createMigrationWorker } from '../../src/queue/MigrationWorker.ts';
@@ -47,7 +47,7 @@ afterEach(async () => {
 });
 
 let seq = 0;
-function jobData(over: Partial<MigrationJobData> = {}): MigrationJobData {
+function jobData(over: Partial<ContainerJobData> = {}): ContainerJobData {
   seq++;
   return {
     id: `m-test-${seq}`,
@@ -123,7 +123,7 @@ describe('MigrationQueue.enqueue', () => {
 
     const refused = await queue.enqueue(jobData()).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(AlreadyMigratingError);
-    expect(refused).toMatchObject({ code: 'ferry_already_migrating', container: 'web', existingId: first.id });
+    expect(refused).toMatchObject({ code: 'ferry_already_migrating', subject: 'web', existingId: first.id });
 
     const dry = jobData({ dryRun: true });
     await expect(queue.enqueue(dry)).resolves.toMatchObject({ id: dry.id });

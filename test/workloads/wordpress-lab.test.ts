@@ -3,12 +3,14 @@
  * paper's workload deployed by Ferry. `ferry deploy wordpress blog --on lab-1 --front` builds or
  * finds both root filesystems, starts blog-db then blog-web (one group) and puts HAProxy in front;
  * a post is read and a comment created through WordPress's HTTP via HAProxy; the name is refused on
- * lab-2; `ferry rm` takes both containers and the front away. (Moving the group is the group
- * migration's test.)
+ * lab-2; `ferry rm` takes both containers and the front away. The group moves lab-1 → lab-2 and
+ * back with `ferry migrate --group` under load, and again from the console chat (`/migrate group`).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../src/config.ts';
 import { cachedRootfs } from '../../src/workloads/wordpress/rootfs.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
 import { address, clearLab, ferry, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
@@ -47,6 +49,28 @@ async function unavailable(): Promise<string | null> {
 
 const why = await unavailable();
 skipNote(why, 'test/workloads/wordpress-lab.test.ts (lab test: ferry deploy wordpress --front)');
+
+/** The console chat on the lab as it is (`ferry start --no-lab`, no Slack tokens, a private Redis), a script on stdin. */
+function consoleChat(script: string[]): Promise<{ out: string; err: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env };
+    for (const k of ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'REDIS_URL', 'FERRY_POLICY_FILE']) delete env[k];
+    const p = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'ferry.js'), 'start', '--no-lab'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => resolve({ out, err, code }));
+    p.stdin.end([...script, ''].join('\n'));
+  });
+}
+
+/** HAProxy on lab-1 pointed at its own host again after the group came back (the hold server and the target out). */
+async function frontHome(): Promise<void> {
+  for (const c of ['set server be_blog-web/src state ready', 'set server be_blog-web/dst state maint', 'set server be_blog-web/hold state maint']) {
+    await onHost('lab-1', ['socat', 'stdio', 'unix-connect:/run/ferry/haproxy-blog-web.sock'], { allowFail: true, stdin: `${c}\n` });
+  }
+}
 
 function tcpOpen(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -182,9 +206,42 @@ describe.skipIf(why !== null)('LAB: ferry deploy wordpress --front', () => {
     // Back to lab-1 for the next tests, HAProxy on lab-1 pointed at its own host again.
     const back = await ferry(['migrate', '--group', 'blog', '--from', 'lab-2', '--to', 'lab-1', '--method', 'page-server', '--json']);
     expect(back.code, back.stderr.slice(-2000)).toBe(0);
-    for (const c of ['set server be_blog-web/src state ready', 'set server be_blog-web/dst state maint', 'set server be_blog-web/hold state maint']) {
-      await onHost('lab-1', ['socat', 'stdio', 'unix-connect:/run/ferry/haproxy-blog-web.sock'], { allowFail: true, stdin: `${c}\n` });
+    await frontHome();
+  }, 20 * 60_000);
+
+  it('moves the group from the chat (the console, on the Slack core): a second person approves, members report under their names, the summary has a row per member and one for the group', async () => {
+    const r = await consoleChat([
+      '/migrate group blog from lab-1 to lab-2 method page-server',
+      '/approve',
+      '/as bob',
+      '/approve',
+      '/wait',
+      '/as alice',
+      '/migrate group blog from lab-2 to lab-1 method page-server',
+      '/as bob',
+      '/approve',
+      '/wait',
+    ]);
+    expect(r.code, r.err.slice(-3000)).toBe(0);
+    expect(r.out).toMatch(/asks to move group blog from lab-1 to lab-2 with method page-server/);
+    expect(r.out).toMatch(/A group: every container of blog running on lab-1 moves/);
+    expect(r.out).toMatch(/yourself/);
+    expect(r.out).toMatch(/↳ blog-db: .*Checkpoint/);
+    expect(r.out).toMatch(/↳ blog-web: .*Restore/);
+    expect(r.out).toMatch(/group blog moved from lab-1 to lab-2: 2 containers \(blog-db, blog-web\)/);
+    expect(r.out).toMatch(/group blog moved from lab-2 to lab-1: 2 containers \(blog-db, blog-web\)/);
+    expect(r.out).toMatch(/blog-db\s+migrated\s/);
+    expect(r.out).toMatch(/blog-web\s+migrated\s/);
+    expect(r.out).toMatch(/group blog\s+migrated\s+\d+\.\d\d\s+\d+\.\d\d/);
+    // There and back: both run on lab-1 again, and WordPress answers through HAProxy.
+    for (const name of MEMBERS) {
+      expect(await runcState('lab-1', name)).toBe('running');
+      expect(await runcState('lab-2', name)).toBeNull();
     }
+    await frontHome();
+    const post = await fetch(`${front}/?p=1`, { signal: AbortSignal.timeout(30_000) });
+    expect(post.status).toBe(200);
+    expect(await post.text()).toContain('Hello world!');
   }, 20 * 60_000);
 
   it('refuses the group on another host, naming where its containers run', async () => {

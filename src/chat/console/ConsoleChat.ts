@@ -18,6 +18,7 @@ export function defaultConsolePolicy(environments: string[]): Policy {
 
 export const CONSOLE_HELP = `console chat: type /migrate commands as in Slack.
   /migrate web1 from lab-1 to lab-2 [method page-server] [dry-run]
+  /migrate group blog from lab-1 to lab-2 [method page-server]   (every container of a group, as one)
   /migrate status [id] | list | cancel <id> | hosts | help
   /approve [id]   /reject [id]     (the latest request when no id)
   /as <name>      act as another user (default alice; try /as bob to approve)

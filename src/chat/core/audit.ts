@@ -15,6 +15,8 @@ interface AuditSubject {
   action: AuditAction;
   migrationId?: string;
   container?: string;
+  /** A group's migration names the group instead of a container. */
+  group?: string;
   from?: string;
   to?: string;
 }
@@ -40,7 +42,7 @@ export function auditEvent(input: AuditInput, now: Date): AuditEvent {
       ? { outcome: 'ok' }
       : { outcome: 'denied', reason: decision.reason, code: decision.code }
     : { outcome: outcome!, reason };
-  const event: AuditEvent = { at: now.toISOString(), actor: subject.actor, action: subject.action, ...defined({ migrationId: subject.migrationId, container: subject.container, from: subject.from, to: subject.to }), outcome: result.outcome, ...defined({ reason: result.reason, code: result.code }) };
+  const event: AuditEvent = { at: now.toISOString(), actor: subject.actor, action: subject.action, ...defined({ migrationId: subject.migrationId, container: subject.container, group: subject.group, from: subject.from, to: subject.to }), outcome: result.outcome, ...defined({ reason: result.reason, code: result.code }) };
   return event;
 }
 

@@ -8,7 +8,7 @@ import { PUBLIC_WORD, type ChatCommand } from './parse.ts';
 export function commandText(c: ChatCommand): string {
   switch (c.kind) {
     case 'migrate':
-      return [c.container, 'from', c.from, 'to', c.to, ...(c.method === 'auto' ? [] : ['method', c.method]), ...(c.dryRun ? ['dry-run'] : [])].join(' ');
+      return [...(c.group !== undefined ? ['group', c.group] : [c.container]), 'from', c.from, 'to', c.to, ...(c.method === 'auto' ? [] : ['method', c.method]), ...(c.dryRun ? ['dry-run'] : [])].join(' ');
     case 'status':
       return [c.kind, ...(c.id === undefined ? [] : [c.id]), ...(c.public ? [PUBLIC_WORD] : [])].join(' ');
     case 'cancel':

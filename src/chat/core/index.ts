@@ -1,6 +1,6 @@
 /** The chat command core: parse `/migrate`, decide with the policy, render replies. Pure, except readPolicyFile. */
 export { ChatError, ChatErrorCode, isChatError } from './errors.ts';
-export { MIGRATION_ID_PATTERN, parseCommand, USAGE, type ChatCommand } from './parse.ts';
+export { MIGRATION_ID_PATTERN, parseCommand, USAGE, type ChatCommand, type MigrateCommand } from './parse.ts';
 export {
   auditEvent,
   canApprove,
@@ -26,6 +26,6 @@ export {
   type PolicyFile,
 } from './policy.ts';
 export { readPolicyFile } from './policy-file.ts';
-export { applyEvent, queuedStatus, reportStatus, type FinishedPhase, type MigrationStatus, type StatusView } from './status.ts';
+export { applyEvent, applyMemberEvent, groupReportStatus, queuedStatus, reportStatus, type FinishedPhase, type MigrationStatus, type StatusView } from './status.ts';
 export * from './render.ts';
 export { changedLines, consoleAction, mrkdwnToPlain, toConsoleText } from './console-render.ts';

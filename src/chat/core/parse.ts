@@ -1,5 +1,6 @@
 import { isFerryError } from '../../errors.ts';
 import { METHODS, parseMethod, type MethodRequest } from '../../migrate/methods.ts';
+import type { MigrationSubject } from '../../migrate/request.ts';
 import { validateName } from '../../util/names.ts';
 import { quote } from '../../util/printable.ts';
 import { ChatError, ChatErrorCode } from './errors.ts';
@@ -19,9 +20,15 @@ export const MIGRATION_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
  */
 export const MAX_COMMAND_LENGTH = 1000;
 
+/**
+ * A parsed migration: a container (`web1 from …`) or a group (`group blog from …`: every member of it
+ * running on the source, moved as one; the worker finds the members). A group has no dry run.
+ */
+export type MigrateCommand = { kind: 'migrate'; from: string; to: string; method: MethodRequest; dryRun: boolean } & MigrationSubject;
+
 /** One parsed `/migrate` command. */
 export type ChatCommand =
-  | { kind: 'migrate'; container: string; from: string; to: string; method: MethodRequest; dryRun: boolean }
+  | MigrateCommand
   | { kind: 'status'; id?: string; public?: true }
   | { kind: 'list'; public?: true }
   | { kind: 'cancel'; id: string }
@@ -38,6 +45,8 @@ const COMMANDS = ['status', 'list', 'cancel', 'hosts', 'help'] as const;
 const HELP_WORDS = new Set(['help', '?', '-h', '--help']);
 const DRY_RUN_WORDS = new Set(['dry-run', 'dryrun', '--dry-run']);
 const METHOD_WORDS = new Set(['method', '--method']);
+/** `group <name>` in place of the container (`--group`, as the CLI spells it, too). */
+const GROUP_WORDS = new Set(['group', '--group']);
 /** Words that are grammar, never a host: `from to gcp-1` is a missing host, not a host named "to". */
 const KEYWORDS = new Set(['from', 'to', ...METHOD_WORDS, ...DRY_RUN_WORDS]);
 
@@ -52,8 +61,8 @@ export function parseCommand(text: string): ChatCommand {
   if (text.length > MAX_COMMAND_LENGTH) throw usage(`command too long (${text.length} characters): a /migrate command is at most ${MAX_COMMAND_LENGTH}`);
   const words = tokenize(text);
   if (words.length === 0) return { kind: 'help' };
-  if (words[1]?.toLowerCase() === 'from') return parseMigrate(words);
   const first = words[0]!.toLowerCase();
+  if (words[1]?.toLowerCase() === 'from' || GROUP_WORDS.has(first)) return parseMigrate(words);
   if (HELP_WORDS.has(first)) return noArguments(words, { kind: 'help' });
   switch (first) {
     case 'list':
@@ -73,21 +82,24 @@ export function parseCommand(text: string): ChatCommand {
   }
   const guess = words.length <= 2 && !KEYWORDS.has(words[1]?.toLowerCase() ?? '') ? closest(first, COMMANDS) : undefined;
   if (guess) throw usage(`unknown command ${quote(words[0]!)}: did you mean '${guess}'?`);
+  // `grop blog from …` cannot be a container (a container's name comes right before 'from').
+  if (words[2]?.toLowerCase() === 'from' && closest(first, ['group'])) throw usage(`unknown word ${quote(words[0]!)}: did you mean 'group'? (/migrate group <group> from <host> to <host>)`);
   return parseMigrate(words);
 }
 
-/** `<container> from <host> to <host>`, then `method <m>` and `dry-run` in either order. */
+/**
+ * `<container> from <host> to <host>` or `group <group> from <host> to <host>`, then `method <m>`
+ * and `dry-run` (containers only) in either order.
+ */
 function parseMigrate(words: string[]): ChatCommand {
-  const first = words[0]!;
-  if (KEYWORDS.has(first.toLowerCase())) throw usage(`expected a container name before ${quote(first)}`);
-  const container = name('container', first);
-  const from = clause(words, 1, 'from', 'a source host', container);
-  const to = clause(words, 3, 'to', 'a target host', `from ${from}`);
+  const { subject, said, next } = subjectWords(words);
+  const from = clause(words, next, 'from', 'a source host', said);
+  const to = clause(words, next + 2, 'to', 'a target host', `from ${from}`);
   if (from === to) throw usage(`same source and target host '${from}': choose a different host after 'to'`);
 
   let method: MethodRequest | undefined;
   let dryRun = false;
-  for (let i = 5; i < words.length; i++) {
+  for (let i = next + 4; i < words.length; i++) {
     const word = words[i]!;
     const lower = word.toLowerCase();
     const inline = /^(--)?method=/.test(lower) ? word.slice(word.indexOf('=') + 1) : undefined;
@@ -97,13 +109,31 @@ function parseMigrate(words: string[]): ChatCommand {
       if (!value || KEYWORDS.has(value.toLowerCase())) throw usage(`expected a method after 'method': choose one of ${methodChoices()}`);
       method = methodOf(value);
     } else if (DRY_RUN_WORDS.has(lower)) {
+      if (subject.group !== undefined) throw usage(`a group has no dry run: a dry run checks one container, so ask for one per member (/migrate <member> from ${from} to ${to} dry-run)`);
       if (dryRun) throw usage(`'dry-run' given twice`);
       dryRun = true;
     } else {
       throw unexpected(word, words[i - 1]!);
     }
   }
-  return { kind: 'migrate', container, from, to, method: method ?? 'auto', dryRun };
+  return { kind: 'migrate', ...subject, from, to, method: method ?? 'auto', dryRun };
+}
+
+/** What the command moves, the words it took (for messages) and where 'from' should be. */
+function subjectWords(words: string[]): { subject: MigrationSubject; said: string; next: number } {
+  const first = words[0]!;
+  const lower = first.toLowerCase();
+  // `group from a to b`: a container named "group" ('from' comes right after a container's name).
+  if (GROUP_WORDS.has(lower) && (lower === '--group' || words[1]?.toLowerCase() !== 'from')) {
+    const g = words[1];
+    if (g === undefined) throw usage(`expected a group name after ${quote(first)}: /migrate group <group> from <host> to <host>`);
+    if (KEYWORDS.has(g.toLowerCase())) throw usage(`expected a group name after ${quote(first)}, got ${quote(g)}`);
+    const group = name('group', g);
+    return { subject: { group }, said: `group ${group}`, next: 2 };
+  }
+  if (KEYWORDS.has(first.toLowerCase())) throw usage(`expected a container name before ${quote(first)}`);
+  const container = name('container', first);
+  return { subject: { container }, said: container, next: 1 };
 }
 
 /** Reads `<keyword> <host>` at words[i]; `after` names what came before, for the message. */
@@ -118,7 +148,7 @@ function clause(words: string[], i: number, keyword: 'from' | 'to', what: string
   return name('host', host);
 }
 
-function name(kind: 'container' | 'host', value: string): string {
+function name(kind: 'container' | 'group' | 'host', value: string): string {
   try {
     return validateName(kind, value);
   } catch (e) {
@@ -129,7 +159,7 @@ function name(kind: 'container' | 'host', value: string): string {
   }
 }
 
-function safeValid(kind: 'container' | 'host', value: string): boolean {
+function safeValid(kind: 'container' | 'group' | 'host', value: string): boolean {
   try {
     validateName(kind, value);
     return true;

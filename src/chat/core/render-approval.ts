@@ -1,4 +1,5 @@
 import type { MethodRequest } from '../../migrate/methods.ts';
+import { subjectText, type MigrationSubject } from '../../migrate/request.ts';
 import { button, confirmDialog, context, message, section, type ChatMessage } from './blocks.ts';
 import { commandText } from './command-text.ts';
 import { methodLabel } from './labels.ts';
@@ -7,12 +8,13 @@ import { bold, code, esc, mention, slackDate } from './mrkdwn.ts';
 /** Action ids of the approval buttons; the adapter registers handlers for these. The button value is the request id. */
 export const ACTION_IDS = { approve: 'ferry_approve', reject: 'ferry_reject' } as const;
 
-/** A migration waiting for a second person. */
-export interface ApprovalView {
+/** A migration waiting for a second person: of a container, or of a group (`group` set). */
+export type ApprovalView = ApprovalFields & MigrationSubject;
+
+export interface ApprovalFields {
   /** Request id: the value of both buttons (use the migration id it will run under). */
   id: string;
   requesterId: string;
-  container: string;
   from: string;
   to: string;
   method: MethodRequest;
@@ -29,10 +31,13 @@ export type ApprovalOutcome = { status: 'approved'; by: string } | { status: 're
 /** The request message: who asks to move what, where and how, with Approve (confirmed) and Reject buttons. */
 export function approvalRequest(req: ApprovalView): ChatMessage {
   const verb = req.dryRun ? 'asks for a dry run of moving' : 'asks to move';
+  const what = subjectText(req, bold);
   const confirmText = req.dryRun
-    ? `Run a dry run for ${bold(req.container)} from ${bold(req.from)} to ${bold(req.to)}? Ferry checks both hosts and picks a method; nothing is frozen or moved.`
-    : `Move ${bold(req.container)} from ${bold(req.from)} to ${bold(req.to)} (method ${esc(req.method)})? It is frozen briefly for the switch; if a step fails it rolls back to ${bold(req.from)}.`;
-  return message(`${mention(req.requesterId)} ${verb} ${esc(req.container)} from ${esc(req.from)} to ${esc(req.to)} (method ${esc(req.method)}): approve or reject in Slack`, [
+    ? `Run a dry run for ${what} from ${bold(req.from)} to ${bold(req.to)}? Ferry checks both hosts and picks a method; nothing is frozen or moved.`
+    : req.group !== undefined
+      ? `Move ${what} from ${bold(req.from)} to ${bold(req.to)} (method ${esc(req.method)})? Every member running on ${bold(req.from)} is frozen briefly, all together, for the switch; if a step of any member fails, all of them roll back to ${bold(req.from)}.`
+      : `Move ${what} from ${bold(req.from)} to ${bold(req.to)} (method ${esc(req.method)})? It is frozen briefly for the switch; if a step fails it rolls back to ${bold(req.from)}.`;
+  return message(`${mention(req.requesterId)} ${verb} ${subjectText(req, esc)} from ${esc(req.from)} to ${esc(req.to)} (method ${esc(req.method)}): approve or reject in Slack`, [
     describe(req),
     {
       type: 'actions',
@@ -63,20 +68,24 @@ export function approvalClosed(req: ApprovalView, outcome: ApprovalOutcome): Cha
           ? `:no_entry_sign: Withdrawn by ${mention(outcome.by)}.`
           : `:hourglass: Expired without approval: ask again with ${code(`/migrate ${again(req)}`)}.`;
   const decided = outcome.status === 'expired' ? 'expired without approval' : `${outcome.status} by ${mention(outcome.by)}`;
-  return message(`Migration request ${esc(req.id)} for ${esc(req.container)} (${esc(req.from)} → ${esc(req.to)}) ${decided}`, [describe(req), section(line), context(`request ${code(req.id)}`)]);
+  return message(`Migration request ${esc(req.id)} for ${subjectText(req, esc)} (${esc(req.from)} → ${esc(req.to)}) ${decided}`, [describe(req), section(line), context(`request ${code(req.id)}`)]);
 }
 
 /** The same request, to type again. */
 function again(req: ApprovalView): string {
-  return commandText({ kind: 'migrate', container: req.container, from: req.from, to: req.to, method: req.method, dryRun: req.dryRun ?? false });
+  const route = { kind: 'migrate' as const, from: req.from, to: req.to, method: req.method };
+  return commandText(req.group !== undefined ? { ...route, group: req.group, dryRun: false } : { ...route, container: req.container, dryRun: req.dryRun ?? false });
 }
 
 function describe(req: ApprovalView) {
   const ask = req.dryRun ? 'asks for a *dry run* of moving' : 'asks to move';
   const lines = [
     `:twisted_rightwards_arrows: *Migration request* ${code(req.id)}`,
-    `${mention(req.requesterId)} ${ask} ${bold(req.container)} from ${bold(req.from)} to ${bold(req.to)} with method ${bold(methodLabel(req.method))}.`,
+    `${mention(req.requesterId)} ${ask} ${subjectText(req, bold)} from ${bold(req.from)} to ${bold(req.to)} with method ${bold(methodLabel(req.method))}.`,
   ];
+  if (req.group !== undefined) {
+    lines.push(`A group: every container of ${bold(req.group)} running on ${bold(req.from)} moves, frozen together (one downtime window) and restored in order; if one fails, all roll back.`);
+  }
   if (req.dryRun) lines.push('Dry run: Ferry checks both hosts and picks the method; nothing is frozen or moved.');
   return section(lines.join('\n'));
 }

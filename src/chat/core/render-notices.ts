@@ -35,7 +35,10 @@ export function slowDown(retryAfterMs: number, limit: { burst: number; perMinute
   return message(what, [section(`:hourglass: ${what}`)]);
 }
 
-/** One migration per container at a time: points to the one under way. `link` is its status message permalink (https). */
+/**
+ * One migration per container (and per group) at a time: points to the one under way. `container`
+ * is what is migrating, in words (`web1`, `group blog`); `link` is its status message permalink (https).
+ */
 export function alreadyMigrating(container: string, existingId: string, link_?: string): ChatMessage {
   const status = code(`/migrate ${commandText({ kind: 'status', id: existingId })}`);
   const follow = link_ ? `${link(link_, 'Follow it here')}, or run ${status}` : `Follow it with ${status}`;

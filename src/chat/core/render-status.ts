@@ -1,5 +1,6 @@
 import type { Phase } from '../../migrate/clock.ts';
 import type { MigrationEvent } from '../../migrate/events.ts';
+import { subjectText } from '../../migrate/request.ts';
 import { context, message, section, type Block, type ChatMessage } from './blocks.ts';
 import { methodLabel, PHASE_LABELS, seconds } from './labels.ts';
 import { clipText } from '../../util/printable.ts';
@@ -8,7 +9,7 @@ import type { FinishedPhase, StatusView } from './status.ts';
 
 /** The live status message, updated in place (chat.update) as the migration advances. */
 export function statusMessage(s: StatusView): ChatMessage {
-  const route = `${bold(s.container)} ${bold(s.from)} → ${bold(s.to)}`;
+  const route = `${subjectText(s, bold)} ${bold(s.from)} → ${bold(s.to)}`;
   const head = headline(s, route);
   const lines = [head];
   if (s.status !== 'queued') lines.push(`Method ${bold(methodLabel(s.method))}${s.methodReason ? `: ${esc(s.methodReason)}` : ''}`);
@@ -30,7 +31,7 @@ function headline(s: StatusView, route: string): string {
     case 'running': {
       const now = s.phase ? `: ${bold(PHASE_LABELS[s.phase])}${s.phaseDetail ? ` (${esc(s.phaseDetail)})` : ''} …` : ': running …';
       const extra = [];
-      if (s.frozen) extra.push(':ice_cube: container frozen, downtime running');
+      if (s.frozen) extra.push(s.group !== undefined ? ':ice_cube: members frozen, downtime running' : ':ice_cube: container frozen, downtime running');
       if (s.rollbackReason) extra.push(`:warning: rolling back: ${esc(s.rollbackReason)}`);
       else if (s.note) extra.push(esc(s.note));
       return [`:arrows_counterclockwise: ${route}${now}`, ...extra].join('\n');
@@ -38,18 +39,18 @@ function headline(s: StatusView, route: string): string {
     case 'done':
       // A dry run moves nothing: never say it did.
       if (s.dryRun) return `:white_check_mark: ${route}: dry run done, nothing was frozen or moved`;
-      return `:white_check_mark: ${bold(s.container)} moved from ${bold(s.from)} to ${bold(s.to)}${timing(s)}`;
+      return `:white_check_mark: ${subjectText(s, bold)} moved from ${bold(s.from)} to ${bold(s.to)}${timing(s)}`;
     case 'failed':
       return `:x: ${route}: failed${s.error ? `: ${esc(s.error)}` : ''}\n${whereNow(s)}`;
     case 'rolled-back':
-      return `:leftwards_arrow_with_hook: ${bold(s.container)} was not moved: rolled back${s.error ? ` (${esc(s.error)})` : ''}\n${whereNow(s)}`;
+      return `:leftwards_arrow_with_hook: ${subjectText(s, bold)} was not moved: rolled back${s.error ? ` (${esc(s.error)})` : ''}\n${whereNow(s)}`;
     case 'cancelled':
       return `:no_entry_sign: ${route}: cancelled${s.cancelledBy ? ` by ${mention(s.cancelledBy)}` : ''}\n${whereNow(s)}`;
   }
 }
 
 function fallbackHead(s: StatusView): string {
-  const route = `${esc(s.container)} ${esc(s.from)} → ${esc(s.to)}`;
+  const route = `${subjectText(s, esc)} ${esc(s.from)} → ${esc(s.to)}`;
   switch (s.status) {
     case 'queued':
       return `${route}: queued`;
@@ -57,7 +58,7 @@ function fallbackHead(s: StatusView): string {
       return `${route}: ${s.phase ? PHASE_LABELS[s.phase] : 'running'}`;
     case 'done':
       if (s.dryRun) return `${route}: dry run done, nothing moved`;
-      return `${esc(s.container)} moved from ${esc(s.from)} to ${esc(s.to)}${timing(s)}`;
+      return `${subjectText(s, esc)} moved from ${esc(s.from)} to ${esc(s.to)}${timing(s)}`;
     default:
       return `${route}: ${s.status}${s.runsOn ? `, runs on ${esc(s.runsOn)}` : ''}`;
   }
@@ -71,26 +72,40 @@ function timing(s: StatusView): string {
 }
 
 function whereNow(s: StatusView): string {
+  if (s.membersOn?.length) return s.membersOn.map((m) => `${bold(m.container)} runs on ${bold(m.runsOn)}.`).join(' ');
   return s.runsOn
-    ? `${bold(s.container)} runs on ${bold(s.runsOn)}.`
-    : `:rotating_light: Ferry cannot tell where ${bold(s.container)} runs now: check ${bold(s.from)} and ${bold(s.to)}.`;
+    ? `${subjectText(s, bold)} runs on ${bold(s.runsOn)}.`
+    : `:rotating_light: Ferry cannot tell where ${subjectText(s, bold)} runs now: check ${bold(s.from)} and ${bold(s.to)}.`;
 }
 
-/** Finished phases, repeated ones (pre-copy rounds) summed into one line: `✓ Pre-dump ×3: 1.20 s`. */
+/**
+ * Finished phases, repeated ones (pre-copy rounds) summed into one line: `✓ Pre-dump ×3: 1.20 s`;
+ * a group member's phases on lines of their own (`✓ blog-db: Checkpoint: 0.80 s`), members in the
+ * order they first finished a phase.
+ */
 function finishedLines(finished: readonly FinishedPhase[]): string[] {
-  const sums = new Map<Phase, { n: number; s: number }>();
+  const sums = new Map<string, { member?: string; phase: Phase; n: number; s: number }>();
   for (const f of finished) {
-    const cur = sums.get(f.phase) ?? { n: 0, s: 0 };
-    sums.set(f.phase, { n: cur.n + 1, s: cur.s + f.seconds });
+    const key = `${f.member ?? ''}\u0000${f.phase}`;
+    const cur = sums.get(key) ?? { member: f.member, phase: f.phase, n: 0, s: 0 };
+    sums.set(key, { ...cur, n: cur.n + 1, s: cur.s + f.seconds });
   }
-  return [...sums].map(([phase, { n, s }]) => `:heavy_check_mark: ${PHASE_LABELS[phase]}${n > 1 ? ` ×${n}` : ''}: ${seconds(s)}`);
+  const lines = [...sums.values()].map((x) => ({ member: x.member, line: `:heavy_check_mark: ${x.member === undefined ? '' : `${bold(x.member)}: `}${PHASE_LABELS[x.phase]}${x.n > 1 ? ` ×${x.n}` : ''}: ${seconds(x.s)}` }));
+  const members = [...new Set(lines.map((l) => l.member))];
+  return members.flatMap((m) => lines.filter((l) => l.member === m).map((l) => l.line));
 }
 
 /**
  * One line for a thread reply, or null for events the status message already shows (phase starts,
- * the per-round pre-dump and pre-copy phase ends, which the `round` event sums up).
+ * the per-round pre-dump and pre-copy phase ends, which the `round` event sums up). A group
+ * member's event is prefixed with the member's name.
  */
-export function phaseReply(e: MigrationEvent): string | null {
+export function phaseReply(e: MigrationEvent, member?: string): string | null {
+  const line = eventLine(e);
+  return line !== null && member !== undefined ? `${bold(member)}: ${line}` : line;
+}
+
+function eventLine(e: MigrationEvent): string | null {
   switch (e.type) {
     case 'method':
       return `Method ${bold(methodLabel(e.method))}: ${esc(e.reason)}`;

@@ -1,7 +1,8 @@
 import { errorHint } from '../../errors.ts';
 import { PHASE_COLUMNS } from '../../migrate/clock.ts';
-import { COLUMN_TITLES, fmtS, type MigrationReport } from '../../migrate/report.ts';
-import { formatBytes, renderTable } from '../../util/table.ts';
+import { COLUMN_TITLES, fmtS, groupTable, type GroupReport, type MigrationReport } from '../../migrate/report.ts';
+import { subjectText, type MigrationSubject } from '../../migrate/request.ts';
+import { count, formatBytes, renderTable } from '../../util/table.ts';
 import { context, message, section, type Block, type ChatMessage } from './blocks.ts';
 import { methodLabel } from './labels.ts';
 import { bold, code, codeBlock, esc, fitLines } from './mrkdwn.ts';
@@ -54,9 +55,43 @@ function transferLine(r: MigrationReport): string {
   return parts.join('\n');
 }
 
-/** Where a failed migration leaves things, for errors that came without a report. */
-export interface FailureWhere {
-  container: string;
+/**
+ * The summary of a group's migration: what moved (or where each member runs after a rollback), the
+ * method, a row per member and one for the group (the CLI's table, {@link groupTable}, without the
+ * columns no member has), and each member's bytes and health check. `id` is the job's migration id.
+ */
+export function groupSummary(g: GroupReport, opts: { id?: string } = {}): ChatMessage {
+  const moved = g.outcome === 'migrated';
+  const names = g.members.map((m) => m.container);
+  const head = moved
+    ? `:white_check_mark: group ${bold(g.group)} moved from ${bold(g.from)} to ${bold(g.to)}: ${count(names.length, 'container')} (${names.map(esc).join(', ')})`
+    : `:leftwards_arrow_with_hook: group ${bold(g.group)} was NOT moved: rolled back`;
+  const lines = [head];
+  const methods = [...new Map(g.members.map((m) => [`${m.method}\u0000${m.reason}`, m])).values()];
+  if (methods.length === 1) lines.push(`Method ${bold(methodLabel(methods[0]!.method))}: ${esc(methods[0]!.reason)}`);
+  else for (const m of g.members) lines.push(`${bold(m.container)}: method ${bold(methodLabel(m.method))}: ${esc(m.reason)}`);
+  if (g.error) lines.push(`Failure: ${esc(g.error)}`);
+  for (const m of g.members) for (const w of m.warnings ?? []) lines.push(`:warning: ${bold(m.container)}: ${esc(w)}`);
+  if (!moved) lines.push(g.members.map((m) => `${bold(m.container)} runs on ${bold(m.runsOn)}.`).join(' '));
+
+  // Only the columns some member has (a page-server move has no pre-copy): the table stays narrow enough to read.
+  const columns = PHASE_COLUMNS.filter((c) => c === 'downtime' || c === 'total' || g.members.some((m) => m.times[c] !== null));
+  const table = groupTable(g, { columns, methods: false }).split('\n');
+  const title = `*Timings* (seconds, Table II): a row per member, then the group's one downtime window, from the first freeze to the last healthy restore`;
+  const blocks: Block[] = [section(fitLines(lines, TABLE_BODY_MAX)), section(`${title}\n${codeBlock(fitLines(table, TABLE_BODY_MAX - title.length, 2))}`)];
+  const moves = g.members.map((m) => `${bold(m.container)}: moved ${formatBytes(m.bytes.total)} (page server ${formatBytes(m.bytes.pages)}, rsync ${formatBytes(m.bytes.rsync)}); health check: ${esc(m.health)}`);
+  if (moves.length) blocks.push(section(fitLines(moves, TABLE_BODY_MAX)));
+  blocks.push(context(...(opts.id ? [`migration ${code(opts.id)}`] : []), `group ${bold(g.group)}`, moved ? `runs on ${bold(g.to)}` : 'rolled back'));
+  const text = moved
+    ? `group ${esc(g.group)} moved from ${esc(g.from)} to ${esc(g.to)} in ${fmtS(g.times.total)} s (downtime ${fmtS(g.times.downtime)} s, ${count(names.length, 'container')})`
+    : `group ${esc(g.group)} was NOT moved: rolled back${g.error ? `: ${esc(g.error)}` : ''}`;
+  return message(text, blocks);
+}
+
+/** Where a failed migration leaves things, for errors that came without a report: a container's, or a group's. */
+export type FailureWhere = FailureFields & MigrationSubject;
+
+export interface FailureFields {
   from?: string;
   to?: string;
   /** Host the container runs on now; null when Ferry cannot tell (say so loudly). */
@@ -73,14 +108,14 @@ export function failure(cause: MigrationReport | unknown, where?: FailureWhere):
   const msg = cause instanceof Error ? cause.message : String(cause);
   const errCode = typeof (cause as { code?: unknown })?.code === 'string' ? (cause as { code: string }).code : undefined;
   const what = where
-    ? `Migration of ${bold(where.container)}${where.from && where.to ? ` from ${bold(where.from)} to ${bold(where.to)}` : ''} failed`
+    ? `Migration of ${subjectText(where, bold)}${where.from && where.to ? ` from ${bold(where.from)} to ${bold(where.to)}` : ''} failed`
     : 'Migration failed';
   const lines = [`:x: ${what}: ${esc(msg)}`];
   if (where) {
     lines.push(
       where.runsOn
-        ? `${bold(where.container)} runs on ${bold(where.runsOn)}.`
-        : `:rotating_light: Ferry cannot tell where ${bold(where.container)} runs now: check ${where.from && where.to ? `${bold(where.from)} and ${bold(where.to)}` : 'its hosts'} before retrying.`,
+        ? `${subjectText(where, bold)} runs on ${bold(where.runsOn)}.`
+        : `:rotating_light: Ferry cannot tell where ${subjectText(where, bold)} runs now: check ${where.from && where.to ? `${bold(where.from)} and ${bold(where.to)}` : 'its hosts'} before retrying.`,
     );
   }
   const hint = errorHint(errCode);
@@ -88,7 +123,7 @@ export function failure(cause: MigrationReport | unknown, where?: FailureWhere):
   const about = [];
   if (where?.id) about.push(`migration ${code(where.id)}`);
   if (errCode) about.push(`code ${code(errCode)}`);
-  const fallback = `${where ? `Migration of ${esc(where.container)} failed` : 'Migration failed'}: ${esc(msg)}${where ? (where.runsOn ? ` (runs on ${esc(where.runsOn)})` : ' (location unknown)') : ''}`;
+  const fallback = `${where ? `Migration of ${subjectText(where, esc)} failed` : 'Migration failed'}: ${esc(msg)}${where ? (where.runsOn ? ` (runs on ${esc(where.runsOn)})` : ' (location unknown)') : ''}`;
   return message(fallback, [section(lines.join('\n')), context(about.join(' · '))]);
 }
 

@@ -1,4 +1,5 @@
 import type { Phase } from '../../migrate/clock.ts';
+import { subjectText, type MigrationSubject } from '../../migrate/request.ts';
 import { renderTable } from '../../util/table.ts';
 import { message, section, type ChatMessage } from './blocks.ts';
 import { PHASE_LABELS } from './labels.ts';
@@ -23,10 +24,11 @@ export interface HostRow {
   containers?: readonly string[];
 }
 
-/** One migration for `/migrate list` and `/migrate status`. */
-export interface JobRow {
+/** One migration for `/migrate list` and `/migrate status`: of a container, or of a group. */
+export type JobRow = JobRowFields & MigrationSubject;
+
+export interface JobRowFields {
   id: string;
-  container: string;
   from: string;
   to: string;
   status: MigrationStatus;
@@ -63,7 +65,7 @@ export function listTable(jobs: readonly JobRow[]): ChatMessage {
     ['ID', 'Container', 'From → To', 'Status', 'Method', 'Created (UTC)'],
     jobs.map((j) => [
       j.id,
-      j.container,
+      subjectText(j),
       `${j.from} → ${j.to}`,
       j.status === 'running' && j.phase ? `running: ${PHASE_LABELS[j.phase]}` : j.status,
       j.method ?? '-',
@@ -71,7 +73,7 @@ export function listTable(jobs: readonly JobRow[]): ChatMessage {
     ]),
   );
   const n = `${jobs.length} migration${jobs.length === 1 ? '' : 's'}`;
-  return message(`${n}: ${jobs.map((j) => `${esc(j.container)} ${j.status}`).join(', ')}`, [section(`*Migrations* (${n})\n${codeBlock(fitLines(table.split('\n'), TABLE_BODY_MAX, 2))}`)]);
+  return message(`${n}: ${jobs.map((j) => `${subjectText(j, esc)} ${j.status}`).join(', ')}`, [section(`*Migrations* (${n})\n${codeBlock(fitLines(table.split('\n'), TABLE_BODY_MAX, 2))}`)]);
 }
 
 function created(at: Date | string | number | undefined): string {

@@ -156,8 +156,15 @@ export const migrateCommand: Command = {
   },
 };
 
-async function migrateGroup(group: string, positionals: string[], values: { from?: string; to?: string; method?: string; json?: boolean; quiet?: boolean; hold?: boolean; 'no-hold'?: boolean }, io: Output): Promise<number> {
+async function migrateGroup(
+  group: string,
+  positionals: string[],
+  values: { from?: string; to?: string; method?: string; json?: boolean; quiet?: boolean; hold?: boolean; 'no-hold'?: boolean; 'dry-run'?: boolean },
+  io: Output,
+): Promise<number> {
   if (positionals.length || !values.from || !values.to) throw usageError(SYNOPSIS, '--group takes no container name');
+  // Planning is per container: a group's "dry run" would have moved the group.
+  if (values['dry-run']) throw new FerryError(ErrorCode.UsageError, '--dry-run does not go with --group: a dry run checks one container, so run one for each member (nothing was done)');
   validateName('group', group);
   validateName('host', values.from);
   validateName('host', values.to);

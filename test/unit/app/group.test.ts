@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { membersOf } from '../../../src/app/group.ts';
 import { groupMode } from '../../../src/app/recover.ts';
 import type { JournalRecord } from '../../../src/migrate/journal/record.ts';
-import { renderGroupReport, type MigrationReport } from '../../../src/migrate/report.ts';
+import { groupTable, renderGroupReport, type MigrationReport } from '../../../src/migrate/report.ts';
 
 const cfg = (group?: string, order?: string) => ({ annotations: { ...(group ? { 'org.ferry.group': group } : {}), ...(order ? { 'org.ferry.group.order': order } : {}) } });
 
@@ -49,6 +49,14 @@ describe('renderGroupReport', () => {
     expect(text).toMatch(/blog-db \(Page Server\).*1\.50/);
     expect(text).toMatch(/blog-web \(Page Server\).*1\.90/);
     expect(text).toMatch(/group blog .*2\.10.*6\.00/);
+  });
+
+  it('groupTable (shared with the chat summary) can leave out columns and the method titles', () => {
+    const g = { group: 'blog', outcome: 'migrated' as const, from: 'lab-1', to: 'lab-2', members: [member('blog-db', 1.5), member('blog-web', 1.9)], times: { downtime: 2.1, total: 6 } };
+    expect(renderGroupReport(g)).toContain(groupTable(g));
+    const lines = groupTable(g, { columns: ['downtime', 'total'], methods: false }).split('\n');
+    expect(lines[0]).toMatch(/^Member\s+Outcome\s+Downtime \(s\)\s+Total \(s\)$/);
+    expect(lines.slice(2)).toEqual([expect.stringMatching(/^blog-db\s+migrated\s+1\.50\s+4\.00$/), expect.stringMatching(/^blog-web\s+migrated\s+1\.90\s+4\.00$/), expect.stringMatching(/^group blog\s+migrated\s+2\.10\s+6\.00$/)]);
   });
 });
 

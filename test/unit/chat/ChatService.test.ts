@@ -277,6 +277,42 @@ describe.skipIf(why !== null)('ChatService with Redis', () => {
       expect(await queue.get(id)).toBeUndefined();
     });
 
+    it('runs a group through the same policy and two-person approval, and queues a job naming the group (no container), claiming the group', async () => {
+      const s = service();
+      await s.onCommand({ ...t.from(MALLORY), text: 'group blog from lab-1 to lab-2' });
+      expect(t.last()).toMatchObject({ kind: 'respond', user: MALLORY });
+      expect(t.last().text).toMatch(/Not allowed: you may not request migrations in environment 'lab'/);
+
+      const { id, ts } = await requestMigration(s, 'group blog from lab-1 to lab-2 method page-server');
+      const card = t.sent.find((x) => x.kind === 'post' && x.ts === ts)!;
+      expect(card.text).toContain('asks to move group blog from lab-1 to lab-2 with method page-server (Page Server).');
+      expect(card.text).toContain('A group: every container of blog running on lab-1 moves');
+      expect(logged.find((l) => (l.audit as { action?: string } | undefined)?.action === 'request')?.audit).toMatchObject({ actor: ALICE, group: 'blog', from: 'lab-1', to: 'lab-2', outcome: 'ok' });
+
+      await s.onAction({ ...t.from(ALICE), actionId: 'ferry_approve', value: id, messageTs: ts });
+      expect(t.last().text).toMatch(/yourself/);
+      expect(await queue.get(id)).toBeUndefined();
+      await s.onAction({ ...t.from(BOB), actionId: 'ferry_approve', value: id, messageTs: ts });
+      const job = await queue.get(id);
+      expect(job?.data).toMatchObject({ id, group: 'blog', from: 'lab-1', to: 'lab-2', method: 'page-server', dryRun: false, requestedBy: ALICE, approvedBy: BOB, envs: ['lab'] });
+      expect(job?.data).not.toHaveProperty('container');
+      expect(await redis.get(keys.activeGroup('blog'))).toBe(id);
+      expect(await redis.get(keys.active('blog'))).toBeNull();
+      expect(t.last()).toMatchObject({ kind: 'update', ts });
+      expect(t.last().text).toContain('group blog lab-1 → lab-2: queued');
+      expect(logged.find((l) => (l.audit as { action?: string } | undefined)?.action === 'approve')?.audit).toMatchObject({ actor: BOB, migrationId: id, group: 'blog' });
+
+      // While it is queued or running, the group cannot be asked for again; its status and the list name it.
+      await s.onCommand({ ...t.from(ALICE), text: 'group blog from lab-1 to lab-2' });
+      expect(t.last()).toMatchObject({ kind: 'respond', user: ALICE });
+      expect(t.last().text).toContain(`group blog is already being migrated (migration ${id})`);
+      await s.onCommand({ ...t.from(ALICE), text: 'list' });
+      expect(t.last().text).toMatch(new RegExp(`${id}\\s+group blog\\s+lab-1 → lab-2\\s+queued`));
+      await s.onCommand({ ...t.from(ALICE), text: `cancel ${id}` });
+      expect(t.last().text).toContain(`migration ${id} cancelled before it started; group blog stays on lab-1`);
+      expect(await redis.get(keys.activeGroup('blog'))).toBeNull();
+    });
+
     it('tells the requester and logs when their user groups cannot be read', async () => {
       const groupOnly = loadPolicy({ environments: { lab: { requesters: ['S0OPS'], approvers: [BOB] } } });
       const s = service({ policy: groupOnly });

@@ -98,6 +98,13 @@ describe('main', () => {
     expect(io.stderr()).toContain('[ferry_usage]');
   });
 
+  it('migrate --group --dry-run is a usage error (2), never a move', async () => {
+    const io = collect();
+    expect(await main(['migrate', '--group', 'blog', '--from', 'lab-1', '--to', 'lab-2', '--dry-run'], io)).toBe(2);
+    expect(io.stderr()).toContain('--dry-run does not go with --group');
+    expect(io.stderr()).toContain('[ferry_usage]');
+  });
+
   it('migrate without --to is a usage error (2)', async () => {
     const io = collect();
     expect(await main(['migrate', 'web1', '--from', 'lab-1'], io)).toBe(2);

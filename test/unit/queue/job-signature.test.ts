@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
 import { decodeError, ErrorCode, FerryError } from '../../../src/errors.ts';
 import { JOB_SIGNATURE_MAX_AGE_S, jobKeyFor, signJob, verifyJob } from '../../../src/queue/job-signature.ts';
-import { keys, QUEUE_NAME, type MigrationJobData } from '../../../src/queue/jobs.ts';
+import { keys, QUEUE_NAME, type ContainerJobData, type GroupJobData } from '../../../src/queue/jobs.ts';
 import { startLocalRedis, type LocalRedis } from '../../../src/queue/local-redis.ts';
 import { MigrationQueue } from '../../../src/queue/MigrationQueue.ts';
 import { createMigrationWorker } from '../../../src/queue/MigrationWorker.ts';
@@ -22,7 +22,7 @@ import { skipNote } from '../../helpers/env.ts';
 
 const KEY = Buffer.from('0123456789abcdef0123456789abcdef0123456789abcdef');
 const OTHER = Buffer.from('fedcba9876543210fedcba9876543210fedcba9876543210');
-const data = (over: Partial<MigrationJobData> = {}): MigrationJobData => ({
+const data = (over: Partial<ContainerJobData> = {}): ContainerJobData => ({
   id: `m-20261201080000-${Math.random().toString(16).slice(2, 8).padEnd(6, '0')}`,
   container: 'web1',
   from: 'lab-1',
@@ -35,6 +35,12 @@ const data = (over: Partial<MigrationJobData> = {}): MigrationJobData => ({
   thread: { channel: 'C1', statusTs: '1.2' },
   ...over,
 });
+
+/** A group's job: `group` set, `container` absent (what the bot enqueues for /migrate group blog …). */
+const groupData = (over: Partial<GroupJobData> = {}): GroupJobData => {
+  const { container: _c, ...rest } = data();
+  return { ...rest, group: 'blog', dryRun: false, ...over };
+};
 
 function refusal(fn: () => unknown): string {
   try {
@@ -68,6 +74,23 @@ describe('signJob / verifyJob', () => {
     expect(refusal(() => verifyJob('migrate', { ...signed, method: 'lazy', extra: 1 }, KEY, now))).toMatch(/altered/);
     const { approvedBy: _a, ...fewer } = signed;
     expect(refusal(() => verifyJob('migrate', fewer, KEY, now))).toMatch(/altered/);
+  });
+
+  it('signs a group job: its group is covered like every other field', () => {
+    const g = groupData();
+    expect(g).not.toHaveProperty('container');
+    const signed = signJob('migrate', g, KEY, now);
+    expect(verifyJob('migrate', signed, KEY, now)).toEqual(g);
+    // Another group, a container in its place, a container beside it, or the group taken away: each refused.
+    expect(refusal(() => verifyJob('migrate', { ...signed, group: 'shop' }, KEY, now))).toMatch(/altered/);
+    const { group: _g, ...withoutGroup } = signed;
+    expect(refusal(() => verifyJob('migrate', { ...withoutGroup, container: 'blog' }, KEY, now))).toMatch(/altered/);
+    expect(refusal(() => verifyJob('migrate', { ...signed, container: 'blog-db' }, KEY, now))).toMatch(/altered/);
+    expect(refusal(() => verifyJob('migrate', withoutGroup, KEY, now))).toMatch(/altered/);
+    // Nor can a container's genuine job be turned into a group's.
+    const single = signJob('migrate', data({ container: 'blog' }), KEY, now);
+    const { container: _c, ...noContainer } = single;
+    expect(refusal(() => verifyJob('migrate', { ...noContainer, group: 'blog' }, KEY, now))).toMatch(/altered/);
   });
 
   it('refuses a job signed under another name or with another key', () => {

@@ -90,6 +90,16 @@ describe.skipIf(why !== null)('/healthz and /metrics', () => {
     }
   });
 
+  it('counts a group\'s move as one migration per member (the group\'s own window is no metric)', async () => {
+    const metrics = new FerryMetrics({ processMetrics: false });
+    const member = (container: string, outcome: 'migrated' | 'rolled-back') => report({ container, method: 'normal', outcome });
+    metrics.recordResult({ dryRun: false, group: { group: 'blog', outcome: 'rolled-back', from: 'aws-1', to: 'gcp-1', members: [member('blog-db', 'migrated'), member('blog-web', 'rolled-back')], times: { downtime: null, total: 5 } } });
+    const text = await metrics.render();
+    expect(text).toContain('ferry_migrations_total{method="normal",outcome="migrated"} 1');
+    expect(text).toContain('ferry_migrations_total{method="normal",outcome="rolled-back"} 1');
+    expect(text).toContain('ferry_migration_downtime_seconds_count{method="normal"} 1');
+  });
+
   it('counts a job the worker failed, by the method asked for', async () => {
     const metrics = new FerryMetrics({ processMetrics: false });
     const config = loadConfig({ REDIS_URL: server.url, FERRY_LAB_DIR: dir, FERRY_HOSTS_FILE: path.join(dir, 'no-hosts.json') });

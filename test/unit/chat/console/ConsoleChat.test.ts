@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConsoleChat, rowsOf } from '../../../../src/chat/console/ConsoleChat.ts';
+import type { ChatService } from '../../../../src/chat/ChatService.ts';
+import { CONSOLE_HELP, ConsoleChat, rowsOf } from '../../../../src/chat/console/ConsoleChat.ts';
 import { changedLines } from '../../../../src/chat/core/console-render.ts';
-import { note, statusMessage } from '../../../../src/chat/core/render.ts';
+import { groupSummary, note, statusMessage } from '../../../../src/chat/core/render.ts';
 import { queuedStatus, type StatusView } from '../../../../src/chat/core/status.ts';
-import { ID } from '../fixtures.ts';
+import { ID, report } from '../fixtures.ts';
 
 const queued = queuedStatus({ id: ID, container: 'web1', from: 'lab-1', to: 'lab-2', method: 'page-server', requesterId: 'UALICE', approverId: 'UBOB' });
 const running: StatusView = { ...queued, status: 'running', phase: 'checkpoint' };
@@ -54,5 +55,27 @@ describe('ConsoleChat status updates', () => {
     await chat.transport.update('console', '1', statusMessage(restoring));
     expect(screen.slice(before)).toMatch(/^ferry \(status\): ↻ web1 lab-1 → lab-2: Restore …\n/);
     expect(lines).toEqual(['  ↳ a thread reply']);
+  });
+});
+
+describe('ConsoleChat and groups (the shared core does the work)', () => {
+  it('hands /migrate group … to the chat service as Slack would, and its help mentions it', async () => {
+    const texts: string[] = [];
+    const service = { onCommand: async (c: { text: string }) => void texts.push(c.text) } as unknown as ChatService;
+    const chat = new ConsoleChat(() => undefined, '/nonexistent');
+    await chat.line(service, '/migrate group blog from lab-1 to lab-2 method page-server', async () => undefined);
+    expect(texts).toEqual(['group blog from lab-1 to lab-2 method page-server']);
+    expect(CONSOLE_HELP).toContain('/migrate group blog from lab-1 to lab-2');
+  });
+
+  it('prints a group summary as a thread reply, its table intact', async () => {
+    const lines: string[] = [];
+    const chat = new ConsoleChat((s) => lines.push(s), '/nonexistent');
+    const member = (container: string) => report({ container, from: 'lab-1', to: 'lab-2', runsOn: 'lab-2', method: 'page-server', rounds: [] });
+    await chat.transport.post('console', groupSummary({ group: 'blog', outcome: 'migrated', from: 'lab-1', to: 'lab-2', members: [member('blog-db'), member('blog-web')], times: { downtime: 2.1, total: 6 } }, { id: ID }), '1');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^ {2}↳ ✔ group blog moved from lab-1 to lab-2: 2 containers \(blog-db, blog-web\)\n/);
+    expect(lines[0]).toMatch(/\n\s+blog-db\s+migrated\s+1\.23/);
+    expect(lines[0]).toMatch(/\n\s+group blog\s+migrated\s+2\.10\s+6\.00/);
   });
 });

@@ -10,6 +10,11 @@ describe('auditEvent', () => {
     expect(JSON.parse(JSON.stringify(e))).toEqual(e);
   });
 
+  it('names the group of a group’s migration', () => {
+    const e = auditEvent({ actor: 'U0ALICE01', action: 'request', migrationId: 'm-1', group: 'blog', from: 'aws-1', to: 'gcp-1', outcome: 'ok' }, NOW);
+    expect(e).toEqual({ at: '2025-03-01T12:34:56.789Z', actor: 'U0ALICE01', action: 'request', migrationId: 'm-1', group: 'blog', from: 'aws-1', to: 'gcp-1', outcome: 'ok' });
+  });
+
   it('leaves absent fields out rather than undefined', () => {
     const e = auditEvent({ actor: 'U0BOB0001', action: 'cancel', migrationId: 'm-2', outcome: 'error', reason: 'already frozen' }, NOW);
     expect(Object.keys(e).sort()).toEqual(['action', 'actor', 'at', 'migrationId', 'outcome', 'reason']);

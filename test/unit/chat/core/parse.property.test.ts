@@ -25,7 +25,10 @@ const STRICT_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 function expectStrict(cmd: ChatCommand): void {
   switch (cmd.kind) {
     case 'migrate':
-      for (const n of [cmd.container, cmd.from, cmd.to]) expect(n).toMatch(STRICT_NAME);
+      // Exactly one of container and group, and a group never a dry run.
+      expect([cmd.container, cmd.group].filter((n) => n !== undefined)).toHaveLength(1);
+      if (cmd.group !== undefined) expect(cmd.dryRun).toBe(false);
+      for (const n of [cmd.container ?? cmd.group, cmd.from, cmd.to]) expect(n).toMatch(STRICT_NAME);
       expect(cmd.from).not.toBe(cmd.to);
       expect(['auto', ...METHODS]).toContain(cmd.method);
       break;
@@ -51,6 +54,10 @@ const command: fc.Arbitrary<ChatCommand> = fc.oneof(
     .record({ container: name, from: name, to: name, method: fc.constantFrom('auto' as const, ...METHODS), dryRun: fc.boolean() })
     .filter((c) => c.from !== c.to)
     .map((c) => ({ kind: 'migrate' as const, ...c })),
+  fc
+    .record({ group: name, from: name, to: name, method: fc.constantFrom('auto' as const, ...METHODS) })
+    .filter((c) => c.from !== c.to)
+    .map((c) => ({ kind: 'migrate' as const, ...c, dryRun: false })),
   fc
     .tuple(fc.option(id, { nil: undefined }), fc.boolean())
     .map(([i, pub]): ChatCommand => ({ kind: 'status', ...(i === undefined ? {} : { id: i }), ...(pub ? { public: true as const } : {}) })),
@@ -132,6 +139,21 @@ describe('parseCommand: properties', () => {
     );
   });
 
+  it('refuses a hostile group name, and never takes a hostile word for the group', () => {
+    const slackEscaped = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    fc.assert(
+      fc.property(hostileName().filter((h) => h.family !== 'invisible character'), ({ name: bad }) => {
+        const r = attempt(`group ${slackEscaped(bad)} from lab-1 to lab-2`);
+        if (r.ok) {
+          expectStrict(r.cmd);
+          const got = r.cmd.kind === 'migrate' ? (r.cmd.group ?? r.cmd.container) : undefined;
+          expect(got, `accepted ${JSON.stringify(bad)} as ${JSON.stringify(got)}`).not.toBe(bad);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('refuses hostile names whose hostile part tokenize cannot normalise away', () => {
     fc.assert(
       fc.property(
@@ -139,6 +161,7 @@ describe('parseCommand: properties', () => {
         ({ name: bad }) => {
           fc.pre(!/^[\s\u0085]|[\s\u0085]$/.test(bad)); // a space at either end is just a separator
           catchChat(() => parseCommand(`${bad} from lab-1 to lab-2`), ChatErrorCode.Usage);
+          catchChat(() => parseCommand(`group ${bad} from lab-1 to lab-2`), ChatErrorCode.Usage);
           catchChat(() => parseCommand(`web1 from ${bad} to lab-2`), ChatErrorCode.Usage);
           catchChat(() => parseCommand(`web1 from lab-1 to ${bad}`), ChatErrorCode.Usage);
         },

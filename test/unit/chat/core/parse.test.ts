@@ -1,13 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { ChatErrorCode } from '../../../../src/chat/core/errors.ts';
-import { MIGRATION_ID_PATTERN, parseCommand, USAGE, type ChatCommand } from '../../../../src/chat/core/parse.ts';
+import { MIGRATION_ID_PATTERN, parseCommand, USAGE, type ChatCommand, type MigrateCommand } from '../../../../src/chat/core/parse.ts';
 import { ErrorCode, FerryError } from '../../../../src/errors.ts';
 import { METHODS } from '../../../../src/migrate/methods.ts';
 import { catchChat } from '../catch-chat.ts';
 
-const move = (over: Partial<Extract<ChatCommand, { kind: 'migrate' }>> = {}): ChatCommand => ({
+type Route = { from?: string; to?: string; method?: MigrateCommand['method']; dryRun?: boolean };
+const move = (over: Route & { container?: string } = {}): ChatCommand => ({
   kind: 'migrate',
   container: 'web1',
+  from: 'aws-1',
+  to: 'gcp-1',
+  method: 'auto',
+  dryRun: false,
+  ...over,
+});
+/** A group's move: `group blog from aws-1 to gcp-1`. */
+const moveGroup = (over: Route & { group?: string } = {}): ChatCommand => ({
+  kind: 'migrate',
+  group: 'blog',
   from: 'aws-1',
   to: 'gcp-1',
   method: 'auto',
@@ -49,6 +60,58 @@ describe('parseCommand: migrate', () => {
 
   it.each(METHODS)('accepts method %s', (m) => {
     expect(parseCommand(`web1 from lab-1 to lab-2 method ${m}`)).toEqual(move({ from: 'lab-1', to: 'lab-2', method: m }));
+  });
+});
+
+describe('parseCommand: migrate a group', () => {
+  it.each<[string, string, ChatCommand]>([
+    ['the plain form', 'group blog from aws-1 to gcp-1', moveGroup()],
+    ['a method', 'group blog from aws-1 to gcp-1 method page-server', moveGroup({ method: 'page-server' })],
+    ['uppercase keywords', 'GROUP blog FROM aws-1 TO gcp-1 Method=PC-PS', moveGroup({ method: 'pc-ps' })],
+    ['--group, as the CLI spells it', '--group blog from aws-1 to gcp-1 --method normal', moveGroup({ method: 'normal' })],
+    ['a group named like a command', 'group status from aws-1 to gcp-1', moveGroup({ group: 'status' })],
+    ['a group named group', 'group group from aws-1 to gcp-1', moveGroup({ group: 'group' })],
+    ['a 31-character name', `group ${'g'.repeat(31)} from aws-1 to gcp-1`, moveGroup({ group: 'g'.repeat(31) })],
+    ['a Slack link as the name', 'group <http://blog|blog> from aws-1 to gcp-1', moveGroup()],
+    // A container named "group" is still a container: 'from' comes right after its name.
+    ['a container named group', 'group from aws-1 to gcp-1', move({ container: 'group' })],
+    ['a container named group, dry run', 'group from aws-1 to gcp-1 dry-run', move({ container: 'group', dryRun: true })],
+  ])('accepts %s', (_what, text, expected) => {
+    expect(parseCommand(text)).toEqual(expected);
+  });
+
+  it('says group and leaves container out (and the other way round)', () => {
+    expect(parseCommand('group blog from aws-1 to gcp-1')).not.toHaveProperty('container');
+    expect(parseCommand('web1 from aws-1 to gcp-1')).not.toHaveProperty('group');
+  });
+
+  it.each<[string, string]>([
+    ['group', "expected a group name after 'group': /migrate group <group> from <host> to <host>"],
+    ['--group from aws-1 to gcp-1', "expected a group name after '--group', got 'from'"],
+    ['group to aws-1', "expected a group name after 'group', got 'to'"],
+    ['group method normal', "expected a group name after 'group', got 'method'"],
+    ['group blog', "expected 'from <host>' after 'group blog'"],
+    ['group blog to gcp-1', "expected 'from <host>' after 'group blog', got 'to'"],
+    ['group blog web from aws-1 to gcp-1', "expected 'from <host>' after 'group blog', got 'web'"],
+    ['group blog from aws-1', "expected 'to <host>' after 'from aws-1'"],
+    ['group blog from aws-1 to aws-1', "same source and target host 'aws-1': choose a different host after 'to'"],
+    ['group blog from aws-1 to gcp-1 method teleport', `unknown method 'teleport': choose one of ${CHOICES}`],
+    ['group blog from aws-1 to gcp-1 now', "unexpected word 'now' after 'gcp-1'"],
+    ['group blog from aws-1 to gcp-1 dry-run', 'a group has no dry run: a dry run checks one container, so ask for one per member (/migrate <member> from aws-1 to gcp-1 dry-run)'],
+    ['group blog from aws-1 to gcp-1 method normal --dry-run', 'a group has no dry run: a dry run checks one container, so ask for one per member (/migrate <member> from aws-1 to gcp-1 dry-run)'],
+    ['group Blog from aws-1 to gcp-1', `invalid group name 'Blog': ${NAME_RULE} (names are lowercase: did you mean 'blog'?)`],
+    ['group blog_1 from aws-1 to gcp-1', `invalid group name 'blog_1': ${NAME_RULE}`],
+    ['group -blog from aws-1 to gcp-1', `invalid group name '-blog': ${NAME_RULE}`],
+    ['group ../blog from aws-1 to gcp-1', `invalid group name '../blog': ${NAME_RULE}`],
+    [`group ${'g'.repeat(32)} from aws-1 to gcp-1`, `invalid group name '${'g'.repeat(32)}': ${NAME_RULE}`],
+    ['group bl\u0435g from aws-1 to gcp-1', `invalid group name 'bl\u0435g' (character U+0435 at position 3 is not allowed): ${NAME_RULE}`],
+    ['group blog from AWS-1 to gcp-1', `invalid host name 'AWS-1': ${NAME_RULE} (names are lowercase: did you mean 'aws-1'?)`],
+    ['grop blog from aws-1 to gcp-1', "unknown word 'grop': did you mean 'group'? (/migrate group <group> from <host> to <host>)"],
+    ['groups blog from aws-1 to gcp-1', "unknown word 'groups': did you mean 'group'? (/migrate group <group> from <host> to <host>)"],
+  ])('%j: %s', (text, problem) => {
+    const e = catchChat(() => parseCommand(text), ChatErrorCode.Usage);
+    expect(e.details?.problem).toBe(problem);
+    expect(e.message).toBe(`${problem}\n\n${USAGE}`);
   });
 });
 
@@ -159,7 +222,7 @@ describe('MIGRATION_ID_PATTERN', () => {
 
 describe('USAGE', () => {
   it('shows every command and every method', () => {
-    for (const word of ['from <host> to <host>', '[method <method>]', '[dry-run]', 'status [<migration-id>] [public]', '/migrate list [public]', 'cancel <migration-id>', '/migrate hosts [public]', '/migrate help']) {
+    for (const word of ['from <host> to <host>', '/migrate group <group> from <host> to <host>', '[method <method>]', '[dry-run]', 'status [<migration-id>] [public]', '/migrate list [public]', 'cancel <migration-id>', '/migrate hosts [public]', '/migrate help']) {
       expect(USAGE).toContain(word);
     }
     expect(USAGE).toContain(`Methods: ${CHOICES.replace('auto', 'auto (default)')}`);

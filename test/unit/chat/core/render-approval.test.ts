@@ -110,3 +110,48 @@ describe('approvalClosed', () => {
     expect(m.text).toContain(outcome.status === 'expired' ? 'expired without approval' : `${outcome.status} by <@${outcome.by}>`);
   });
 });
+
+describe('approvalRequest and approvalClosed for a group', () => {
+  const { container: _c, ...rest } = view;
+  const group: ApprovalView = { ...rest, group: 'blog', method: 'page-server' };
+  const msg = approvalRequest(group);
+  const first = (msg.blocks[0] as SectionBlock).text.text;
+
+  it('is valid Block Kit, with the same two buttons carrying the request id', () => {
+    expectValidMessage(msg);
+    const [block] = actions(msg.blocks);
+    expect(block!.elements.map((e) => [e.action_id, e.value])).toEqual([
+      ['ferry_approve', ID],
+      ['ferry_reject', ID],
+    ]);
+  });
+
+  it('says it is a group, what that means, and never calls it a container', () => {
+    expect(first).toContain('<@U0ALICE01> asks to move group *blog* from *aws-1* to *gcp-1* with method *page-server (Page Server)*.');
+    expect(first).toContain('A group: every container of *blog* running on *aws-1* moves, frozen together (one downtime window) and restored in order; if one fails, all roll back.');
+    expect(msg.text).toBe('<@U0ALICE01> asks to move group blog from aws-1 to gcp-1 (method page-server): approve or reject in Slack');
+    expect(JSON.stringify(msg)).not.toContain('web1');
+  });
+
+  it('asks for confirmation in the group’s terms', () => {
+    const confirm = actions(msg.blocks)[0]!.elements[0]!.confirm!;
+    expect(confirm.title.text).toBe('Approve this migration?');
+    expect(confirm.text.text).toBe(
+      'Move group *blog* from *aws-1* to *gcp-1* (method page-server)? Every member running on *aws-1* is frozen briefly, all together, for the switch; if a step of any member fails, all of them roll back to *aws-1*.',
+    );
+  });
+
+  it('keeps the same footer: environments, expiry, a second person', () => {
+    const text = (msg.blocks.find((b) => b.type === 'context') as { elements: { text: string }[] }).elements[0]!.text;
+    expect(text).toContain('Environments: aws, gcp');
+    expect(text).toContain('Needs an approver other than the requester');
+  });
+
+  it('closes naming the group, and an expired one says how to ask again', () => {
+    const expired = approvalClosed(group, { status: 'expired' });
+    expectValidMessage(expired);
+    expect(actions(expired.blocks)).toHaveLength(0);
+    expect(expired.blocks.map((b) => (b.type === 'section' ? b.text.text : ''))).toContain(':hourglass: Expired without approval: ask again with `/migrate group blog from aws-1 to gcp-1 method page-server`.');
+    expect(approvalClosed(group, { status: 'approved', by: 'U0BOB0001' }).text).toBe(`Migration request ${ID} for group blog (aws-1 → gcp-1) approved by <@U0BOB0001>`);
+  });
+});

@@ -106,3 +106,43 @@ describe('phaseReply', () => {
     expect(phaseReply(event)).toBe(line);
   });
 });
+
+describe('statusMessage and phaseReply for a group', () => {
+  const g = queuedStatus({ id: ID, group: 'blog', from: 'aws-1', to: 'gcp-1', method: 'page-server', requesterId: 'U0ALICE01', approverId: 'U0BOB0001' });
+
+  it('names the group in every state', () => {
+    expect(sections(g)[0]).toBe(':hourglass_flowing_sand: group *blog* *aws-1* → *gcp-1*: queued');
+    expect(statusMessage(g).text).toBe(`group blog aws-1 → gcp-1: queued (migration ${ID})`);
+    expect(sections({ ...g, status: 'running', phase: 'checkpoint', frozen: true })[0]).toContain(':arrows_counterclockwise: group *blog* *aws-1* → *gcp-1*: *Checkpoint* …\n:ice_cube: members frozen, downtime running');
+    expect(sections({ ...g, status: 'done', runsOn: 'gcp-1', totalSeconds: 6, downtimeSeconds: 2.1 })[0]).toMatch(/^:white_check_mark: group \*blog\* moved from \*aws-1\* to \*gcp-1\* in 6\.00 s \(downtime 2\.10 s\)/);
+    expect(sections({ ...g, status: 'failed', error: 'boom' })[0]).toContain(':rotating_light: Ferry cannot tell where group *blog* runs now: check *aws-1* and *gcp-1*.');
+  });
+
+  it('lists each member’s finished phases on lines of their own', () => {
+    const s: StatusView = {
+      ...g,
+      status: 'running',
+      finished: [
+        { phase: 'preflight', seconds: 0.4, member: 'blog-db' },
+        { phase: 'preflight', seconds: 0.3, member: 'blog-web' },
+        { phase: 'checkpoint', seconds: 0.5, member: 'blog-db' },
+        { phase: 'checkpoint', seconds: 0.6, member: 'blog-web' },
+      ],
+    };
+    expectValidMessage(statusMessage(s));
+    expect(sections(s)[1]).toBe(
+      ':heavy_check_mark: *blog-db*: Preflight checks: 0.40 s\n:heavy_check_mark: *blog-db*: Checkpoint: 0.50 s\n:heavy_check_mark: *blog-web*: Preflight checks: 0.30 s\n:heavy_check_mark: *blog-web*: Checkpoint: 0.60 s',
+    );
+  });
+
+  it('says where each member runs when they ended on different hosts', () => {
+    const s: StatusView = { ...g, status: 'rolled-back', error: 'x', membersOn: [{ container: 'blog-db', runsOn: 'gcp-1' }, { container: 'blog-web', runsOn: 'aws-1' }] };
+    expect(sections(s)[0]).toContain('\n*blog-db* runs on *gcp-1*. *blog-web* runs on *aws-1*.');
+  });
+
+  it('prefixes a member’s thread reply with its name, and leaves out what it leaves out for a container', () => {
+    expect(phaseReply({ type: 'frozen' }, 'blog-db')).toBe('*blog-db*: :ice_cube: Container frozen: downtime starts now');
+    expect(phaseReply({ type: 'phase-start', phase: 'checkpoint' }, 'blog-db')).toBeNull();
+    expect(phaseReply({ type: 'info', message: '<b>' }, 'blog-web')).toBe('*blog-web*: &lt;b&gt;');
+  });
+});

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ContextBlock, SectionBlock } from '../../../../src/chat/core/blocks.ts';
 import { ChatError, ChatErrorCode } from '../../../../src/chat/core/errors.ts';
-import { failure, summary, timesTable } from '../../../../src/chat/core/render.ts';
+import { failure, groupSummary, summary, timesTable } from '../../../../src/chat/core/render.ts';
 import { ErrorCode, FerryError } from '../../../../src/errors.ts';
 import { PHASE_COLUMNS } from '../../../../src/migrate/clock.ts';
-import { COLUMN_TITLES } from '../../../../src/migrate/report.ts';
+import { COLUMN_TITLES, type GroupReport, type MigrationReport } from '../../../../src/migrate/report.ts';
 import { expectValidMessage } from '../block-kit.ts';
 import { ID, report } from '../fixtures.ts';
 
@@ -139,5 +139,91 @@ describe('failure', () => {
   it('shows a chat error’s code', () => {
     const m = failure(new ChatError(ChatErrorCode.PolicyInvalid, 'bad policy'), { container: 'web1', runsOn: 'aws-1' });
     expect(JSON.stringify(m)).toContain('code `ferry_chat_policy_invalid`');
+  });
+});
+
+describe('groupSummary', () => {
+  const member = (container: string, over: Partial<MigrationReport> = {}): MigrationReport =>
+    report({
+      id: `m-${container}`,
+      container,
+      method: 'page-server',
+      reason: 'requested explicitly',
+      runsOn: 'gcp-1',
+      rounds: [],
+      precopyStop: undefined,
+      criu: null,
+      bytes: { total: 3 * 1048576, rsync: 1048576, pages: 2 * 1048576 },
+      health: `tcp ${container === 'blog-db' ? 3306 : 8081} open`,
+      times: { preDump: null, preCopy: null, preMigration: null, checkpoint: 0.5, transfer: 0.4, restore: container === 'blog-db' ? 0.6 : 0.7, downtime: container === 'blog-db' ? 1.5 : 1.9, total: 4 },
+      ...over,
+    });
+  const group = (over: Partial<GroupReport> = {}): GroupReport => ({ group: 'blog', outcome: 'migrated', from: 'aws-1', to: 'gcp-1', members: [member('blog-db'), member('blog-web')], times: { downtime: 2.1, total: 6 }, ...over });
+  const msg = groupSummary(group(), { id: ID });
+  const all = expectValidMessage(msg);
+
+  it('heads with the group, where it moved, its members, and the method once when they share it', () => {
+    expect(sectionTexts(msg)[0]).toBe(':white_check_mark: group *blog* moved from *aws-1* to *gcp-1*: 2 containers (blog-db, blog-web)\nMethod *page-server (Page Server)*: requested explicitly');
+  });
+
+  it('has a row per member and one for the group, the CLI table without the columns no member has', () => {
+    const text = sectionTexts(msg)[1]!;
+    expect(text.startsWith("*Timings* (seconds, Table II): a row per member, then the group's one downtime window")).toBe(true);
+    const lines = codeBlockOf(text)!.split('\n');
+    expect(lines[0]).toMatch(/^Member\s+Outcome\s+Checkpoint \(s\)\s+Transfer \(s\)\s+Restore \(s\)\s+Downtime \(s\)\s+Total \(s\)$/);
+    expect(lines[2]).toMatch(/^blog-db\s+migrated\s+0\.50\s+0\.40\s+0\.60\s+1\.50\s+4\.00$/);
+    expect(lines[3]).toMatch(/^blog-web\s+migrated\s+0\.50\s+0\.40\s+0\.70\s+1\.90\s+4\.00$/);
+    expect(lines[4]).toMatch(/^group blog\s+migrated\s+2\.10\s+6\.00$/);
+    expect(lines).toHaveLength(5);
+    expect(all).not.toContain('Pre-dump');
+  });
+
+  it('keeps the pre-copy columns when a member has them', () => {
+    const m = groupSummary(group({ members: [member('blog-db', { times: { preDump: 1, preCopy: 0.5, preMigration: 1.5, checkpoint: 0.5, transfer: 0.4, restore: 0.6, downtime: 1.5, total: 4 } }), member('blog-web')] }));
+    expect(codeBlockOf(sectionTexts(m)[1]!)!.split('\n')[0]).toMatch(/^Member\s+Outcome\s+Pre-dump \(s\)\s+Pre-copy \(s\)\s+Pre-migration \(s\)\s+Checkpoint/);
+  });
+
+  it('shows each member’s bytes and health check, and ends with the migration id and the group', () => {
+    expect(sectionTexts(msg)[2]).toBe('*blog-db*: moved 3.0 MiB (page server 2.0 MiB, rsync 1.0 MiB); health check: tcp 3306 open\n*blog-web*: moved 3.0 MiB (page server 2.0 MiB, rsync 1.0 MiB); health check: tcp 8081 open');
+    expect((msg.blocks.at(-1) as ContextBlock).elements.map((e) => e.text)).toEqual([`migration \`${ID}\``, 'group *blog*', 'runs on *gcp-1*']);
+    expect(msg.text).toBe('group blog moved from aws-1 to gcp-1 in 6.00 s (downtime 2.10 s, 2 containers)');
+  });
+
+  it('reports a rollback: not moved, the failure, where each member runs, member warnings', () => {
+    const back = group({
+      outcome: 'rolled-back',
+      error: 'blog-web: restore failed',
+      members: [member('blog-db', { outcome: 'rolled-back', runsOn: 'aws-1', warnings: ['cleanup of gcp-1 left <debris>'] }), member('blog-web', { outcome: 'rolled-back', runsOn: 'aws-1' })],
+    });
+    const m = groupSummary(back);
+    expectValidMessage(m);
+    expect(sectionTexts(m)[0]).toBe(
+      ':leftwards_arrow_with_hook: group *blog* was NOT moved: rolled back\nMethod *page-server (Page Server)*: requested explicitly\nFailure: blog-web: restore failed\n:warning: *blog-db*: cleanup of gcp-1 left &lt;debris&gt;\n*blog-db* runs on *aws-1*. *blog-web* runs on *aws-1*.',
+    );
+    expect(codeBlockOf(sectionTexts(m)[1]!)).toMatch(/group blog\s+rolled-back/);
+    expect((m.blocks.at(-1) as ContextBlock).elements.map((e) => e.text)).toEqual(['group *blog*', 'rolled back']);
+    expect(m.text).toBe('group blog was NOT moved: rolled back: blog-web: restore failed');
+  });
+
+  it('names each member’s method when they differ', () => {
+    const m = groupSummary(group({ members: [member('blog-db'), member('blog-web', { method: 'normal', reason: 'no page server' })] }));
+    expect(sectionTexts(m)[0]).toContain('*blog-db*: method *page-server (Page Server)*: requested explicitly\n*blog-web*: method *normal (Normal)*: no page server');
+  });
+
+  it('stays within Slack’s limits for a large group', () => {
+    const many = group({ members: Array.from({ length: 200 }, (_, i) => member(`member-${i}`)) });
+    const m = groupSummary(many, { id: ID });
+    expectValidMessage(m);
+    expect(sectionTexts(m)[1]).toMatch(/… \d+ more\n```$/);
+  });
+});
+
+describe('failure of a group', () => {
+  it('names the group, and says when Ferry cannot tell where it runs', () => {
+    const m = failure(new FerryError(ErrorCode.RollbackFailed, 'group blog failed and could not be rolled back whole'), { group: 'blog', from: 'aws-1', to: 'gcp-1', runsOn: null, id: ID });
+    expectValidMessage(m);
+    expect(sectionTexts(m)[0]).toContain(':x: Migration of group *blog* from *aws-1* to *gcp-1* failed: group blog failed and could not be rolled back whole');
+    expect(sectionTexts(m)[0]).toContain(':rotating_light: Ferry cannot tell where group *blog* runs now: check *aws-1* and *gcp-1* before retrying.');
+    expect(m.text).toBe('Migration of group blog failed: group blog failed and could not be rolled back whole (location unknown)');
   });
 });

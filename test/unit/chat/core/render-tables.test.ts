@@ -63,6 +63,13 @@ describe('listTable', () => {
     expect(m.text).toBe('2 migrations: web1 running, db1 queued');
   });
 
+  it('shows a group’s migration as the group', () => {
+    const m = listTable([...jobs, { id: 'm-4', group: 'blog', from: 'lab-1', to: 'lab-2', status: 'running', method: 'page-server' }]);
+    expectValidMessage(m);
+    expect(body(m)[4]).toMatch(/^m-4\s+group blog\s+lab-1 → lab-2\s+running\s+page-server\s+-$/);
+    expect(m.text).toBe('3 migrations: web1 running, db1 queued, group blog running');
+  });
+
   it('says when nothing is queued', () => {
     const m = listTable([]);
     expectValidMessage(m);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvent, queuedStatus, reportStatus, type StatusView } from '../../../../src/chat/core/status.ts';
+import { applyEvent, applyMemberEvent, groupReportStatus, queuedStatus, reportStatus, type StatusView } from '../../../../src/chat/core/status.ts';
 import type { MigrationEvent } from '../../../../src/migrate/events.ts';
 import { ID, report } from '../fixtures.ts';
 
@@ -74,6 +74,37 @@ describe('reportStatus', () => {
   it('ends rolled-back with the error and where the container runs', () => {
     const s = reportStatus(queued, report({ outcome: 'rolled-back', runsOn: 'aws-1', error: 'restore failed', times: { ...report().times, downtime: null } }));
     expect(s).toMatchObject({ status: 'rolled-back', runsOn: 'aws-1', error: 'restore failed' });
+    expect(s.downtimeSeconds).toBeUndefined();
+  });
+});
+
+describe('a group’s status', () => {
+  const g = queuedStatus({ id: ID, group: 'blog', from: 'aws-1', to: 'gcp-1', method: 'auto' });
+  const member = (container: string, runsOn: string) => report({ container, runsOn, method: 'page-server', reason: 'no soft-dirty' });
+
+  it('starts queued, naming the group and no container', () => {
+    expect(g).toEqual({ id: ID, group: 'blog', from: 'aws-1', to: 'gcp-1', method: 'auto', status: 'queued', finished: [] });
+  });
+
+  it('keeps a member’s finished phases as that member’s', () => {
+    const s = applyMemberEvent(applyMemberEvent(g, { type: 'phase-end', phase: 'checkpoint', seconds: 0.5 }, 'blog-db'), { type: 'phase-end', phase: 'checkpoint', seconds: 0.7, detail: 'final dump' }, 'blog-web');
+    expect(s.status).toBe('running');
+    expect(s.finished).toEqual([
+      { phase: 'checkpoint', seconds: 0.5, member: 'blog-db' },
+      { phase: 'checkpoint', seconds: 0.7, detail: 'final dump', member: 'blog-web' },
+    ]);
+  });
+
+  it('ends with the group’s window, and one host when every member runs there', () => {
+    const s = groupReportStatus(g, { group: 'blog', outcome: 'migrated', from: 'aws-1', to: 'gcp-1', members: [member('blog-db', 'gcp-1'), member('blog-web', 'gcp-1')], times: { downtime: 2.1, total: 6 } });
+    expect(s).toMatchObject({ status: 'done', group: 'blog', method: 'page-server', methodReason: 'no soft-dirty', runsOn: 'gcp-1', totalSeconds: 6, downtimeSeconds: 2.1 });
+    expect(s.membersOn).toBeUndefined();
+  });
+
+  it('says where each member runs when they are apart', () => {
+    const s = groupReportStatus(g, { group: 'blog', outcome: 'rolled-back', from: 'aws-1', to: 'gcp-1', members: [member('blog-db', 'gcp-1'), member('blog-web', 'aws-1')], times: { downtime: null, total: 6 }, error: 'blog-web: boom' });
+    expect(s).toMatchObject({ status: 'rolled-back', error: 'blog-web: boom', membersOn: [{ container: 'blog-db', runsOn: 'gcp-1' }, { container: 'blog-web', runsOn: 'aws-1' }] });
+    expect(s.runsOn).toBeUndefined();
     expect(s.downtimeSeconds).toBeUndefined();
   });
 });
