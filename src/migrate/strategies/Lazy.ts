@@ -6,7 +6,7 @@ import { PAGE_SIZE, randomPort, readDumpStats, type MigrationContext } from '../
 import { JOBS, jobDir } from '../job-run.ts';
 import { pagemapTotals, type DumpStats } from '../stats.ts';
 import { openPagePort, prepareSourceTls, tlsOf } from '../wire.ts';
-import { holdLazySource, readLazyServed, releaseLazyDump, thawServedSource } from './lazy-release.ts';
+import { holdLazySource, releaseLazyDump, waitLazyDumpEnd } from './lazy-release.ts';
 import { criuLogFailure, restoreOn } from './restore.ts';
 import { IMG, NO_BYTES, NO_PRESYNC, WORK, type Bytes, type DumpResult, type Presync, type Strategy } from './strategy.ts';
 
@@ -96,24 +96,10 @@ export class Lazy implements Strategy {
    * the rollback rules bring the container back to the source, whose CRIU still holds every page.
    */
   private async waitForLastPage(ctx: MigrationContext): Promise<Awaited<ReturnType<HostJob['wait']>>> {
-    const job = this.dumpJob(ctx);
-    const deadline = Date.now() + (LAZY_SERVE_S + 60) * 1000;
     const gone = this.daemonGone(ctx);
-    let served = false;
-    for (;;) {
-      const st = await job.wait(served ? 10 : 2);
-      if (st.state !== 'running' || Date.now() >= deadline) return st;
-      if (!served && (await readLazyServed(ctx.source, ctx.dir))) {
-        // Every page is on the target: CRIU has killed the source's tasks and waits for them to
-        // die, which they do once their cgroup thaws.
-        served = true;
-        await thawServedSource(ctx.source, ctx.name);
-        continue;
-      }
-      if (served || !(await gone())) continue;
-      const log = `${WORK(ctx)}/lazy-pages-target.log`;
-      throw await criuLogFailure(ctx.target, ErrorCode.CriuPageServerFailed, `the lazy-pages daemon on ${ctx.target.name} ended while ${ctx.source.name} still had pages to serve`, log);
-    }
+    const watch = async () =>
+      (await gone()) ? criuLogFailure(ctx.target, ErrorCode.CriuPageServerFailed, `the lazy-pages daemon on ${ctx.target.name} ended while ${ctx.source.name} still had pages to serve`, `${WORK(ctx)}/lazy-pages-target.log`) : null;
+    return waitLazyDumpEnd(ctx.source, ctx.dir, ctx.name, LAZY_SERVE_S + 60, watch);
   }
 
   /**

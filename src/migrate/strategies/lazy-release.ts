@@ -2,7 +2,7 @@ import { ErrorCode, FerryError } from '../../errors.ts';
 import { HostJob } from '../../hosts/jobs.ts';
 import type { RemoteHost } from '../../hosts/RemoteHost.ts';
 import { HOST_PATHS } from '../../hosts/paths.ts';
-import { JOBS, jobDir } from '../job-run.ts';
+import { JOBS, jobDir, type JobWatch } from '../job-run.ts';
 
 /**
  * Ends a lazy dump that still serves pages, so that its frozen tasks can run on from the freeze.
@@ -55,18 +55,25 @@ export async function thawServedSource(source: RemoteHost, name: string): Promis
 
 /**
  * Until the source's lazy dump ends (at most `timeoutS`), thawing its tasks once every page was
- * served so that the dump can end.
+ * served so that the dump can end. `watch`, asked while pages are still being served, ends the
+ * wait with its error (the target's daemon gone: nobody will fetch them).
  */
-export async function waitLazyDumpEnd(source: RemoteHost, migrationDir: string, name: string, timeoutS: number): ReturnType<HostJob['wait']> {
+export async function waitLazyDumpEnd(source: RemoteHost, migrationDir: string, name: string, timeoutS: number, watch?: JobWatch): ReturnType<HostJob['wait']> {
   const job = new HostJob(source, jobDir(migrationDir, JOBS.dump));
   const deadline = Date.now() + timeoutS * 1000;
   let served = false;
   for (;;) {
     const st = await job.wait(served ? 10 : 2);
     if (st.state !== 'running' || Date.now() >= deadline) return st;
-    if (!served && (await readLazyServed(source, migrationDir))) {
+    if (served) continue;
+    if (await readLazyServed(source, migrationDir)) {
+      // Every page is on the target: CRIU has killed the source's tasks and waits for them to
+      // die, which they do once their cgroup thaws.
       served = true;
       await thawServedSource(source, name);
+      continue;
     }
+    const failure = await watch?.();
+    if (failure) throw failure;
   }
 }
