@@ -66,6 +66,8 @@ export interface GroupRun {
    * each member there, so no other migration moves one of them meanwhile. Throwing stops the move.
    */
   claim?: (reqs: readonly MigrationRequest[]) => Promise<void>;
+  /** The queue job moving the group (it holds the claims): journaled, so recovery releases them. */
+  job?: string;
 }
 
 /** Moves a group of containers as one (see MigrationEngine.migrateGroup). */
@@ -97,7 +99,7 @@ export async function runGroupMigration(group: string, from: string, to: string,
       events[m.name] = new MigrationEvents();
       run.onMember?.(m.name, events[m.name]!);
     }
-    return await new MigrationEngine(hosts, run.config, { registry: run.registry }).migrateGroup(group, reqs, { signal: run.signal, traffic, events, journalStores: run.journalStores ?? [localJournal(run.config)] });
+    return await new MigrationEngine(hosts, run.config, { registry: run.registry }).migrateGroup(group, reqs, { signal: run.signal, traffic, events, ...(run.job ? { job: run.job } : {}), journalStores: run.journalStores ?? [localJournal(run.config)] });
   } finally {
     for (const f of fronts) f.dispose();
   }

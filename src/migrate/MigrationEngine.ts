@@ -37,6 +37,8 @@ export interface GroupOptions extends Omit<MigrateOptions, 'traffic' | 'events'>
   traffic?: Record<string, TrafficHooks | undefined>;
   /** Events per member. */
   events?: Record<string, MigrationEvents>;
+  /** The queue job moving the group, journaled with each member: recovery releases its claims. */
+  job?: string;
 }
 
 /**
@@ -88,7 +90,7 @@ export class MigrationEngine {
     for (const r of reqs) validateRequest(r);
     const ids = reqs.map((r) => r.id);
     const moves = reqs.map(
-      (r) => new Move(this.hosts, this.config, this.registry, r, { ...opts, traffic: opts.traffic?.[r.container], events: opts.events?.[r.container], group: { name: group, ids } }),
+      (r) => new Move(this.hosts, this.config, this.registry, r, { ...opts, traffic: opts.traffic?.[r.container], events: opts.events?.[r.container], group: { name: group, ids, ...(opts.job ? { job: opts.job } : {}) } }),
     );
     const clock = new PhaseClock();
     const stage = async (fn: (m: Move) => Promise<void>) => {

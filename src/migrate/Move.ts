@@ -46,7 +46,7 @@ export interface MoveOptions {
   events?: MigrationEvents;
   journalStores?: JournalStore[];
   /** The group this container moves with (journaled, so recovery treats the group as one). */
-  group?: { name: string; ids: string[] };
+  group?: { name: string; ids: string[]; job?: string };
   /** CRIU's page traffic over TLS. @defaultValue config.criuTls (FERRY_CRIU_TLS, on) */
   tls?: boolean;
 }

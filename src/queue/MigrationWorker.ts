@@ -98,6 +98,7 @@ export function createMigrationWorker(redis: Redis, config: FerryConfig, opts: W
             signal: abort.signal,
             onStep,
             journalStores: [journal],
+            job: data.id,
             onMember: (name, events) => void watch(events, name),
             claim: async (reqs) => {
               members = await queue.claimMembers(data.id, data.group, reqs.map((r) => r.container));

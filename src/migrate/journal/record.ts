@@ -49,8 +49,11 @@ export interface JournalRecord {
   heartbeatAt: string;
   startedAt: string;
   updatedAt: string;
-  /** The group this container moves with, and every member's migration id (recovery treats them as one). */
-  group?: { name: string; ids: string[] };
+  /**
+   * The group this container moves with, and every member's migration id (recovery treats them as
+   * one); `job`: the queue job that moves the group and holds its claims (recovery gives them back).
+   */
+  group?: { name: string; ids: string[]; job?: string };
   /** Where HAProxy fronts the container, if it does, and what it was told. */
   traffic?: { front: string; port: number; state: 'normal' | 'diverted' | 'switched' };
   /** Set once the migration ended (then the record is only kept for `ferry recover --list`). */

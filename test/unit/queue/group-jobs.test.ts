@@ -219,6 +219,8 @@ describe.skipIf(why !== null)('a group job through the queue, the worker and the
       expect(call).toMatchObject({ group: 'blog', from: 'lab-1', to: 'lab-2', run: { method: 'page-server', provision: true } });
       expect(call.run.signal).toBeInstanceOf(AbortSignal);
       expect(call.run.journalStores).toHaveLength(1);
+      // Journaled with each member, so that recovery after a dead worker gives this job's claims back.
+      expect(call.run.job).toBe(data.id);
       // Both members were held by this job while it ran; the group and the members are free again after it.
       expect(call.claimedDuringRun).toEqual([data.id, data.id]);
       expect(await redis.mget(keys.activeGroup('blog'), ...MEMBERS.map((m) => keys.active(m)))).toEqual([null, null, null]);
