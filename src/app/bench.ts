@@ -15,13 +15,15 @@ import { BENCH_FRONT_PORT, frontOn, resetFront, stopFront } from '../bench/front
 import { hostInfo, hostMemory } from '../bench/host-info.ts';
 import { measureLink } from '../bench/iperf.ts';
 import { renderResultsMarkdown } from '../bench/markdown.ts';
-import { PEER_ROW, cellRows, sizeBlocker, workloadSizes, type BenchPlan, type HostMemory, type RowSpec } from '../bench/plan.ts';
+import { lazyGroupBlocker, runFromGroupReport, type LazyHostFacts } from '../bench/group.ts';
+import { PEER_ROW, cellRows, cellSkips, sizeBlocker, workloadSizes, type BenchPlan, type HostMemory, type RowSpec } from '../bench/plan.ts';
 import { PodmanPeer } from '../bench/podman.ts';
 import { failedRun, labName, labTitle, resultsBaseName, runFromPeer, runFromReport, uniqueBaseName, type BenchCell, type BenchResults, type Skipped } from '../bench/results.ts';
-import type { BenchWorkload } from '../bench/workloads.ts';
+import { workloadContainers, type BenchWorkload, type ContainerWorkload, type GroupWorkload } from '../bench/workloads.ts';
 import { REPO_ROOT, type FerryConfig } from '../config.ts';
 import { ErrorCode, FerryError, errorMessage } from '../errors.ts';
 import { findHost, type HostsFile } from '../hosts/inventory.ts';
+import { listContainers } from '../hosts/containers.ts';
 import { probeHost, type HostCapabilities } from '../hosts/probe.ts';
 import { RemoteHost } from '../hosts/RemoteHost.ts';
 import { Lab } from '../infra/lab.ts';
@@ -34,8 +36,11 @@ import { METHOD_INFO, methodBlocker } from '../migrate/methods.ts';
 import { newMigrationId } from '../migrate/request.ts';
 import { fromCsv } from '../probe/samples.ts';
 import { runLocal } from '../util/run-local.ts';
+import { deployWordpressUseCase } from './deploy.ts';
+import { runGroupMigration } from './group.ts';
 import { ensureLab, deployWorkload, hostsRunning } from './lab.ts';
 import { runMigration } from './migrate.ts';
+import { removeContainersUseCase } from './remove.ts';
 
 /** Where results go unless told otherwise: committed with the repository, beside the README that shows them. */
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
@@ -147,7 +152,7 @@ class BenchSession {
     await removeContainer(this.host(where), name);
   }
 
-  private async ferryRows(w: BenchWorkload, mib: number, cell: BenchCell): Promise<void> {
+  private async ferryRows(w: ContainerWorkload, mib: number, cell: BenchCell): Promise<void> {
     const rows = cell.rows.filter((r) => r.kind === 'ferry' && !r.front);
     if (rows.length === 0) return;
     await this.clear(w.container);
@@ -157,7 +162,7 @@ class BenchSession {
   }
 
   /** The rows behind HAProxy: their own container (a front makes every migration of its container go through it). */
-  private async frontRows(w: BenchWorkload, mib: number, cell: BenchCell): Promise<void> {
+  private async frontRows(w: ContainerWorkload, mib: number, cell: BenchCell): Promise<void> {
     const rows = cell.rows.filter((r) => r.front);
     if (rows.length === 0) return;
     const name = `${w.container}-front`;
@@ -202,12 +207,103 @@ class BenchSession {
     }
   }
 
+  /** Removes a group's members wherever they are, with the remove use case (`ferry rm`), saying what it did not. */
+  private async removeGroup(w: GroupWorkload): Promise<void> {
+    const r = await removeContainersUseCase({ names: workloadContainers(w) }, { config: this.deps.config, hosts: this.file, say: (l) => this.say(l) });
+    for (const warning of r.warnings) this.say(warning);
+  }
+
+  /** Where every member of the group runs now (after a group move that threw), or a reason to give up the cell. */
+  private async locateGroup(w: GroupWorkload): Promise<string> {
+    const where = await Promise.all(workloadContainers(w).map(async (n) => ({ n, on: (await hostsRunning(this.deps.config, this.file, n)).filter((c) => c.status === 'running').map((c) => c.host) })));
+    const hosts = [...new Set(where.flatMap((x) => x.on))];
+    if (hosts.length !== 1 || where.some((x) => x.on.length !== 1)) {
+      throw new FerryError(ErrorCode.MigrationFailed, `after a failed group move ${where.map((x) => `${x.n} runs on ${x.on.join(' and ') || 'no host'}`).join(', ')}: the cell stops here`);
+    }
+    return hosts[0]!;
+  }
+
+  /** The kernel settings a lazy move of the pair needs, read from both hosts (see lazyGroupBlocker). */
+  private async lazyFacts(): Promise<LazyHostFacts[]> {
+    const read = async (h: RemoteHost, file: string) => {
+      const r = await h.exec(['cat', file], { idempotent: true });
+      return r.code === 0 ? r.stdout.trim() : null;
+    };
+    return Promise.all(
+      [this.a, this.b].map(async (h) => ({
+        host: h.name,
+        unprivilegedUserfaultfd: await read(h, '/proc/sys/vm/unprivileged_userfaultfd'),
+        pipeUserPagesSoft: await read(h, '/proc/sys/fs/pipe-user-pages-soft'),
+        bootId: await read(h, '/proc/sys/kernel/random/boot_id'),
+      })),
+    );
+  }
+
+  /**
+   * The group cell: the pair deployed once on the first host by the deploy use case, then each row
+   * moves the whole group back and forth with the group use case (one freeze window, restored in
+   * order, all rolled back if one fails), and the pair is removed at the end by the remove use case.
+   */
+  private async groupCell(w: GroupWorkload, cell: BenchCell): Promise<void> {
+    const lazyBlocked = cell.rows.some((r) => METHOD_INFO[r.method!]?.lazy) ? lazyGroupBlocker(await this.lazyFacts()) : null;
+    if (lazyBlocked) {
+      const lazy = cell.rows.filter((r) => METHOD_INFO[r.method!]?.lazy);
+      cell.rows = cell.rows.filter((r) => !lazy.includes(r));
+      cell.skipped.push({ what: `method ${lazy.map((r) => r.id).join(', ')}`, reason: lazyBlocked });
+      this.say(`${cell.title}: leaving out ${lazy.map((r) => r.id).join(', ')}: ${lazyBlocked}`);
+    }
+    if (cell.rows.length === 0) return;
+    // What an interrupted run left would make the deploy refuse the names.
+    await this.removeGroup(w);
+    this.say(`${cell.title}: deploying the group ${w.group} on ${this.a.name} (ferry deploy wordpress; the first build of its root filesystems takes minutes)`);
+    try {
+      // A deploy that fails halfway leaves what started: the finally below takes it away too.
+      await deployWordpressUseCase({ name: w.group, host: this.a.name, webPort: w.port, dbPort: w.dbPort }, { config: this.deps.config, hosts: this.file, say: (l) => this.say(`  ${l}`), cancelSignal: this.deps.signal });
+      const memory = await this.groupMemory(w);
+      if (memory !== null) cell.mib = memory;
+      let where = this.a.name;
+      for (let run = 1; run <= this.plan.runs; run++) {
+        for (const row of cell.rows) {
+          this.checkAbort();
+          const to = this.other(where).name;
+          this.say(`${cell.title}: run ${run}/${this.plan.runs}, ${row.title}, group ${w.group} ${where} → ${to}`);
+          try {
+            const g = await runGroupMigration(w.group, where, to, { config: this.deps.config, hosts: this.file, method: row.method!, signal: this.deps.signal });
+            cell.runs.push(runFromGroupReport(row, run, g, METHOD_INFO[row.method!]?.lazy ?? false));
+            if (g.outcome !== 'migrated') this.say(`  rolled back: ${g.error ?? 'no reason given'}`);
+            where = g.outcome === 'migrated' ? g.to : g.from;
+          } catch (e) {
+            this.say(`  failed: ${errorMessage(e)}`);
+            cell.runs.push(failedRun(row, run, where, to, errorMessage(e)));
+            if (this.deps.signal?.aborted) throw interrupted();
+            where = await this.locateGroup(w);
+          }
+        }
+      }
+    } finally {
+      // The lab as it was found; an interrupted or failed cell included (close() tries again).
+      await this.removeGroup(w).catch((e: unknown) => this.say(`could not remove the group ${w.group}: ${errorMessage(e)}`));
+    }
+  }
+
+  /** The members' memory as their cgroups charge it, MiB, on the first host; null when unread. */
+  private async groupMemory(w: GroupWorkload): Promise<number | null> {
+    const names = workloadContainers(w);
+    const listed = (await listContainers(this.a).catch(() => [])).filter((c) => names.includes(c.name));
+    if (listed.length !== names.length || listed.some((c) => c.memoryBytes === null)) return null;
+    return Math.round(listed.reduce((s, c) => s + c.memoryBytes!, 0) / 1048576);
+  }
+
   async cell(w: BenchWorkload, mib: number): Promise<BenchCell> {
-    const title = w.sizing === 'sweep' ? `${w.name}, ${mib} MiB (${this.plan.dirtyMiBPerS} MiB/s dirtied)` : `${w.name}, ${mib} MiB`;
-    const cell: BenchCell = { workload: w.name, title, mib, rows: cellRows(w, this.runnable, { haproxy: this.plan.haproxy, peer: this.withPeer }), runs: [], skipped: [] };
-    if (this.withPeer && !w.peer) cell.skipped.push({ what: 'the Podman row', reason: `the peer's image is Ferry's web rootfs; ${w.name} is not built for Podman` });
-    if (this.plan.haproxy && !w.front) cell.skipped.push({ what: 'the HAProxy row', reason: `${w.name} is not an HTTP service` });
+    const title = w.moves === 'group' ? w.title : w.sizing === 'sweep' ? `${w.name}, ${mib} MiB (${this.plan.dirtyMiBPerS} MiB/s dirtied)` : `${w.name}, ${mib} MiB`;
+    const opts = { haproxy: this.plan.haproxy, peer: this.withPeer };
+    const cell: BenchCell = { workload: w.name, title, mib, rows: cellRows(w, this.runnable, opts), runs: [], skipped: cellSkips(w, opts) };
+    if (w.moves === 'group') cell.group = { name: w.group, members: workloadContainers(w) };
     this.results.cells.push(cell);
+    if (w.moves === 'group') {
+      await this.groupCell(w, cell);
+      return cell;
+    }
     await this.ferryRows(w, mib, cell);
     await this.frontRows(w, mib, cell);
     await this.peerRow(w, mib, cell);
@@ -227,7 +323,10 @@ class BenchSession {
   /** Removes Podman's image and whatever container of the benchmark a stopped cell left behind. */
   async close(): Promise<void> {
     await this.peer?.close().catch((e: unknown) => this.say(`could not clean up Podman: ${errorMessage(e)}`));
-    const names = this.plan.workloads.filter((w) => !w.unavailable).flatMap((w) => [w.container, `${w.container}-front`]);
+    for (const w of this.plan.workloads.filter((x): x is GroupWorkload => x.moves === 'group')) {
+      await this.removeGroup(w).catch((e: unknown) => this.say(`could not remove the group ${w.group}: ${errorMessage(e)}`));
+    }
+    const names = this.plan.workloads.flatMap((w) => (w.moves === 'container' ? workloadContainers(w) : []));
     for (const n of names) {
       await this.clear(n).catch((e: unknown) => this.say(`could not remove ${n}: ${errorMessage(e)}`));
       for (const h of [this.a, this.b]) await stopFront(h, n).catch(() => undefined);
@@ -334,10 +433,6 @@ export async function runBench(asked: BenchPlan, deps: BenchDeps): Promise<Bench
       results.link.shaping = await shaper.apply(plan.link);
       await run.measure();
       for (const w of plan.workloads) {
-        if (w.unavailable) {
-          skipped.push({ what: `workload ${w.name}`, reason: w.unavailable });
-          continue;
-        }
         for (const mib of workloadSizes(w, plan)) {
           const tooBig = sizeBlocker(mib, memory);
           if (tooBig) {

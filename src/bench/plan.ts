@@ -88,8 +88,9 @@ export function planBench(i: BenchPlanInput = {}): BenchPlan {
   };
 }
 
-/** The sizes a workload runs at. */
+/** The sizes a workload runs at (a group's is its own: the one its size check asks for). */
 export function workloadSizes(w: BenchWorkload, plan: BenchPlan): number[] {
+  if (w.moves === 'group') return [w.mib];
   return w.sizing === 'sweep' ? plan.sizes : [plan.kvMib];
 }
 
@@ -124,6 +125,20 @@ export function cellRows(w: BenchWorkload, runnable: readonly string[], opts: { 
   }
   if (opts.peer && w.peer) rows.push(PEER_ROW);
   return rows;
+}
+
+/** The rows a cell leaves out although the run has them, and why (pure). */
+export function cellSkips(w: BenchWorkload, opts: { haproxy: boolean; peer: boolean }): { what: string; reason: string }[] {
+  // Shaped as results.ts's Skipped, which imports this module.
+  const out: { what: string; reason: string }[] = [];
+  if (opts.peer && !w.peer) out.push({ what: 'the Podman row', reason: `the peer's image is Ferry's web rootfs; ${w.name} is not built for Podman` });
+  if (opts.haproxy && !w.front) {
+    out.push({
+      what: 'the HAProxy row',
+      reason: w.moves === 'group' ? 'its load probe runs around one container\'s migration; a group moves with none (as ferry migrate --group)' : `${w.name} is not an HTTP service`,
+    });
+  }
+  return out;
 }
 
 /** A host's memory as the size check needs it. */

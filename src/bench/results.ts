@@ -4,7 +4,7 @@
  */
 import { PHASE_COLUMNS, type PhaseTimes } from '../migrate/clock.ts';
 import type { LinkProfile } from '../infra/link/profile.ts';
-import type { MigrationReport } from '../migrate/report.ts';
+import type { GroupReport, MigrationReport } from '../migrate/report.ts';
 import type { ClientView } from './client-view.ts';
 import type { LinkMeasurement } from './iperf.ts';
 import type { PeerMove } from './podman.ts';
@@ -35,6 +35,8 @@ export interface BenchRun {
   responseTimePng?: string;
   /** Ferry's whole report. */
   report?: MigrationReport;
+  /** A group's whole report: the group's window and each member's report. */
+  group?: GroupReport;
   /** The peer's raw figures. */
   peer?: PeerMove;
 }
@@ -44,7 +46,10 @@ export interface BenchCell {
   workload: string;
   /** "web, 256 MiB (1 MiB/s dirtied)". */
   title: string;
+  /** Its size; for a group, the members' memory as their cgroups charged it once deployed (the size check's figure when unread). */
   mib: number;
+  /** A cell that moves a group as one: its name and members, restore order. */
+  group?: { name: string; members: string[] };
   rows: RowSpec[];
   runs: BenchRun[];
   /** Rows or the whole cell left out, and why. */

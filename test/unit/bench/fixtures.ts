@@ -6,11 +6,12 @@ import type { ClientView } from '../../../src/bench/client-view.ts';
 import type { LinkMeasurement } from '../../../src/bench/iperf.ts';
 import { PEER_ROW, cellRows, type RowSpec } from '../../../src/bench/plan.ts';
 import type { PeerMove } from '../../../src/bench/podman.ts';
+import { runFromGroupReport } from '../../../src/bench/group.ts';
 import { runFromPeer, runFromReport, type BenchCell, type BenchResults } from '../../../src/bench/results.ts';
-import { WEB } from '../../../src/bench/workloads.ts';
+import { WEB, WORDPRESS, workloadContainers } from '../../../src/bench/workloads.ts';
 import { LAN } from '../../../src/infra/link/profile.ts';
 import type { PhaseTimes } from '../../../src/migrate/clock.ts';
-import type { MigrationReport } from '../../../src/migrate/report.ts';
+import type { GroupReport, MigrationReport } from '../../../src/migrate/report.ts';
 
 export const NO_TIMES: PhaseTimes = { preDump: null, preCopy: null, preMigration: null, checkpoint: null, transfer: null, restore: null, downtime: null, total: null };
 
@@ -75,6 +76,41 @@ export function webCell(mib: number): BenchCell {
     runs.push(runFromPeer(PEER_ROW, run, peerMove({ from, to, times: { checkpoint: 1.3 * k * j, transfer: 1 * k * j, restore: 2 * k * j, downtime: 4.4 * k * j, total: 4.6 * k * j }, bytes: mib * 1048576 })));
   }
   return { workload: 'web', title: `web, ${mib} MiB (1 MiB/s dirtied)`, mib, rows, runs, skipped: [{ what: 'precopy, pc-ps, pc-ps-rsync, pc-lazy', reason: 'no soft-dirty tracking' }] };
+}
+
+/**
+ * A group's report as migrateGroup makes it: the database and the web server, each with its own
+ * phases, and the group's one window (longer than either member's: they are restored in turn).
+ */
+export function groupReport(over: { from?: string; to?: string; k?: number; outcome?: GroupReport['outcome']; error?: string } = {}): GroupReport {
+  const { from = 'lab-1', to = 'lab-2', k = 1, outcome = 'migrated' } = over;
+  const [db, web] = workloadContainers(WORDPRESS);
+  const member = (container: string, t: Partial<PhaseTimes>, mib: number, frozenMs: number) =>
+    report({ container, from, to, runsOn: outcome === 'migrated' ? to : from, outcome, times: t, bytes: { total: mib * 1048576, rsync: (mib - 80) * 1048576, pages: 80 * 1048576 }, criu: { frozenMs, pagesWritten: 20480, pagesSkipped: 0, pagesLazy: 0 }, health: 'tcp' });
+  return {
+    group: WORDPRESS.group,
+    outcome,
+    from,
+    to,
+    members: [
+      member(db!, { checkpoint: 0.7 * k, transfer: 2.0 * k, restore: 0.9 * k, downtime: 3.7 * k, total: 5 * k }, 230, 700),
+      member(web!, { checkpoint: 1.2 * k, transfer: 4.5 * k, restore: 2.2 * k, downtime: 8.1 * k, total: 9 * k }, 452, 1200),
+    ],
+    times: { downtime: 9.0 * k, total: 11 * k },
+    ...(over.error ? { error: over.error } : {}),
+  };
+}
+
+/** The WordPress cell: normal and page-server, two runs each, back and forth. */
+export function wordpressCell(): BenchCell {
+  const rows = cellRows(WORDPRESS, ['normal', 'page-server'], { haproxy: true, peer: true });
+  const runs = [];
+  for (const run of [1, 2]) {
+    const [from, to] = run === 1 ? ['lab-1', 'lab-2'] : ['lab-2', 'lab-1'];
+    const j = run === 1 ? 0.95 : 1.05;
+    for (const row of rows) runs.push(runFromGroupReport(row, run, groupReport({ from, to, k: (row.id === 'normal' ? 1.2 : 1) * j }), false));
+  }
+  return { workload: 'wordpress', title: WORDPRESS.title, mib: 180, group: { name: WORDPRESS.group, members: workloadContainers(WORDPRESS) }, rows, runs, skipped: [{ what: 'the Podman row', reason: "the peer's image is Ferry's web rootfs; wordpress is not built for Podman" }] };
 }
 
 export function results(cells: BenchCell[] = [webCell(64), webCell(256), webCell(1024)]): BenchResults {

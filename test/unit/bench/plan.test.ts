@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PEER_ROW, cellRows, parseMemAvailable, parseSizes, planBench, sizeBlocker, workloadSizes } from '../../../src/bench/plan.ts';
-import { BENCH_WORKLOADS, KV, WEB, WORDPRESS, parseWorkloads } from '../../../src/bench/workloads.ts';
+import { PEER_ROW, cellRows, cellSkips, parseMemAvailable, parseSizes, planBench, sizeBlocker, workloadSizes } from '../../../src/bench/plan.ts';
+import { BENCH_WORKLOADS, KV, WEB, WORDPRESS, parseWorkloads, workloadContainers } from '../../../src/bench/workloads.ts';
 import { ErrorCode } from '../../../src/errors.ts';
 import { LAN, WAN } from '../../../src/infra/link/profile.ts';
 import { METHODS } from '../../../src/migrate/methods.ts';
@@ -48,10 +48,25 @@ describe('workloads', () => {
     expect(parseWorkloads('kv,web,kv')).toEqual([KV, WEB]);
   });
 
-  it('knows the WordPress pair but says why it cannot run yet', () => {
+  it('reads --workloads wordpress as the WordPress pair, moved as a group', () => {
     expect(parseWorkloads('wordpress')).toEqual([WORDPRESS]);
-    expect(WORDPRESS.unavailable).toMatch(/group/);
-    expect(BENCH_WORKLOADS.filter((w) => !w.unavailable).map((w) => w.name)).toEqual(['web', 'kv']);
+    expect(parseWorkloads('web,wordpress').map((w) => w.name)).toEqual(['web', 'wordpress']);
+    expect(WORDPRESS).toMatchObject({ moves: 'group', group: 'bench-wp', sizing: 'one', peer: false, front: false });
+    expect(workloadContainers(WORDPRESS)).toEqual(['bench-wp-db', 'bench-wp-web']);
+    expect(workloadContainers(WEB)).toEqual(['bench-web', 'bench-web-front']);
+    expect(BENCH_WORKLOADS.map((w) => w.name)).toEqual(['web', 'kv', 'wordpress']);
+  });
+
+  it("keeps WordPress clear of the demo's and deploy's default ports", () => {
+    expect([WORDPRESS.port, WORDPRESS.dbPort]).not.toContain(8080);
+    expect([WORDPRESS.port, WORDPRESS.dbPort]).not.toContain(8081);
+    expect([WORDPRESS.port, WORDPRESS.dbPort]).not.toContain(3306);
+    expect(BENCH_WORKLOADS.filter((w) => w !== WORDPRESS).map((w) => w.port)).not.toContain(WORDPRESS.port);
+  });
+
+  it('leaves WordPress out of the default run and --quick (CI)', () => {
+    expect(planBench().workloads).toEqual([WEB, KV]);
+    expect(planBench({ quick: true }).workloads).not.toContain(WORDPRESS);
   });
 
   it('refuses unknown workloads, listing the known ones', () => {
@@ -63,6 +78,8 @@ describe('workloads', () => {
     const p = planBench({ sizes: '64,128', kvMib: 32 });
     expect(workloadSizes(WEB, p)).toEqual([64, 128]);
     expect(workloadSizes(KV, p)).toEqual([32]);
+    // The pair's size is not a knob: one cell, at the size its check asks for.
+    expect(workloadSizes(WORDPRESS, p)).toEqual([WORDPRESS.mib]);
   });
 
   it("deploys each workload with workload.yml's variables", () => {
@@ -86,6 +103,15 @@ describe('cellRows', () => {
     expect(cellRows(KV, ['normal', 'page-server'], { haproxy: true, peer: true }).map((r) => r.id)).toEqual(['normal', 'page-server']);
     expect(cellRows(WEB, ['normal'], { haproxy: true, peer: false }).map((r) => r.id)).toEqual(['normal']);
     expect(cellRows(WEB, ['page-server'], { haproxy: false, peer: true })).toEqual([{ id: 'page-server', title: 'Page Server', kind: 'ferry', method: 'page-server' }, PEER_ROW]);
+  });
+
+  it('gives the WordPress group a row per method and neither HAProxy nor Podman, saying why', () => {
+    expect(cellRows(WORDPRESS, ['normal', 'page-server', 'lazy'], { haproxy: true, peer: true }).map((r) => r.id)).toEqual(['normal', 'page-server', 'lazy']);
+    const skips = cellSkips(WORDPRESS, { haproxy: true, peer: true });
+    expect(skips.map((s) => s.what)).toEqual(['the Podman row', 'the HAProxy row']);
+    expect(skips[1]!.reason).toMatch(/group/);
+    expect(cellSkips(KV, { haproxy: true, peer: false })).toEqual([{ what: 'the HAProxy row', reason: 'kv is not an HTTP service' }]);
+    expect(cellSkips(WEB, { haproxy: true, peer: true })).toEqual([]);
   });
 });
 
