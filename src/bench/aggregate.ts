@@ -118,6 +118,8 @@ export interface CellSummary {
   workload: string;
   title: string;
   mib: number;
+  /** A group's cell: its rows are the group's moves (see groupTimes in group.ts). */
+  group?: { name: string; members: string[] };
   rows: RowSummary[];
   link: LinkLimit | null;
 }
@@ -172,6 +174,7 @@ export function summarizeCell(cell: BenchCell, measurements: readonly LinkMeasur
     workload: cell.workload,
     title: cell.title,
     mib: cell.mib,
+    ...(cell.group ? { group: cell.group } : {}),
     rows: cell.rows.map((r) => summarizeRow(r, cell.runs, link)),
     link: mean ? { bitsPerSecond: mean, floorS: floorSeconds(cell.mib * 1048576, mean.mean) } : null,
   };

@@ -102,12 +102,24 @@ export function renderProvenance(res: BenchResults): string {
   ].join('\n');
 }
 
+/** What a group cell's figures are, in words (pure): its table reads like the others but adds up members. */
+export function renderGroupNote(c: CellSummary): string {
+  if (!c.group) return '';
+  return [
+    `The group ${c.group.name} (${c.group.members.join(', ')}, restored in that order) moved as one, as \`ferry migrate --group\` moves it, ${c.mib} MiB of memory between them once deployed.`,
+    "Downtime is the group's one window, from the first member's freeze to the last member's healthy restore; total is the group's job.",
+    "Pre-copy, checkpoint and transfer are the longest member's (they run side by side); restore is the members' sum (one after the other).",
+    "Moved is summed over the members, their bundles (root filesystems) included; frozen is the longest member's. Each member's report is in the JSON.",
+  ].join(' ');
+}
+
 /** The whole results file as Markdown. */
 export function renderResultsMarkdown(res: BenchResults, cells: readonly CellSummary[], hs: readonly Headline[]): string {
   const out = [`# Ferry benchmark: ${res.meta.lab} lab, link ${res.link.profile.name}`, '', renderProvenance(res), ''];
   if (res.incomplete) out.push(`**Incomplete run**: ${res.incomplete}`, '');
   for (const c of cells) {
     out.push(`## ${c.title}`, '', renderCellTable(c), '');
+    if (c.group) out.push(renderGroupNote(c), '');
     const client = renderClientTable(c);
     if (client) out.push(`Clients through HAProxy during each migration (closed-loop load probe):`, '', client, '');
     const cell = res.cells.find((x) => x.workload === c.workload && x.mib === c.mib);

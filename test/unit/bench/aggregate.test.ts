@@ -3,7 +3,7 @@ import { floorSeconds, headlines, linkByDirection, linkMean, memoryThroughput, r
 import { PEER_ROW, cellRows } from '../../../src/bench/plan.ts';
 import { failedRun, runFromReport } from '../../../src/bench/results.ts';
 import { WEB } from '../../../src/bench/workloads.ts';
-import { NO_TIMES, link, report, results, webCell } from './fixtures.ts';
+import { NO_TIMES, link, report, results, webCell, wordpressCell } from './fixtures.ts';
 
 const row = (id: string) => cellRows(WEB, ['normal', 'page-server', 'precopy', 'pc-ps', 'pc-ps-rsync', 'lazy', 'pc-lazy'], { haproxy: true, peer: true }).find((r) => r.id === id)!;
 
@@ -145,5 +145,33 @@ describe('headlines', () => {
     const hs = headlines([]);
     expect(hs).toHaveLength(6);
     expect(hs.every((x) => x.value === null && x.detail.startsWith('not measured'))).toBe(true);
+  });
+});
+
+describe('the WordPress group cell', () => {
+  const res = results([webCell(256), wordpressCell()]);
+  const wp = summarizeCell(res.cells[1]!, res.link.measurements);
+  const get = (id: string) => wp.rows.find((r) => r.row.id === id)!;
+
+  it("is its own cell, a row per method, with the group's window as downtime", () => {
+    expect(wp).toMatchObject({ workload: 'wordpress', title: "WordPress + MariaDB (the paper's workload)", mib: 180, group: { name: 'bench-wp', members: ['bench-wp-db', 'bench-wp-web'] } });
+    expect(wp.rows.map((r) => r.row.id)).toEqual(['normal', 'page-server']);
+    expect(get('page-server').columns.downtime!.mean).toBeCloseTo(9, 10);
+    expect(get('page-server').columns.total!.mean).toBeCloseTo(11, 10);
+    expect(get('normal').columns.downtime!.mean).toBeCloseTo(9 * 1.2, 10);
+    expect(get('page-server').columns.restore!.mean).toBeCloseTo(3.1, 10);
+  });
+
+  it('sums the bytes over the members and puts the pair\'s memory against the link', () => {
+    expect(get('page-server').bytes!.mean).toBe((230 + 452) * 1048576);
+    expect(wp.link!.floorS).toBeCloseTo((180 * 1048576 * 8) / 900e6, 9);
+    expect(get('page-server').frozenMs!.mean).toBe(1200);
+  });
+
+  it("leaves the ratios to the web cells", () => {
+    const hs = headlines([wp]);
+    expect(hs.every((h) => h.value === null)).toBe(true);
+    const withWeb = headlines([summarizeCell(res.cells[0]!, res.link.measurements), wp]);
+    expect(withWeb.find((h) => h.key === 'best-vs-normal')!.detail).toContain('web at 256 MiB');
   });
 });

@@ -9,7 +9,7 @@ import { downtimeBySizeSpec } from '../../../src/charts/downtime-by-size.ts';
 import { phaseBreakdownSpec } from '../../../src/charts/phase-breakdown.ts';
 import { readPngHeader } from '../../../src/charts/png-info.ts';
 import { DEFAULT_FONT_FILE } from '../../../src/charts/render.ts';
-import { results, webCell } from './fixtures.ts';
+import { results, webCell, wordpressCell } from './fixtures.ts';
 
 const res = results();
 const cells = res.cells.map((c) => summarizeCell(c, res.link.measurements));
@@ -33,6 +33,10 @@ describe('chart data from a run', () => {
     const withKv = [...cells, summarizeCell(kv, [])];
     expect(downtimePoints(withKv)).toHaveLength(downtimePoints(cells).length);
     expect(breakdownRows(withKv)).toHaveLength(breakdownRows(cells).length);
+    // The WordPress group is one cell too: its figures are in its table, not on a size axis.
+    const withWp = [...cells, summarizeCell(wordpressCell(), [])];
+    expect(downtimePoints(withWp)).toHaveLength(downtimePoints(cells).length);
+    expect(breakdownRows(withWp)).toHaveLength(breakdownRows(cells).length);
   });
 
   it('gives phase bars per row and size, with null where a method has no such phase', () => {

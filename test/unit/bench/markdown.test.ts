@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { headlines, summarizeCell } from '../../../src/bench/aggregate.ts';
-import { TABLE_HEAD, formatBits, renderCellTable, renderClientTable, renderHeadlines, renderProvenance, renderResultsMarkdown } from '../../../src/bench/markdown.ts';
+import { TABLE_HEAD, formatBits, renderCellTable, renderClientTable, renderGroupNote, renderHeadlines, renderProvenance, renderResultsMarkdown } from '../../../src/bench/markdown.ts';
 import { COLUMN_TITLES } from '../../../src/migrate/report.ts';
-import { results, webCell } from './fixtures.ts';
+import { results, webCell, wordpressCell } from './fixtures.ts';
 
 const res = results();
 const cells = res.cells.map((c) => summarizeCell(c, res.link.measurements));
@@ -89,12 +89,43 @@ describe('provenance and the whole file', () => {
     expect(md).toContain('- skipped precopy, pc-ps, pc-ps-rsync, pc-lazy: no soft-dirty tracking');
     expect(md).toContain('## Ratios');
     expect(md).toContain("- the final dump's pages against round 1's: **not measured**");
-    expect(md).toContain('- workload wordpress: needs group migration');
+    expect(md).toContain('- web at 4096 MiB: 4096 MiB needs about 6144 MiB free on lab-1');
   });
 
   it('formats the ratios and bandwidths', () => {
     expect(renderHeadlines([{ key: 'lazy-scaling', label: 'x', value: 0.0312, detail: 'd' }])).toBe('- x: **0.031** (d)');
     expect(formatBits(184e6)).toBe('184 Mbit/s');
     expect(formatBits(21.3e9)).toBe('21.30 Gbit/s');
+  });
+});
+
+describe('the WordPress section', () => {
+  const wres = results([webCell(64), wordpressCell()]);
+  const wcells = wres.cells.map((c) => summarizeCell(c, wres.link.measurements));
+  const md = renderResultsMarkdown(wres, wcells, headlines(wcells));
+  const section = md.slice(md.indexOf("## WordPress + MariaDB (the paper's workload)"), md.indexOf('## Ratios'));
+
+  it('is a section of its own after the web cells, with a Table II of the group moves', () => {
+    expect(md.match(/^## .*$/gm)).toEqual(['## web, 64 MiB (1 MiB/s dirtied)', "## WordPress + MariaDB (the paper's workload)", '## Ratios', '## Skipped']);
+    const t = table(section);
+    expect(t[0]).toEqual(TABLE_HEAD);
+    expect(t.slice(1).map((r) => r[0])).toEqual(['Normal', 'Page Server', 'Link limit (iperf3: 900 Mbit/s)']);
+    const ps = t[2]!;
+    expect(ps[7]).toBe('9.00 ± 0.64'); // the group's window
+    expect(ps[9]).toBe('682'); // both members' bytes
+    expect(ps.at(-1)).toBe('2/2');
+    expect(t[3]![9]).toBe('180'); // the pair's memory
+  });
+
+  it('says what the group figures are, and what was left out', () => {
+    expect(section).toContain('The group bench-wp (bench-wp-db, bench-wp-web, restored in that order) moved as one');
+    expect(section).toContain("Downtime is the group's one window");
+    expect(section).toContain('180 MiB of memory');
+    expect(section).toContain("- skipped the Podman row: the peer's image is Ferry's web rootfs; wordpress is not built for Podman");
+    expect(section).not.toContain('Clients through HAProxy');
+  });
+
+  it('has no group note for a cell of one container', () => {
+    expect(renderGroupNote(wcells[0]!)).toBe('');
   });
 });
