@@ -12,7 +12,7 @@ import { numberFlag, parseFlags, type Command } from '../command.ts';
 import { runSteps, VERBOSE_HELP } from '../steps.ts';
 
 const SYNOPSIS = [
-  'ferry bench [--quick] [--sizes 64,256,1024] [--runs N] [--workloads web,kv] [--kv-mib N] [--dirty-mib-per-s R]',
+  'ferry bench [--quick] [--sizes 64,256,1024] [--runs N] [--workloads web,kv,wordpress] [--kv-mib N] [--dirty-mib-per-s R]',
   '            [--methods a,b] [--link lan|wan|RTT-MS,MBIT[,LOSS-%]] [--probe-clients N] [--iperf-seconds S]',
   `            [--no-podman] [--no-haproxy] [--provider ${LAB_PROVIDERS.join('|')}] [--out DIR] [--verbose] [--json]`,
   'ferry bench --unshape',
@@ -31,7 +31,9 @@ export const benchCommand: Command = {
     '--sizes            web workload sizes in MiB (default 64,256,1024); --kv-mib the kv workload\'s one size (64)',
     '--runs             runs per row and size (default 5), back and forth between the first two lab hosts (on a',
     '                   two-cloud lab, ferry lab up --topology two-clouds: a-1 and b-1, across its WAN)',
-    '--workloads        web, kv (default both); the WordPress pair moves as a group (ferry migrate --group), not benched yet',
+    '--workloads        web, kv (default both), wordpress: the paper\'s WordPress + MariaDB pair, deployed once (ferry deploy',
+    '                   wordpress) and moved back and forth as one group (ferry migrate --group) with each method, then',
+    '                   removed; its row is the group\'s downtime window and total, bytes summed over both containers',
     '--link             lan (default: the bare link), wan (30 ms, 200 Mbit/s) or RTT-MS,MBIT[,LOSS-%]; the namespace',
     '                   lab shapes the rate only (no netem on its kernel): a delay or loss is refused there, saying why;',
     '                   a two-cloud lab\'s link is its WAN (the relay adds the delay): no --link takes it as it is',
