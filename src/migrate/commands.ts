@@ -12,6 +12,11 @@ export interface Endpoint {
 
 const runc = (...args: string[]) => ['runc', '--root', HOST_PATHS.runcRoot, ...args];
 
+/** Freezes a container's cgroup (`paused`), or thaws it. */
+export function runcFreezer(action: 'pause' | 'resume', name: string): string[] {
+  return runc(action, name);
+}
+
 export interface CheckpointArgs {
   name: string;
   imageDir: string;

@@ -10,6 +10,7 @@ import type { MigrationEvents } from './events.ts';
 import { describeHealth, healthSpecFromConfig, healthTarget, waitHealthy, type HealthSpec } from './health.ts';
 import { revokeMigrationGrants } from './firewall-host.ts';
 import { HostLink } from './HostLink.ts';
+import { runcFreezer } from './commands.ts';
 import { containerState } from './host-state.ts';
 import { JOBS, jobDir } from './job-run.ts';
 import type { Journal } from './journal/Journal.ts';
@@ -75,7 +76,7 @@ export async function reconcile(rec: JournalRecord, mode: 'rollback' | 'recover'
       }
       case 'pause-target': {
         say(decision.why);
-        const r = await d.target.exec(['runc', '--root', HOST_PATHS.runcRoot, 'pause', rec.container], { timeoutS: 60, idempotent: true });
+        const r = await d.target.exec(runcFreezer('pause', rec.container), { timeoutS: 60, idempotent: true });
         if (r.code !== 0 && (await containerState(d.target, rec.container)) === 'running') {
           throw new FerryError(ErrorCode.RollbackFailed, `could not freeze ${rec.container}'s copy on ${rec.to} (${r.stderr.trim()}): not releasing it on ${rec.from}, so it never runs twice`, { details: { host: rec.to } });
         }
@@ -100,7 +101,7 @@ export async function reconcile(rec: JournalRecord, mode: 'rollback' | 'recover'
       case 'keep-target': {
         say(decision.why);
         // The only copy: frozen before a release that then failed, it runs again.
-        if ((await containerState(d.target, rec.container)) === 'paused') await d.target.exec(['runc', '--root', HOST_PATHS.runcRoot, 'resume', rec.container], { timeoutS: 60, idempotent: true });
+        if ((await containerState(d.target, rec.container)) === 'paused') await d.target.exec(runcFreezer('resume', rec.container), { timeoutS: 60, idempotent: true });
         await d.traffic?.switchTo({ address: d.target.spec.address, port: portOf(health) }).catch((e) => say(`could not point traffic at ${rec.to}: ${errorMessage(e)}`));
         await d.journal?.finish('failed', rec.to, decision.why);
         return { outcome: 'failed', runsOn: rec.to, steps, error: decision.why };
@@ -159,7 +160,7 @@ async function rollBack(rec: JournalRecord, d: ReconcileDeps, decision: Extract<
   }
   if (decision.action === 'rollback-keep-source') {
     if (decision.resume) {
-      await source.run(['runc', '--root', HOST_PATHS.runcRoot, 'resume', rec.container], { idempotent: true });
+      await source.run(runcFreezer('resume', rec.container), { idempotent: true });
       say(`${rec.container} resumed on ${rec.from}`);
     } else {
       say(`${rec.container} kept running on ${rec.from}`);

@@ -1,7 +1,7 @@
 import { ErrorCode, FerryError } from '../../errors.ts';
 import { HostJob } from '../../hosts/jobs.ts';
 import type { RemoteHost } from '../../hosts/RemoteHost.ts';
-import { HOST_PATHS } from '../../hosts/paths.ts';
+import { runcFreezer } from '../commands.ts';
 import { JOBS, jobDir, type JobWatch } from '../job-run.ts';
 
 /**
@@ -32,7 +32,7 @@ export async function releaseLazyDump(source: RemoteHost, migrationDir: string, 
  * thawed: {@link thawServedSource}.
  */
 export async function holdLazySource(source: RemoteHost, name: string): Promise<void> {
-  const r = await source.exec(['runc', '--root', HOST_PATHS.runcRoot, 'pause', name], { timeoutS: 60, idempotent: true });
+  const r = await source.exec(runcFreezer('pause', name), { timeoutS: 60, idempotent: true });
   if (r.code !== 0) throw new FerryError(ErrorCode.CommandFailed, `could not freeze ${name}'s cgroup on ${source.name} while its lazy dump serves pages: ${r.stderr.trim()}`, { details: { host: source.name } });
 }
 
@@ -50,7 +50,7 @@ export async function readLazyServed(source: RemoteHost, migrationDir: string): 
  * dump ends (the target holds all the memory now).
  */
 export async function thawServedSource(source: RemoteHost, name: string): Promise<void> {
-  await source.exec(['runc', '--root', HOST_PATHS.runcRoot, 'resume', name], { timeoutS: 60, idempotent: true });
+  await source.exec(runcFreezer('resume', name), { timeoutS: 60, idempotent: true });
 }
 
 /**
@@ -65,11 +65,11 @@ export async function waitLazyDumpEnd(source: RemoteHost, migrationDir: string, 
   for (;;) {
     const st = await job.wait(served ? 10 : 2);
     if (st.state !== 'running' || Date.now() >= deadline) return st;
-    if (served) continue;
-    if (await readLazyServed(source, migrationDir)) {
+    served ||= await readLazyServed(source, migrationDir);
+    if (served) {
       // Every page is on the target: CRIU has killed the source's tasks and waits for them to
-      // die, which they do once their cgroup thaws.
-      served = true;
+      // die, which they do once their cgroup thaws. Thawed again while the dump lasts: a thaw
+      // lost with a dropped connection would leave it waiting for the whole deadline.
       await thawServedSource(source, name);
       continue;
     }
