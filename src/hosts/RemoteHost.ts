@@ -208,10 +208,13 @@ export class RemoteHost {
     ssh.dispose();
   }
 
-  /** Runs argv and throws a CommandFailed error naming the host and command on a non-zero exit. */
-  async run(argv: readonly string[], opts: ExecOptions = {}): Promise<string> {
+  /**
+   * Runs argv and throws a CommandFailed error naming the host and command on a non-zero exit
+   * (other than `okCodes`, exit codes that mean success for this command).
+   */
+  async run(argv: readonly string[], opts: ExecOptions & { okCodes?: readonly number[] } = {}): Promise<string> {
     const r = await this.exec(argv, opts);
-    if (r.code !== 0) {
+    if (r.code !== 0 && !opts.okCodes?.includes(r.code)) {
       const tail = (r.stderr || r.stdout).trim().split('\n').slice(-5).join('\n');
       throw new FerryError(ErrorCode.CommandFailed, `${argv.slice(0, 3).join(' ')} failed on ${this.name} (exit ${r.code}): ${tail}`, {
         details: { host: this.name, argv: [...argv], code: r.code, stderr: r.stderr },

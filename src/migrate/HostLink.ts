@@ -5,7 +5,7 @@ import { peerAddressOf } from '../hosts/inventory.ts';
 import type { RemoteHost } from '../hosts/RemoteHost.ts';
 import { HOST_PATHS } from '../hosts/paths.ts';
 import { runLocal } from '../util/run-local.ts';
-import { parseRsyncSent, rsyncPush } from './commands.ts';
+import { parseRsyncSent, RSYNC_VANISHED, rsyncPush } from './commands.ts';
 
 /**
  * A short-lived SSH trust between two hosts for one migration, so images and rootfs go host to
@@ -60,25 +60,27 @@ export class HostLink {
     ]);
   }
 
-  /** rsync `srcDir` on `from` into `dstDir` on the other host; returns bytes sent. */
-  async push(from: RemoteHost, srcDir: string, dstDir: string, opts: { delete?: boolean; excludes?: string[] } = {}): Promise<number> {
+  /**
+   * rsync `srcDir` on `from` into `dstDir` on the other host; returns bytes sent. `live`: the
+   * directory belongs to a running container (the pre-sync before the freeze), so files that vanish
+   * while rsync walks it (rsync's exit 24) are expected: the copy inside the freeze brings the
+   * final state. Anywhere else a vanished file is a failure.
+   */
+  async push(from: RemoteHost, srcDir: string, dstDir: string, opts: { delete?: boolean; excludes?: string[]; live?: boolean } = {}): Promise<number> {
     const to = this.hosts[0] === from ? this.hosts[1] : this.hosts[0];
     const dir = HostLink.dir(this.id);
-    const out = await from.run(
-      rsyncPush({
-        from: srcDir.endsWith('/') ? srcDir : `${srcDir}/`,
-        to: `${to.spec.user}@${peerAddressOf(to.spec)}:${dstDir.endsWith('/') ? dstDir : `${dstDir}/`}`,
-        sshKey: `${dir}/key`,
-        knownHosts: `${dir}/known_hosts`,
-        port: to.spec.port,
-        delete: opts.delete,
-        excludes: opts.excludes,
-        controlPath: `${dir}/cm-${to.name}`,
-      }),
-      // rsync converges: after a dropped connection it is simply run again.
-      { idempotent: true },
-    );
-    return parseRsyncSent(out);
+    const argv = rsyncPush({
+      from: srcDir.endsWith('/') ? srcDir : `${srcDir}/`,
+      to: `${to.spec.user}@${peerAddressOf(to.spec)}:${dstDir.endsWith('/') ? dstDir : `${dstDir}/`}`,
+      sshKey: `${dir}/key`,
+      knownHosts: `${dir}/known_hosts`,
+      port: to.spec.port,
+      delete: opts.delete,
+      excludes: opts.excludes,
+      controlPath: `${dir}/cm-${to.name}`,
+    });
+    // rsync converges: after a dropped connection it is simply run again.
+    return parseRsyncSent(await from.run(argv, { idempotent: true, okCodes: opts.live ? [RSYNC_VANISHED] : [] }));
   }
 
   /** The link of a migration whose process is gone (recovery): enough to close it, or to push. */

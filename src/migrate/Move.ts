@@ -220,7 +220,8 @@ export class Move {
       await link.warm(source);
       await this.traffic?.prepare?.();
       if (record.bundle !== 'freeze') {
-        const sync = () => this.pushBundle();
+        // The container runs: files it deletes meanwhile are brought right by the copy in the freeze.
+        const sync = () => this.pushBundle({ live: true });
         const sent = record.bundle === 'presync-timed' ? await this.clock.time('pre-copy', sync) : await sync();
         this.tally = { ...this.tally, bytes: addBytes(this.tally.bytes, { rsync: sent, pages: 0 }) };
       }
@@ -352,9 +353,9 @@ export class Move {
     this.target.dispose();
   }
 
-  private pushBundle(): Promise<number> {
+  private pushBundle(opts: { live?: boolean } = {}): Promise<number> {
     const c = this.ctx!;
-    return c.link.push(c.source, c.bundle, c.bundle, { delete: true });
+    return c.link.push(c.source, c.bundle, c.bundle, { delete: true, ...opts });
   }
 
   /** The bundle's cgroup path names its host (one kernel, many emulated hosts): give the target its own. */

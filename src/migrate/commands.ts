@@ -133,6 +133,9 @@ export function rsyncPush(a: RsyncArgs): string[] {
   return args;
 }
 
+/** rsync's exit code for "some files vanished before they could be transferred" (a live tree). */
+export const RSYNC_VANISHED = 24;
+
 /** Bytes rsync sent, from `--stats` output. */
 export function parseRsyncSent(out: string): number {
   const m = /Total bytes sent:\s*([\d,.]+)/.exec(out);

@@ -2,6 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
+import { findHost } from '../../src/hosts/inventory.ts';
+import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
+import { HostLink } from '../../src/migrate/HostLink.ts';
 import { config, deploy, ferry, hostsFile, httpText, labDown, labLeftovers, labUp, onHost, provision, runcState } from '../helpers/lab.ts';
 
 const why = labUnavailable();
@@ -74,6 +77,27 @@ describe.skipIf(why !== null)('namespace lab', () => {
     for (const h of ['lab-1', 'lab-2']) {
       expect(second[h]!.failed).toBe(0);
       expect(second[h]!.changed).toBe(0);
+    }
+  });
+
+  it("a running container's tree pre-syncs host to host while its files vanish; other rsync failures still fail", async () => {
+    const file = await hostsFile();
+    const [a, b] = (['lab-1', 'lab-2'] as const).map((n) => new RemoteHost(findHost(file, n)));
+    const link = await HostLink.open('t-live-presync', a!, b!);
+    const dir = '/var/lib/ferry/live-presync';
+    try {
+      await a!.run(['sh', '-c', `mkdir -p ${dir} && cd ${dir} && seq 1 20000 | xargs touch`]);
+      // What a running container does to its rootfs (CI saw rsync exit 24 on /tmp/counter.new).
+      const vanish = a!.run(['sh', '-c', `sleep 0.05; find ${dir} -type f -delete`]);
+      await expect(link.push(a!, dir, dir, { delete: true, live: true })).resolves.toBeGreaterThan(0);
+      await vanish;
+      await expect(link.push(a!, `${dir}-missing`, dir, { live: true })).rejects.toMatchObject({ code: 'ferry_command_failed', details: { code: 23 } });
+    } finally {
+      await link.close();
+      for (const h of [a!, b!]) {
+        await h.run(['rm', '-rf', dir]);
+        h.dispose();
+      }
     }
   });
 
