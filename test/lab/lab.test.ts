@@ -86,9 +86,10 @@ describe.skipIf(why !== null)('namespace lab', () => {
     const link = await HostLink.open('t-live-presync', a!, b!);
     const dir = '/var/lib/ferry/live-presync';
     try {
-      await a!.run(['sh', '-c', `mkdir -p ${dir} && cd ${dir} && seq 1 20000 | xargs touch`]);
+      // 2,000 files of 64 KiB: rsync lists them all first, then takes a while to send them.
+      await a!.run(['sh', '-c', `mkdir -p ${dir} && cd ${dir} && head -c 131072000 /dev/urandom | split -b 65536 -a 4`]);
       // What a running container does to its rootfs (CI saw rsync exit 24 on /tmp/counter.new).
-      const vanish = a!.run(['sh', '-c', `sleep 0.05; find ${dir} -type f -delete`]);
+      const vanish = a!.run(['sh', '-c', `sleep 0.3; find ${dir} -type f -delete`]);
       await expect(link.push(a!, dir, dir, { delete: true, live: true })).resolves.toBeGreaterThan(0);
       await vanish;
       await expect(link.push(a!, `${dir}-missing`, dir, { live: true })).rejects.toMatchObject({ code: 'ferry_command_failed', details: { code: 23 } });
