@@ -9,11 +9,11 @@ import { MigrationEngine, type GroupReport } from '../migrate/MigrationEngine.ts
 import type { MethodRegistry } from '../migrate/methods/registry.ts';
 import { newMigrationId, type MigrationRequest } from '../migrate/request.ts';
 import type { TrafficHooks } from '../migrate/traffic-hooks.ts';
-import { trafficFor, type HoldMode } from '../traffic/detect.ts';
+import type { HoldMode } from '../traffic/detect.ts';
 import { validateName } from '../util/names.ts';
 import { GROUP_ANNOTATION, GROUP_ORDER_ANNOTATION } from '../workloads/group.ts';
 import { loadHosts } from './hosts.ts';
-import { localJournal, provisionPair, type StepEvent } from './migrate.ts';
+import { localJournal, throughEngine, type StepEvent } from './migrate.ts';
 import type { JournalStore } from '../migrate/journal/stores.ts';
 
 // The annotations that make containers one group are deploy's (src/workloads/group.ts).
@@ -87,20 +87,14 @@ export async function runGroupMigration(group: string, from: string, to: string,
   if (members.length === 0) throw new FerryError(ErrorCode.ContainerNotFound, `no running container of group '${group}' on ${from}`);
   const reqs: MigrationRequest[] = members.map((m) => ({ id: newMigrationId(), container: m.name, from, to, method: run.method }));
   await run.claim?.(reqs);
-  if (run.provision) await provisionPair(hosts, from, to, `group ${group}'s migration`, run);
-  const traffic: Record<string, TrafficHooks | undefined> = {};
-  const fronts: { dispose(): void }[] = [];
   const events: Record<string, MigrationEvents> = {};
-  try {
-    for (const m of members) {
-      const t = await trafficFor(hosts, m.name, from, run.hold ?? 'auto');
-      traffic[m.name] = t?.sw;
-      if (t) fronts.push(t.front);
-      events[m.name] = new MigrationEvents();
-      run.onMember?.(m.name, events[m.name]!);
-    }
-    return await new MigrationEngine(hosts, run.config, { registry: run.registry }).migrateGroup(group, reqs, { signal: run.signal, traffic, events, ...(run.job ? { job: run.job } : {}), journalStores: run.journalStores ?? [localJournal(run.config)] });
-  } finally {
-    for (const f of fronts) f.dispose();
+  for (const m of members) {
+    events[m.name] = new MigrationEvents();
+    run.onMember?.(m.name, events[m.name]!);
   }
+  const stage = { hosts, from, to, containers: members.map((m) => m.name), what: `group ${group}'s migration`, provision: run.provision ?? false };
+  return throughEngine(stage, run, (fronts) => {
+    const traffic: Record<string, TrafficHooks | undefined> = Object.fromEntries([...fronts].map(([name, f]) => [name, f.sw]));
+    return new MigrationEngine(hosts, run.config, { registry: run.registry }).migrateGroup(group, reqs, { signal: run.signal, traffic, events, ...(run.job ? { job: run.job } : {}), journalStores: run.journalStores ?? [localJournal(run.config)] });
+  });
 }

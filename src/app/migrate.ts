@@ -86,29 +86,66 @@ async function migrateOnce(req: MigrationRequest, run: MigrationRun): Promise<Mi
   const source = findHost(hosts, req.from);
   findHost(hosts, req.to);
   const events = run.events ?? new MigrationEvents();
-  const step = (s: StepEvent) => run.onStep?.(s);
-
-  if (run.provision ?? config.provisionBeforeMigrate) await provisionPair(hosts, req.from, req.to, `migration ${req.id}`, run);
-
-  step({ step: 'migrate', state: 'start' });
-  // Where HAProxy fronts the container, clients are held through the freeze (on by default).
-  const traffic = await trafficFor(hosts, req.container, req.from, run.hold ?? 'auto');
-  const p: ProbeOptions | undefined = run.probe === 'auto' ? (traffic ? { clients: AUTO_PROBE_CLIENTS, port: traffic.frontendPort, path: await probePath(traffic.front, req.container) } : undefined) : run.probe;
-  const probe = p ? startProbe(`http://${source.address}:${p.port ?? 80}${p.path ?? (p.post ? '/cgi-bin/post' : '/counter')}`, events, { concurrency: p.clients, post: p.post, container: req.container }) : undefined;
-  let report: MigrationReport;
-  try {
-    report = await new MigrationEngine(hosts, config, { registry: run.registry }).migrate(req, { signal: run.signal, traffic: traffic?.sw, events, journalStores: run.journalStores ?? [localJournal(config)] });
-  } finally {
-    traffic?.front.dispose();
-    if (probe && !report!) await probe.stop().catch(() => undefined);
-  }
-  if (probe) {
+  const stage = { hosts, from: req.from, to: req.to, containers: [req.container], what: `migration ${req.id}`, provision: run.provision ?? config.provisionBeforeMigrate };
+  return throughEngine(stage, run, async (fronts) => {
+    const traffic = fronts.get(req.container);
+    const p: ProbeOptions | undefined = run.probe === 'auto' ? (traffic ? { clients: AUTO_PROBE_CLIENTS, port: traffic.frontendPort, path: await probePath(traffic.front, req.container) } : undefined) : run.probe;
+    const probe = p ? startProbe(`http://${source.address}:${p.port ?? 80}${p.path ?? (p.post ? '/cgi-bin/post' : '/counter')}`, events, { concurrency: p.clients, post: p.post, container: req.container }) : undefined;
+    let report: MigrationReport;
+    try {
+      report = await new MigrationEngine(hosts, config, { registry: run.registry }).migrate(req, { signal: run.signal, traffic: traffic?.sw, events, journalStores: run.journalStores ?? [localJournal(config)] });
+    } catch (e) {
+      await probe?.stop().catch(() => undefined);
+      throw e;
+    }
+    if (!probe) return report;
     const r = await probe.stop();
     const files = await writeProbeOutput(config.benchDir, req.id, r);
-    report = { ...report, probe: { ...r.summary, csv: files.csv, png: files.png } };
+    return { ...report, probe: { ...r.summary, csv: files.csv, png: files.png } };
+  });
+}
+
+/** Where a migration runs and what it moves: all that a container's move and a group's differ in before the engine. */
+export interface Stage {
+  hosts: HostsFile;
+  from: string;
+  to: string;
+  /** The containers moved (one, or a group's members): each gets its traffic front, where HAProxy fronts it. */
+  containers: readonly string[];
+  /** Names the migration in a cancel's message. */
+  what: string;
+  /** Run the provision playbook on both hosts first. */
+  provision: boolean;
+}
+
+/** A container's HAProxy front, found on the source (traffic/detect.ts). */
+export type Front = NonNullable<Awaited<ReturnType<typeof trafficFor>>>;
+
+/**
+ * The sequence every migration runs, a single container's and a group's alike:
+ * provision → each container's traffic front → the engine (`engine`, given the fronts) → the
+ * fronts' sessions closed. The `migrate` step brackets everything after provisioning.
+ */
+export async function throughEngine<T extends { outcome: string }>(
+  stage: Stage,
+  run: Pick<MigrationRun, 'config' | 'signal' | 'onStep' | 'hold'>,
+  engine: (fronts: ReadonlyMap<string, Front>) => Promise<T>,
+): Promise<T> {
+  if (stage.provision) await provisionPair(stage.hosts, stage.from, stage.to, stage.what, run);
+  run.onStep?.({ step: 'migrate', state: 'start' });
+  const fronts = new Map<string, Front>();
+  try {
+    // Where HAProxy fronts a container, clients are held through the freeze (on by default).
+    for (const c of stage.containers) {
+      const t = await trafficFor(stage.hosts, c, stage.from, run.hold ?? 'auto');
+      if (t) fronts.set(c, t);
+    }
+    const result = await engine(fronts);
+    run.onStep?.({ step: 'migrate', state: 'end', detail: result.outcome });
+    return result;
+  } finally {
+    for (const f of fronts.values()) f.front.dispose();
   }
-  step({ step: 'migrate', state: 'end', detail: report.outcome });
-  return report;
 }
 
 /**
