@@ -2,48 +2,20 @@
 # terraform_data and local-exec only, so it applies offline in about a second.
 # Outputs have the same shape for every environment (local, qemu, aws, gcp): Ferry renders
 # the Ansible inventory and its SSH settings from them. The contract: terraform/CONTRACT.md.
-# The inputs both labs take (hosts, lab_dir, bridge, subnet_prefix, clouds, link) are in
-# lab-variables.tf, a symlink to terraform/lib/lab-variables.tf shared with terraform/qemu.
+# Shared with terraform/qemu through symlinks into terraform/lib: lab-variables.tf, the inputs both
+# labs take (hosts, lab_dir, bridge, subnet_prefix, clouds, link), and lab-network.tf, the sites,
+# each host's address, the bridges and a two-cloud lab's WAN. Here: the hosts, and the outputs.
 
 locals {
+  flat_cloud = "local"
   script     = "${path.module}/lab.sh"
-  wan_script = abspath("${path.module}/../lib/wan.sh")
-  two_clouds = var.clouds != null
-  clouds     = local.two_clouds ? var.clouds : [{ name = "local", bridge = var.bridge, subnet_prefix = var.subnet_prefix, hosts = var.hosts }]
-  sites = { for i, c in local.clouds : c.name => {
-    bridge     = c.bridge
-    subnet     = "${c.subnet_prefix}.0/24"
-    controller = "${c.subnet_prefix}.1"
-    # A two-cloud host's route: the other cloud's /24 through this cloud's gateway (lab.sh's ROUTE).
-    route = local.two_clouds ? "${local.clouds[1 - i].subnet_prefix}.0/24,${c.subnet_prefix}.254" : ""
-  } }
-  hosts = merge([for c in local.clouds : { for i, h in c.hosts : h => {
-    name    = h
-    cloud   = c.name
-    address = "${c.subnet_prefix}.${11 + i}"
-  } }]...)
-  host_order = flatten([for c in local.clouds : c.hosts])
 }
 
-# The flat lab had one bridge before two-cloud labs existed: its state moves, nothing is rebuilt.
+# The flat lab had one bridge (lab-network.tf) before two-cloud labs existed: its state moves, nothing
+# is rebuilt.
 moved {
   from = terraform_data.bridge
   to   = terraform_data.bridge["local"]
-}
-
-resource "terraform_data" "bridge" {
-  for_each = local.sites
-  # terraform_data only runs provisioners on create: every input must force a replacement.
-  triggers_replace = [each.value.bridge, each.value.subnet, each.value.controller, local.script]
-  input            = { bridge = each.value.bridge, subnet = each.value.subnet, script = abspath(local.script) }
-
-  provisioner "local-exec" {
-    command = "${abspath(local.script)} bridge-up ${each.value.bridge} ${each.value.controller}/24 ${each.value.subnet}"
-  }
-  provisioner "local-exec" {
-    when    = destroy
-    command = "${self.output.script} bridge-down ${self.output.bridge} ${self.output.subnet}"
-  }
 }
 
 resource "terraform_data" "host" {
@@ -60,23 +32,6 @@ resource "terraform_data" "host" {
   provisioner "local-exec" {
     when    = destroy
     command = "${self.output.script} host-down ${self.output.name} ${self.output.lab_dir}"
-  }
-}
-
-# A two-cloud lab's gateways, WireGuard tunnel and WAN (terraform/lib/wan.sh). A new link profile
-# replaces only this: the hosts and their containers stay.
-resource "terraform_data" "wan" {
-  count = local.two_clouds ? 1 : 0
-  triggers_replace = [local.wan_script, var.lab_dir, var.link, [for c in local.clouds : [c.name, c.bridge, c.subnet_prefix]],
-  [for name, b in terraform_data.bridge : b.id]]
-  input = { script = local.wan_script, lab_dir = var.lab_dir, clouds = join(" ", [for c in local.clouds : c.name]) }
-
-  provisioner "local-exec" {
-    command = "${local.wan_script} up ${var.lab_dir} ${var.link.rtt_ms} ${var.link.mbit} ${var.link.loss_pct} ${join(" ", flatten([for c in local.clouds : [c.name, c.bridge, c.subnet_prefix]]))}"
-  }
-  provisioner "local-exec" {
-    when    = destroy
-    command = "${self.output.script} down ${self.output.lab_dir} ${self.output.clouds}"
   }
 }
 
