@@ -3,14 +3,16 @@
 # resource addresses and state stay the module's). From lab-variables.tf's inputs: the sites (the
 # flat lab's one, or two clouds), each host's cloud and address, a bridge per site, and a two-cloud
 # lab's WAN. The module's main.tf sets two locals this file reads:
-#   flat_cloud  the flat lab's one site, also its hosts' `cloud` ("local", "qemu")
-#   script      its plumbing script, whose bridge-up and bridge-down this file calls
-# and builds its hosts (terraform_data.host, each on its site's terraform_data.bridge) and outputs.
+#   lab_provider  "local" or "qemu": the hosts' `provider`, the environment's name, and the name
+#                 of the flat lab's one site (terraform/CONTRACT.md)
+#   script        its plumbing script, whose bridge-up and bridge-down this file calls
+# and builds its hosts (terraform_data.host, each on its site's terraform_data.bridge); the outputs
+# are lab-outputs.tf's.
 
 locals {
   wan_script = abspath("${path.module}/../lib/wan.sh")
   two_clouds = var.clouds != null
-  clouds     = local.two_clouds ? var.clouds : [{ name = local.flat_cloud, bridge = var.bridge, subnet_prefix = var.subnet_prefix, hosts = var.hosts }]
+  clouds     = local.two_clouds ? var.clouds : [{ name = local.lab_provider, bridge = var.bridge, subnet_prefix = var.subnet_prefix, hosts = var.hosts }]
   sites = { for i, c in local.clouds : c.name => {
     bridge     = c.bridge
     subnet     = "${c.subnet_prefix}.0/24"

@@ -9,9 +9,10 @@
 # Outputs have the same shape for every environment (local, qemu, aws, gcp): Ferry renders
 # the Ansible inventory and its SSH settings from them. The contract: terraform/CONTRACT.md.
 # Shared with terraform/local through symlinks into terraform/lib: lab-variables.tf, the inputs both
-# labs take (hosts, lab_dir, bridge, subnet_prefix, clouds, link), and lab-network.tf, the sites,
-# each host's address, the bridges and a two-cloud lab's WAN (namespaces on the controller, as in
-# the namespace lab). Here: the QEMU lab's own inputs, its VMs, and the outputs.
+# labs take (hosts, lab_dir, bridge, subnet_prefix, clouds, link); lab-network.tf, the sites, each
+# host's address, the bridges and a two-cloud lab's WAN (namespaces on the controller, as in the
+# namespace lab); lab-outputs.tf, the outputs. Here: the QEMU lab's own inputs, its VMs, and its
+# own output (kernel).
 
 variable "memory_mb" {
   description = "Memory of each VM, MiB (the guest also keeps its root overlay's writes in it)."
@@ -36,8 +37,10 @@ variable "cache_dir" {
 }
 
 locals {
-  flat_cloud = "qemu"
-  script     = abspath("${path.module}/qemu-lab.sh")
+  lab_provider = "qemu"
+  script       = abspath("${path.module}/qemu-lab.sh")
+  # Each VM's entry in the hosts output also names its serial console's log.
+  host_extra = { for h in local.host_order : h => { console_log = "${var.lab_dir}/hosts/${h}/log/console.log" } }
   # A new kernel from qemu-setup.sh, or a changed guest init, boots fresh VMs.
   boot_inputs = sha256(join("\n", [
     try(file("${var.cache_dir}/current.env"), "no-kernel"),
@@ -69,33 +72,6 @@ resource "terraform_data" "host" {
     when    = destroy
     command = "${self.output.script} host-down ${self.output.name} ${self.output.lab_dir}"
   }
-}
-
-output "environment" {
-  value = "qemu"
-}
-
-output "controller_address" {
-  description = "The controller's address on the first cloud's bridge; each host's own controller_address wins."
-  value       = local.sites[local.clouds[0].name].controller
-}
-
-output "hosts" {
-  description = "One entry per host: how Ferry reaches it and where its host key is."
-  value = [for h in local.host_order : {
-    name          = h
-    address       = local.hosts[h].address
-    port          = 22
-    user          = "root"
-    host_key_file = "${var.lab_dir}/hosts/${h}/etc-ssh/ssh_host_ed25519_key.pub"
-    provider      = "qemu"
-    cloud         = local.hosts[h].cloud
-    # As in the namespace lab: SSH reaches each VM on its cloud's bridge, peers across the tunnel.
-    peer_address       = local.hosts[h].address
-    controller_address = local.sites[local.hosts[h].cloud].controller
-    id                 = terraform_data.host[h].id
-    console_log        = "${var.lab_dir}/hosts/${h}/log/console.log"
-  }]
 }
 
 output "kernel" {
