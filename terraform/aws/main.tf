@@ -3,6 +3,8 @@
 # (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN], or AWS_PROFILE), never from a
 # variable. `offline_plan = true` (with fake credentials and `ami_id`) lets `terraform plan` run
 # with no network, as the static test does.
+# Its outputs, and the inputs it shares with the other cloud modules, are in cloud-env.tf and
+# one-site-env.tf: symlinks into terraform/lib.
 
 terraform {
   required_version = ">= 1.9"
@@ -44,26 +46,4 @@ module "site" {
   peer_public_key       = var.peer_public_key
   peer_endpoint         = var.peer_endpoint
   peer_subnet           = var.peer_subnet
-}
-
-output "environment" {
-  value = var.environment
-}
-
-output "controller_address" {
-  value = var.controller_address
-}
-
-output "hosts" {
-  description = "One entry per host: how Ferry reaches it and where its host key is (terraform/CONTRACT.md)."
-  value       = module.site.hosts
-}
-
-output "gateway_public_ip" {
-  description = "The WireGuard gateway's static public address (the peer's endpoint)."
-  value       = module.site.gateway_public_ip
-}
-
-output "subnet_cidr" {
-  value = module.site.subnet_cidr
 }

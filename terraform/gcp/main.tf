@@ -3,6 +3,8 @@
 # (GOOGLE_APPLICATION_CREDENTIALS or GOOGLE_CREDENTIALS; the project from GOOGLE_PROJECT unless
 # `project` is set), never from a variable holding a secret.
 # The Google provider is not available offline: this module is only `terraform fmt`-checked here.
+# Its outputs, and the inputs it shares with the other cloud modules, are in cloud-env.tf and
+# one-site-env.tf: symlinks into terraform/lib.
 
 terraform {
   required_version = ">= 1.9"
@@ -41,26 +43,4 @@ module "site" {
   peer_public_key       = var.peer_public_key
   peer_endpoint         = var.peer_endpoint
   peer_subnet           = var.peer_subnet
-}
-
-output "environment" {
-  value = var.environment
-}
-
-output "controller_address" {
-  value = var.controller_address
-}
-
-output "hosts" {
-  description = "One entry per host: how Ferry reaches it and where its host key is (terraform/CONTRACT.md)."
-  value       = module.site.hosts
-}
-
-output "gateway_public_ip" {
-  description = "The WireGuard gateway's static external address (the peer's endpoint)."
-  value       = module.site.gateway_public_ip
-}
-
-output "subnet_cidr" {
-  value = module.site.subnet_cidr
 }

@@ -2,114 +2,22 @@
 # terraform_data and local-exec only, so it applies offline in about a second.
 # Outputs have the same shape for every environment (local, qemu, aws, gcp): Ferry renders
 # the Ansible inventory and its SSH settings from them. The contract: terraform/CONTRACT.md.
-
-terraform {
-  required_version = ">= 1.5"
-}
-
-variable "hosts" {
-  description = "Host names, one emulated host each (the flat lab; a two-cloud lab names its hosts in var.clouds)."
-  type        = list(string)
-  default     = ["lab-1", "lab-2"]
-  validation {
-    condition     = alltrue([for h in var.hosts : can(regex("^[a-z][a-z0-9-]{0,30}$", h))])
-    error_message = "Host names must match ^[a-z][a-z0-9-]{0,30}$."
-  }
-}
-
-variable "lab_dir" {
-  description = "Controller-side directory holding the lab's keys and each host's state."
-  type        = string
-}
-
-variable "bridge" {
-  description = "Name of the Linux bridge in the controller's namespace."
-  type        = string
-  default     = "ferry0"
-}
-
-variable "subnet_prefix" {
-  description = "First three octets of the lab's /24; the controller is .1, hosts start at .11."
-  type        = string
-  default     = "10.247.0"
-}
-
-variable "clouds" {
-  description = <<-EOT
-    A two-cloud lab: two sites, each with its own bridge and /24 (the controller .1, the gateway
-    .254, hosts from .11), whose hosts reach the other site only through a WireGuard tunnel between
-    the two gateways, over a WAN shaped as var.link (terraform/lib/wan.sh). null: the flat lab,
-    var.hosts on var.bridge.
-  EOT
-  type = list(object({
-    name          = string
-    bridge        = string
-    subnet_prefix = string
-    hosts         = list(string)
-  }))
-  default = null
-  validation {
-    condition = var.clouds == null ? true : (length(var.clouds) == 2 && alltrue([for c in var.clouds :
-      can(regex("^[a-z][a-z0-9-]{0,10}$", c.name)) && can(regex("^[a-z][a-z0-9-]{0,14}$", c.bridge)) &&
-      can(regex("^[0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}$", c.subnet_prefix)) && length(c.hosts) > 0 &&
-    alltrue([for h in c.hosts : can(regex("^[a-z][a-z0-9-]{0,30}$", h))])]))
-    error_message = "clouds: two sites, names ^[a-z][a-z0-9-]{0,10}$, bridges of at most 15 characters, three-octet prefixes, at least one host each."
-  }
-}
-
-variable "link" {
-  description = "The WAN between a two-cloud lab's gateways: round trip in ms and loss in % each way (the relay), rate in Mbit/s each way (HTB; 0 for none)."
-  type = object({
-    rtt_ms   = number
-    mbit     = number
-    loss_pct = number
-  })
-  default = { rtt_ms = 0, mbit = 0, loss_pct = 0 }
-  validation {
-    condition     = var.link.rtt_ms >= 0 && var.link.rtt_ms <= 10000 && var.link.mbit >= 0 && var.link.loss_pct >= 0 && var.link.loss_pct < 100
-    error_message = "link: rtt_ms 0-10000, mbit >= 0 (0: no limit), loss_pct 0 to below 100."
-  }
-}
+# Shared with terraform/qemu through symlinks into terraform/lib: lab-variables.tf, the inputs both
+# labs take (hosts, lab_dir, bridge, subnet_prefix, clouds, link); lab-network.tf, the sites, each
+# host's address, the bridges and a two-cloud lab's WAN; lab-outputs.tf, the outputs. Here: the hosts.
 
 locals {
-  script     = "${path.module}/lab.sh"
-  wan_script = abspath("${path.module}/../lib/wan.sh")
-  two_clouds = var.clouds != null
-  clouds     = local.two_clouds ? var.clouds : [{ name = "local", bridge = var.bridge, subnet_prefix = var.subnet_prefix, hosts = var.hosts }]
-  sites = { for i, c in local.clouds : c.name => {
-    bridge     = c.bridge
-    subnet     = "${c.subnet_prefix}.0/24"
-    controller = "${c.subnet_prefix}.1"
-    # A two-cloud host's route: the other cloud's /24 through this cloud's gateway (lab.sh's ROUTE).
-    route = local.two_clouds ? "${local.clouds[1 - i].subnet_prefix}.0/24,${c.subnet_prefix}.254" : ""
-  } }
-  hosts = merge([for c in local.clouds : { for i, h in c.hosts : h => {
-    name    = h
-    cloud   = c.name
-    address = "${c.subnet_prefix}.${11 + i}"
-  } }]...)
-  host_order = flatten([for c in local.clouds : c.hosts])
+  lab_provider = "local"
+  script       = "${path.module}/lab.sh"
+  # Nothing in the hosts output beyond the contract's fields and `id`.
+  host_extra = { for h in local.host_order : h => {} }
 }
 
-# The flat lab had one bridge before two-cloud labs existed: its state moves, nothing is rebuilt.
+# The flat lab had one bridge (lab-network.tf) before two-cloud labs existed: its state moves, nothing
+# is rebuilt.
 moved {
   from = terraform_data.bridge
   to   = terraform_data.bridge["local"]
-}
-
-resource "terraform_data" "bridge" {
-  for_each = local.sites
-  # terraform_data only runs provisioners on create: every input must force a replacement.
-  triggers_replace = [each.value.bridge, each.value.subnet, each.value.controller, local.script]
-  input            = { bridge = each.value.bridge, subnet = each.value.subnet, script = abspath(local.script) }
-
-  provisioner "local-exec" {
-    command = "${abspath(local.script)} bridge-up ${each.value.bridge} ${each.value.controller}/24 ${each.value.subnet}"
-  }
-  provisioner "local-exec" {
-    when    = destroy
-    command = "${self.output.script} bridge-down ${self.output.bridge} ${self.output.subnet}"
-  }
 }
 
 resource "terraform_data" "host" {
@@ -127,48 +35,4 @@ resource "terraform_data" "host" {
     when    = destroy
     command = "${self.output.script} host-down ${self.output.name} ${self.output.lab_dir}"
   }
-}
-
-# A two-cloud lab's gateways, WireGuard tunnel and WAN (terraform/lib/wan.sh). A new link profile
-# replaces only this: the hosts and their containers stay.
-resource "terraform_data" "wan" {
-  count = local.two_clouds ? 1 : 0
-  triggers_replace = [local.wan_script, var.lab_dir, var.link, [for c in local.clouds : [c.name, c.bridge, c.subnet_prefix]],
-  [for name, b in terraform_data.bridge : b.id]]
-  input = { script = local.wan_script, lab_dir = var.lab_dir, clouds = join(" ", [for c in local.clouds : c.name]) }
-
-  provisioner "local-exec" {
-    command = "${local.wan_script} up ${var.lab_dir} ${var.link.rtt_ms} ${var.link.mbit} ${var.link.loss_pct} ${join(" ", flatten([for c in local.clouds : [c.name, c.bridge, c.subnet_prefix]]))}"
-  }
-  provisioner "local-exec" {
-    when    = destroy
-    command = "${self.output.script} down ${self.output.lab_dir} ${self.output.clouds}"
-  }
-}
-
-output "environment" {
-  value = "local"
-}
-
-output "controller_address" {
-  description = "The controller's address on the first cloud's bridge; each host's own controller_address wins."
-  value       = local.sites[local.clouds[0].name].controller
-}
-
-output "hosts" {
-  description = "One entry per host: how Ferry reaches it and where its host key is."
-  value = [for h in local.host_order : {
-    name          = h
-    address       = local.hosts[h].address
-    port          = 22
-    user          = "root"
-    host_key_file = "${var.lab_dir}/hosts/${h}/etc-ssh/ssh_host_ed25519_key.pub"
-    provider      = "local"
-    cloud         = local.hosts[h].cloud
-    # The controller is on every cloud's bridge, and SSH reaches each host there directly; between
-    # clouds the hosts' own addresses are routed through the tunnel, so peers use them too.
-    peer_address       = local.hosts[h].address
-    controller_address = local.sites[local.hosts[h].cloud].controller
-    id                 = terraform_data.host[h].id
-  }]
 }

@@ -5,6 +5,8 @@
 # sites, `cloud` telling them apart, `peer_address` their private address across the tunnel.
 # Credentials come only from each provider's standard environment variables.
 # The Google provider is not available offline: this module is only `terraform fmt`-checked here.
+# `environment` and `controller_address` (outputs, from inputs): cloud-env.tf, a symlink into
+# terraform/lib shared with terraform/aws and terraform/gcp.
 
 terraform {
   required_version = ">= 1.9"
@@ -72,14 +74,6 @@ module "gcp" {
   peer_public_key       = var.aws_wireguard_public_key
   peer_endpoint         = module.aws.gateway_public_ip
   peer_subnet           = var.aws_subnet_cidr
-}
-
-output "environment" {
-  value = var.environment
-}
-
-output "controller_address" {
-  value = var.controller_address
 }
 
 output "hosts" {

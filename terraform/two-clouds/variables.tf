@@ -1,3 +1,6 @@
+# This module's own inputs. Shared through a symlink into terraform/lib: cloud-env.tf (the
+# controller's key, address and SSH sources, the service port; with terraform/aws and terraform/gcp).
+
 variable "environment" {
   description = "The environment's name (the `environment` output; prefixes resource names)."
   type        = string
@@ -6,34 +9,6 @@ variable "environment" {
     condition     = can(regex("^[a-z][a-z0-9-]{0,30}$", var.environment))
     error_message = "environment must match ^[a-z][a-z0-9-]{0,30}$."
   }
-}
-
-variable "ssh_public_key" {
-  description = "The controller's SSH public key, authorised for root on every host."
-  type        = string
-}
-
-variable "host_key_dir" {
-  description = "Controller directory with <host>/ssh_host_ed25519_key[.pub] for every host of both clouds, generated before apply."
-  type        = string
-}
-
-variable "controller_address" {
-  description = "Where the hosts reach the controller (its hold server), if they can; null otherwise."
-  type        = string
-  default     = null
-}
-
-variable "service_port" {
-  description = "TCP port of the migrated service, open to the internet in both clouds."
-  type        = number
-  default     = 80
-}
-
-variable "ssh_source_cidrs" {
-  description = "Addresses allowed to SSH (the controller's)."
-  type        = list(string)
-  default     = ["0.0.0.0/0"]
 }
 
 # AWS

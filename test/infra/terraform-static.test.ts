@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,13 +36,30 @@ function requireTool(file: string, args: string[]): void {
 }
 requireTool('terraform', ['version']);
 
-/** Every directory under terraform/ holding .tf files, relative to terraform/. */
+/**
+ * terraform/lib holds what several modules share: scripts, and .tf files (variables, logic) that each
+ * module using them links to by a relative symlink, as Terraform has no include. It is no module.
+ */
+const SHARED = path.join(TF_SOURCE, 'lib');
+
+/** Every directory under terraform/ holding .tf files (terraform/lib aside), relative to terraform/. */
 function moduleDirs(dir = TF_SOURCE): string[] {
   const out: string[] = [];
   const entries = readdirSync(dir, { withFileTypes: true });
   if (entries.some((e) => e.isFile() && e.name.endsWith('.tf'))) out.push(path.relative(TF_SOURCE, dir));
-  for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) out.push(...moduleDirs(path.join(dir, e.name)));
+  for (const e of entries) {
+    if (e.isDirectory() && !e.name.startsWith('.') && path.join(dir, e.name) !== SHARED) out.push(...moduleDirs(path.join(dir, e.name)));
+  }
   return out.sort();
+}
+
+/** Every symlinked .tf in a module: [the link, relative to terraform/, its target as written]. */
+function sharedLinks(): [string, string][] {
+  return MODULES.flatMap((rel) =>
+    readdirSync(path.join(TF_SOURCE, rel), { withFileTypes: true })
+      .filter((e) => e.isSymbolicLink() && e.name.endsWith('.tf'))
+      .map((e): [string, string] => [path.join(rel, e.name), readlinkSync(path.join(TF_SOURCE, rel, e.name))]),
+  );
 }
 
 /** Providers a module needs, its local child modules' included (`source = "hashicorp/aws"`). */
@@ -151,7 +168,13 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'ferry-tf-static-'));
   tfRoot = path.join(work, 'terraform');
   // Only the sources: init would write lock files and data beside the modules.
-  await cp(TF_SOURCE, tfRoot, { recursive: true, filter: (src) => !/(^|\/)(\.terraform(\.lock\.hcl)?|[^/]*\.tfstate[^/]*)$/.test(src) });
+  // Relative symlinks stay as written (Node would make them absolute, into the repository), so the
+  // copy shows that the modules' links into terraform/lib hold wherever the tree is copied.
+  await cp(TF_SOURCE, tfRoot, {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (src) => !/(^|\/)(\.terraform(\.lock\.hcl)?|[^/]*\.tfstate[^/]*)$/.test(src),
+  });
   await writeFile(
     path.join(work, 'terraformrc'),
     [
@@ -177,6 +200,20 @@ describe('terraform/', () => {
 
   it('has the modules these checks expect', () => {
     expect(MODULES).toEqual(expect.arrayContaining(['aws', 'gcp', 'local', 'qemu', 'two-clouds', 'modules/aws-site', 'modules/gcp-site']));
+  });
+
+  it('links shared .tf files by relative symlinks into terraform/lib, each shared file used by a module', () => {
+    const links = sharedLinks();
+    for (const [link, target] of links) {
+      expect(path.isAbsolute(target), `terraform/${link} -> ${target}: make it relative, or it breaks in a copy of the tree`).toBe(false);
+      const resolved = path.resolve(TF_SOURCE, path.dirname(link), target);
+      expect(path.dirname(resolved), `terraform/${link} -> ${target} points outside terraform/lib`).toBe(SHARED);
+      expect(existsSync(resolved), `terraform/${link} -> ${target} is dangling`).toBe(true);
+    }
+    const used = new Set(links.map(([link, target]) => realpathSync(path.resolve(TF_SOURCE, path.dirname(link), target))));
+    for (const f of readdirSync(SHARED).filter((n) => n.endsWith('.tf'))) {
+      expect(used.has(realpathSync(path.join(SHARED, f))), `terraform/lib/${f} is linked from no module, so nothing validates it`).toBe(true);
+    }
   });
 
   // Validating a root validates the child modules it calls; every child module must have one.

@@ -5,6 +5,9 @@
 # other site can name it without a cycle) and the site's end of a WireGuard tunnel; the VPC routes
 # the other site's subnet to it. Outputs meet terraform/CONTRACT.md.
 # Credentials: the AWS provider's own environment variables, configured in the root module.
+# Shared with the other cloud's site module through symlinks into terraform/lib: site-variables.tf
+# (the inputs both take alike) and site-common.tf (the gateway, whether there is a tunnel, each
+# host's key paths, the gateway's WireGuard configuration).
 
 terraform {
   required_version = ">= 1.9" # validations that read other variables
@@ -17,12 +20,7 @@ terraform {
 }
 
 locals {
-  gateway = coalesce(var.gateway, var.hosts[0])
-  # Whether a key was given is no secret (the key is), and it decides which resources exist.
-  wireguard  = nonsensitive(var.wireguard_private_key != null) && var.peer_public_key != null && var.peer_subnet != null
-  key_path   = { for h in var.hosts : h => "${var.host_key_dir}/${h}/ssh_host_ed25519_key" }
-  public_key = { for h in var.hosts : h => try(trimspace(file("${local.key_path[h]}.pub")), "") }
-  ami_id     = var.ami_id != null ? var.ami_id : data.aws_ami.debian12[0].id
+  ami_id = var.ami_id != null ? var.ami_id : data.aws_ami.debian12[0].id
 
   # cloud-init: root takes the controller's key; the host serves exactly the pinned ed25519 key.
   base_config = { for h in var.hosts : h => {
@@ -35,19 +33,6 @@ locals {
       ed25519_public  = local.public_key[h]
     }
   } }
-  wg_conf = join("\n", concat(
-    [
-      "[Interface]",
-      "PrivateKey = ${coalesce(var.wireguard_private_key, "none")}",
-      "ListenPort = ${var.wireguard_port}",
-      "",
-      "[Peer]",
-      "PublicKey = ${coalesce(var.peer_public_key, "none")}",
-      "AllowedIPs = ${coalesce(var.peer_subnet, "none")}",
-    ],
-    var.peer_endpoint == null ? [] : ["Endpoint = ${var.peer_endpoint}:${var.peer_port}"],
-    ["PersistentKeepalive = 25", ""],
-  ))
   gateway_config = {
     package_update = true
     packages       = ["wireguard-tools"]

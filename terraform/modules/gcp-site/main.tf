@@ -5,6 +5,9 @@
 # other site can name it without a cycle) and the site's end of a WireGuard tunnel; a route sends
 # the other site's subnet to it. Outputs meet terraform/CONTRACT.md.
 # Credentials: the Google provider's own environment variables, configured in the root module.
+# Shared with the other cloud's site module through symlinks into terraform/lib: site-variables.tf
+# (the inputs both take alike) and site-common.tf (the gateway, whether there is a tunnel, each
+# host's key paths, the gateway's WireGuard configuration).
 # The Google provider is not available offline: this module is only `terraform fmt`-checked here.
 
 terraform {
@@ -18,24 +21,6 @@ terraform {
 }
 
 locals {
-  gateway = coalesce(var.gateway, var.hosts[0])
-  # Whether a key was given is no secret (the key is), and it decides which resources exist.
-  wireguard  = nonsensitive(var.wireguard_private_key != null) && var.peer_public_key != null && var.peer_subnet != null
-  key_path   = { for h in var.hosts : h => "${var.host_key_dir}/${h}/ssh_host_ed25519_key" }
-  public_key = { for h in var.hosts : h => try(trimspace(file("${local.key_path[h]}.pub")), "") }
-  wg_conf = join("\n", concat(
-    [
-      "[Interface]",
-      "PrivateKey = ${coalesce(var.wireguard_private_key, "none")}",
-      "ListenPort = ${var.wireguard_port}",
-      "",
-      "[Peer]",
-      "PublicKey = ${coalesce(var.peer_public_key, "none")}",
-      "AllowedIPs = ${coalesce(var.peer_subnet, "none")}",
-    ],
-    var.peer_endpoint == null ? [] : ["Endpoint = ${var.peer_endpoint}:${var.peer_port}"],
-    ["PersistentKeepalive = 25", ""],
-  ))
   startup_script = { for h in var.hosts : h => templatefile("${path.module}/startup.sh.tftpl", {
     name            = h
     authorized_keys = base64encode("${trimspace(var.ssh_public_key)}\n")

@@ -1,0 +1,1 @@
+../lib/one-site-env.tf

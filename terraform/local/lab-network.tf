@@ -1,0 +1,1 @@
+../lib/lab-network.tf

@@ -1,0 +1,1 @@
+../../lib/site-variables.tf

@@ -1,0 +1,1 @@
+../lib/lab-variables.tf

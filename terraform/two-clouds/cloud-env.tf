@@ -1,0 +1,1 @@
+../lib/cloud-env.tf
