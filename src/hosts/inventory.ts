@@ -117,7 +117,7 @@ export function parseHostsFile(text: string, source = 'hosts file'): HostsFile {
 }
 
 /** The address other hosts reach `spec` at: its peer address across a tunnel, else its address. */
-export function peerAddressOf(spec: HostSpec): string {
+export function peerAddressOf(spec: Pick<HostSpec, 'address' | 'peerAddress'>): string {
   return spec.peerAddress ?? spec.address;
 }
 

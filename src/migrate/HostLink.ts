@@ -1,7 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { peerAddressOf } from '../hosts/inventory.ts';
+import { ErrorCode, FerryError } from '../errors.ts';
+import { peerAddressOf, type HostSpec } from '../hosts/inventory.ts';
 import type { RemoteHost } from '../hosts/RemoteHost.ts';
 import { HOST_PATHS } from '../hosts/paths.ts';
 import { runLocal } from '../util/run-local.ts';
@@ -27,6 +29,13 @@ export class HostLink {
   }
 
   static async open(id: string, a: RemoteHost, b: RemoteHost): Promise<HostLink> {
+    // Only the peer may use it, and only for a day at most, even if cleanup never runs. Decided
+    // before anything is written: a peer without an IP address fails here and leaves nothing.
+    const expires = new Date(Date.now() + LINK_KEY_S * 1000);
+    const options = new Map([
+      [a, keyOptions(b.spec, expires)],
+      [b, keyOptions(a.spec, expires)],
+    ]);
     const tmp = await mkdtemp(path.join(tmpdir(), 'ferry-link-'));
     try {
       const key = path.join(tmp, 'key');
@@ -41,8 +50,7 @@ export class HostLink {
         const dir = HostLink.dir(id);
         await self.writeFile(`${dir}/key`, priv, '0600');
         await self.writeFile(`${dir}/known_hosts`, `${knownHostsTarget(peer)} ${peer.spec.hostKey}\n`, '0644');
-        // Only the peer may use it, and only for a day at most, even if cleanup never runs.
-        await self.run(['tee', '-a', authorizedKeys(self)], { stdin: `${keyOptions(peer, new Date(Date.now() + 24 * 3600_000))} ${pub}\n`, idempotent: true });
+        await self.run(['tee', '-a', authorizedKeys(self)], { stdin: `${options.get(self)!} ${pub}\n`, idempotent: true });
       }
       return link;
     } finally {
@@ -105,10 +113,30 @@ function authorizedKeys(h: RemoteHost): string {
   return h.spec.user === 'root' ? '/root/.ssh/authorized_keys' : `/home/${h.spec.user}/.ssh/authorized_keys`;
 }
 
-/** authorized_keys options: no forwarding or pty (restrict), from the peer only, expiring. */
-export function keyOptions(peer: RemoteHost, expires: Date): string {
-  const stamp = expires.toISOString().replace(/[-:T]/g, '').slice(0, 12); // YYYYMMDDHHMM, UTC
-  return `restrict,from="${peerAddressOf(peer.spec)}",expiry-time="${stamp}Z"`;
+/** How long a link key stays usable if cleanup never removes it. @defaultValue 1 day */
+export const LINK_KEY_S = 24 * 3600;
+
+/**
+ * The authorized_keys options of a migration's link key on a host (pure): no forwarding, pty or
+ * rc (`restrict`); usable only from `peer`'s address as that host sees it, its peer address
+ * (across the tunnel between clouds, where no gateway rewrites it), never the controller's way in;
+ * and not after `expires`, in OpenSSH's `YYYYMMDDHHMM` with `Z` for UTC (to the minute, rounded
+ * down). sshd matches `from=` against the client's IP address only (UseDNS is off by default), so
+ * the peer needs an IP address; anything else is refused, which also keeps quotes, commas,
+ * wildcards and newlines out of the line.
+ */
+export function keyOptions(peer: Pick<HostSpec, 'name' | 'address' | 'peerAddress'>, expires: Date): string {
+  const addr = peerAddressOf(peer);
+  if (net.isIP(addr) === 0 || !/^[0-9A-Fa-f.:]+$/.test(addr)) {
+    throw new FerryError(
+      ErrorCode.ConfigInvalid,
+      `the migration's link key can only be limited to ${peer.name}'s IP address, not '${addr}' (sshd's from= does not match names): give the host an IP address (address or peerAddress in the hosts file, ansible_host in an inventory)`,
+      { details: { host: peer.name } },
+    );
+  }
+  const stamp = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(Number.isNaN(expires.getTime()) ? '' : expires.toISOString());
+  if (!stamp) throw new FerryError(ErrorCode.Internal, `a link key's expiry must be a date in years 0000-9999, not ${String(expires)}`);
+  return `restrict,from="${addr}",expiry-time="${stamp.slice(1).join('')}Z"`;
 }
 
 function knownHostsTarget(h: RemoteHost): string {

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 /**
  * Integration tests need what CI has: root (namespaces, mounts, CRIU) and CRIU >= 4.2 on PATH.
@@ -13,6 +13,23 @@ export function labUnavailable(): string | null {
   } catch {
     return 'needs CRIU >= 4.2 on PATH: run scripts/setup.sh';
   }
+  return null;
+}
+
+/** Why the two-cloud lab (WireGuard between two gateways, a capture on the tunnel) cannot run here, or null. */
+export function twoCloudsUnavailable(): string | null {
+  const base = labUnavailable();
+  if (base) return base;
+  for (const [tool, pkg] of [
+    ['wireguard-go', 'wireguard-go'],
+    ['wg', 'wireguard-tools'],
+    ['tcpdump', 'tcpdump'],
+    ['iperf3', 'iperf3'],
+    ['ping', 'iputils-ping'],
+  ]) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `needs ${tool} (apt-get install ${pkg}; scripts/setup.sh installs it)`;
+  }
+  if (spawnSync('test', ['-c', '/dev/net/tun']).status !== 0) return 'needs /dev/net/tun (modprobe tun): wireguard-go makes its interface there';
   return null;
 }
 

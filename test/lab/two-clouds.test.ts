@@ -5,7 +5,7 @@
  * it; a canary in the container's memory is looked for on the decrypted tunnel interface.
  * The public clouds cannot exist here: the two "clouds" are namespaces on this machine.
  */
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,26 +21,10 @@ import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
 import { WAN } from '../../src/infra/link/profile.ts';
 import { gatewayNames, labLayout, WAN_NAMESPACE, type GatewayNames } from '../../src/infra/providers/topology.ts';
 import type { MigrationReport } from '../../src/migrate/report.ts';
-import { FULL_SCOPE, labUnavailable, skipNote } from '../helpers/env.ts';
+import { FULL_SCOPE, skipNote, twoCloudsUnavailable } from '../helpers/env.ts';
 import { clearLab, config, debris, deploy, ferry, hostsFile, httpText, labDown, labLeftovers, labUp, provision, runcState } from '../helpers/lab.ts';
 
 const pexec = promisify(execFile);
-
-function twoCloudsUnavailable(): string | null {
-  const base = labUnavailable();
-  if (base) return base;
-  for (const [tool, pkg] of [
-    ['wireguard-go', 'wireguard-go'],
-    ['wg', 'wireguard-tools'],
-    ['tcpdump', 'tcpdump'],
-    ['iperf3', 'iperf3'],
-    ['ping', 'iputils-ping'],
-  ]) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `needs ${tool} (apt-get install ${pkg}; scripts/setup.sh installs it)`;
-  }
-  if (spawnSync('test', ['-c', '/dev/net/tun']).status !== 0) return 'needs /dev/net/tun (modprobe tun): wireguard-go makes its interface there';
-  return null;
-}
 
 const why = twoCloudsUnavailable();
 skipNote(why, 'the two-cloud lab (WireGuard over a shaped WAN)');

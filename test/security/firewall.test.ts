@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
 import { ensurePortGuard, grantPagePort, listGrants, removePortGuard, revokeMigrationGrants, revokePagePort } from '../../src/migrate/firewall-host.ts';
-import { openPagePort } from '../../src/migrate/wire.ts';
+import { LAZY_GRANT_S, openLazySourcePort } from '../../src/migrate/strategies/Lazy.ts';
+import { openPagePort, PAGE_GRANT_S } from '../../src/migrate/wire.ts';
 import { skipNote } from '../helpers/env.ts';
 import { createPair, netnsUnavailable, sshIntoNs, type NetnsPair, type SshIntoNs } from './netns.ts';
 
@@ -15,12 +16,13 @@ skipNote(why, 'page-port firewall in a network namespace');
 
 const M1 = 'm-20261201000000-aaaaaa';
 const M2 = 'm-20261201000001-bbbbbb';
+const M3 = 'm-20261201000002-cccccc';
 
 describe.skipIf(why !== null)('the page-port guard in a network namespace', () => {
   let pair: NetnsPair;
   let sshd: SshIntoNs;
   let host: RemoteHost;
-  const ports = [27011, 27012, 28999, 26999] as const;
+  const ports = [27011, 27012, 27013, 28999, 26999] as const;
 
   beforeAll(async () => {
     pair = await createPair('fw');
@@ -124,6 +126,33 @@ describe.skipIf(why !== null)('the page-port guard in a network namespace', () =
     await close();
     expect(await connect(pair.peer, pair.target, 27011)).toBe('refused');
     source.dispose();
+  });
+
+  it("a lazy migration's source port, as Lazy opens it: to the target's peer address only, for the whole serving, and closed by cleanup", async () => {
+    // The host under test is the source now; the target is only named. The controller reaches it at
+    // another address (here the intruder's) than its peers do (across a tunnel): the grant must
+    // follow the peer address, the one the target's lazy-pages daemon connects from.
+    const target = new RemoteHost({ ...sshd.spec, name: 'hx-lazy-target', address: pair.intruder, peerAddress: pair.peer });
+    const ctx = { id: M3, dir: pair.dir, source: host, target };
+    expect(await connect(pair.peer, pair.target, 27013)).toBe('refused');
+    await openLazySourcePort({ ...ctx, firewall: false }, 27013);
+    expect(await connect(pair.peer, pair.target, 27013)).toBe('refused');
+    await openLazySourcePort({ ...ctx, firewall: true }, 27013);
+    expect(await connect(pair.peer, pair.target, 27013)).toBe('open');
+    expect(await connect(pair.intruder, pair.target, 27013)).toBe('refused');
+    expect(await connect(pair.peer, pair.target, 27011)).toBe('refused'); // that port alone
+    const [grant, ...others] = await listGrants(host, M3);
+    expect(others).toEqual([]);
+    expect(grant).toMatchObject({ peer: pair.peer, port: 27013, migration: M3 });
+    // It outlives a page server's grant: pages are served for as long as the restored container needs them.
+    expect(grant!.expiresS).toBeGreaterThan(PAGE_GRANT_S);
+    expect(grant!.expiresS).toBeLessThanOrEqual(LAZY_GRANT_S);
+    // Lazy keeps no handle on it: the migration's cleanup closes it by the migration's id (reconcile.ts).
+    expect(await revokeMigrationGrants(host, M3)).toBe(1);
+    expect(await connect(pair.peer, pair.target, 27013)).toBe('refused');
+    expect(await connect(pair.intruder, pair.target, 27013)).toBe('refused');
+    expect(await connect(pair.intruder, pair.target, 28999)).toBe('open'); // another migration's grant stays
+    target.dispose();
   });
 
   it('removing the guard opens the range again (it was the guard that refused)', async () => {

@@ -5,7 +5,7 @@ import { criuLazyPages, runcCheckpoint, type Endpoint } from '../commands.ts';
 import { PAGE_SIZE, randomPort, readDumpStats, type MigrationContext } from '../context.ts';
 import { JOBS, jobDir } from '../job-run.ts';
 import { pagemapTotals, type DumpStats } from '../stats.ts';
-import { openPagePort, prepareSourceTls, tlsOf } from '../wire.ts';
+import { openPagePort, prepareSourceTls, tlsOf, type WireContext } from '../wire.ts';
 import { holdLazySource, releaseLazyDump, waitLazyDumpEnd } from './lazy-release.ts';
 import { criuLogFailure, restoreOn } from './restore.ts';
 import { IMG, NO_BYTES, NO_PRESYNC, WORK, type Bytes, type DumpResult, type Presync, type Strategy } from './strategy.ts';
@@ -14,8 +14,19 @@ import { IMG, NO_BYTES, NO_PRESYNC, WORK, type Bytes, type DumpResult, type Pres
 export const LAZY_READY_S = 120;
 /** How long the source may serve pages after the restore (a slow link, a big memory). @defaultValue 3600 s */
 export const LAZY_SERVE_S = 3600;
+/** How long the source's lazy-pages port may stay open: until CRIU is ready, its whole serving, and a margin. */
+export const LAZY_GRANT_S = LAZY_READY_S + LAZY_SERVE_S + 600;
 /** How long the source may go on serving after the target's daemon is gone before that is a failure. */
 const DAEMON_GRACE_MS = 20_000;
+
+/**
+ * Opens the source's lazy-pages port to the target only (its lazy-pages daemon connects there),
+ * before the freeze. The migration's cleanup closes it (revokeMigrationGrants), or it expires
+ * after {@link LAZY_GRANT_S}. Returns how to close it sooner.
+ */
+export function openLazySourcePort(ctx: WireContext, port: number): Promise<() => Promise<void>> {
+  return openPagePort(ctx, 'source', port, LAZY_GRANT_S);
+}
 
 /**
  * Post-copy (ours): the freeze dumps everything but memory, the target restores at once and its
@@ -35,7 +46,7 @@ export class Lazy implements Strategy {
     // The target's lazy-pages daemon connects to the source the way hosts reach each other.
     this.source = { address: peerAddressOf(ctx.source.spec), port: randomPort() };
     this.criuConfig = await prepareSourceTls(ctx, 'server');
-    await openPagePort(ctx, 'source', this.source.port, LAZY_READY_S + LAZY_SERVE_S + 600);
+    await openLazySourcePort(ctx, this.source.port);
     return NO_PRESYNC;
   }
 

@@ -3,9 +3,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../src/config.ts';
 import { ErrorCode } from '../../../src/errors.ts';
-import { GRANT_ID, grantRules, guardRules, listGrantsArgv, PAGE_PORTS, parseGrants, removeGuardRules, revokeRules } from '../../../src/migrate/firewall.ts';
+import { GRANT_ID, grantRules, guardRules, listGrantsArgv, MAX_GRANT_S, PAGE_PORTS, parseGrants, removeGuardRules, revokeRules } from '../../../src/migrate/firewall.ts';
 import { randomPort } from '../../../src/migrate/context.ts';
 import { MIGRATION_ID } from '../../../src/migrate/request.ts';
+import { LAZY_GRANT_S, LAZY_SERVE_S } from '../../../src/migrate/strategies/Lazy.ts';
+import { PAGE_GRANT_S } from '../../../src/migrate/wire.ts';
 import { catchFerry } from '../catch-ferry.ts';
 
 const grant = { migration: 'm-20261201073000-a1b2c3', peer: '10.247.0.11', port: 27123, ttlS: 1500 };
@@ -68,6 +70,12 @@ describe('grantRules', () => {
     for (const port of [26999, 29000, 22, 27000.5, Number.NaN]) expect(() => grantRules({ ...grant, port })).toThrow(/outside/);
     for (const migration of ['M-1', 'm1"; flush ruleset; "', '', 'a'.repeat(65)]) expect(() => grantRules({ ...grant, migration })).toThrow(/migration id/);
     for (const ttlS of [0, -1, 1.5, 3 * 24 * 3600]) expect(() => grantRules({ ...grant, ttlS })).toThrow(/lifetime/);
+  });
+
+  it("takes the strategies' lifetimes: a page server's, and a lazy source's that outlasts its whole serving", () => {
+    for (const ttlS of [PAGE_GRANT_S, LAZY_GRANT_S]) expect(() => grantRules({ ...grant, ttlS })).not.toThrow();
+    expect(LAZY_GRANT_S).toBeGreaterThan(LAZY_SERVE_S);
+    expect(LAZY_GRANT_S).toBeLessThanOrEqual(MAX_GRANT_S);
   });
 });
 
