@@ -20,7 +20,7 @@ export interface FerryConfig {
    * @defaultValue none: the hosts file
    */
   inventory?: string;
-  /** Vault password file for the inventory's vaulted variables, as `--vault-password-file`. (FERRY_VAULT_PASSWORD_FILE) */
+  /** Vault password file for the inventory's vaulted variables, as `--vault-password-file`. (FERRY_VAULT_PASSWORD_FILE; the `--vault-password-file` flag) */
   vaultPasswordFile?: string;
   /** Bridge of the namespace lab. @defaultValue ferry0 (FERRY_LAB_BRIDGE) */
   labBridge: string;

@@ -90,12 +90,13 @@ export function jobStatus(state: string, result?: JobResult | null): MigrationSt
 export async function probeHostsOverSsh(file: HostsFile): Promise<HostRow[]> {
   return Promise.all(
     file.hosts.map(async (spec) => {
+      const known: HostRow = { name: spec.name, environment: spec.environment, address: spec.address, groups: spec.groups };
       const h = new RemoteHost(spec, { defaultTimeoutS: 60 });
       try {
         const [caps, cs] = await Promise.all([probeHost(h), listContainers(h)]);
-        return { name: spec.name, environment: spec.environment, address: spec.address, reachable: true, criu: caps.criuVersion ?? null, kernel: caps.kernel, preCopy: caps.softDirty, containers: cs.map((x) => x.name) };
+        return { ...known, reachable: true, criu: caps.criuVersion ?? null, kernel: caps.kernel, preCopy: caps.softDirty, containers: cs.map((x) => x.name) };
       } catch {
-        return { name: spec.name, environment: spec.environment, address: spec.address, reachable: false };
+        return { ...known, reachable: false };
       } finally {
         h.dispose();
       }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ErrorCode, FerryError, errorMessage } from '../errors.ts';
+import { GLOBAL_OPTIONS_HELP } from './global-flags.ts';
 
 export interface Output {
   out: (s: string) => void;
@@ -19,12 +20,18 @@ export interface Command {
   summary: string;
   /** Options and notes, shown by `ferry CMD --help`. */
   details?: string;
+  /**
+   * Whether the command reads the hosts (FERRY_INVENTORY or the hosts file), and so takes
+   * `--inventory` and `--vault-password-file`; false for those that make their own (lab, env).
+   * @defaultValue true
+   */
+  readsInventory?: boolean;
   /** Returns the exit code: 0 done, 1 failed or rolled back (2, usage, comes from errors). */
   run(args: string[], io: Output): Promise<number>;
 }
 
 export function helpText(c: Command): string {
-  return [`usage: ${c.synopsis}`, '', c.summary, ...(c.details ? ['', c.details] : [])].join('\n');
+  return [`usage: ${c.synopsis}`, '', c.summary, ...(c.details ? ['', c.details] : []), ...(c.readsInventory === false ? [] : ['', GLOBAL_OPTIONS_HELP])].join('\n');
 }
 
 /** parseArgs with Ferry's error: unknown flags become a usage error naming the flag, with the command's usage. */

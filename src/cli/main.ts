@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, loadConfig } from '../config.ts';
-import { ErrorCode, errorHint, isFerryError, toFerryError } from '../errors.ts';
+import { ErrorCode, FerryError, errorHint, isFerryError, toFerryError } from '../errors.ts';
 import { helpText, type Command, type Output } from './command.ts';
+import { envWithGlobalFlags, givenGlobalFlags, splitGlobalFlags, type GlobalFlags } from './global-flags.ts';
 import { benchCommand } from './commands/bench.ts';
 import { hostsCommand, psCommand } from './commands/hosts.ts';
 import { envCommand } from './commands/env.ts';
@@ -26,6 +27,10 @@ export const USAGE = [
   ...COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
   `  ${'help'.padEnd(10)} this text (also --help); --version prints the version`,
   '',
+  'Every command that reads the hosts also takes, before or after its name:',
+  '  --inventory FILE|DIR        an Ansible inventory (instead of FERRY_INVENTORY)',
+  '  --vault-password-file FILE  its vault password file (instead of FERRY_VAULT_PASSWORD_FILE)',
+  '',
   'Exit status: 0 done, 1 failed or rolled back, 2 usage error.',
   '',
 ].join('\n');
@@ -38,7 +43,13 @@ export function version(): string {
 }
 
 export async function main(argv: string[], io: Output = stdio()): Promise<number> {
-  const [cmd, ...rest] = argv;
+  let global: { flags: GlobalFlags; args: string[] };
+  try {
+    global = splitGlobalFlags(argv, process.cwd());
+  } catch (e) {
+    return failed(e, io);
+  }
+  const [cmd, ...rest] = global.args;
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     io.out(USAGE);
     return 0;
@@ -56,18 +67,47 @@ export async function main(argv: string[], io: Output = stdio()): Promise<number
     io.out(helpText(command));
     return 0;
   }
+  const given = givenGlobalFlags(global.flags);
+  if (command.readsInventory === false && given.length) {
+    return failed(new FerryError(ErrorCode.UsageError, `ferry ${command.name} makes its own hosts and reads no inventory: ${given.join(' and ')} does not apply\nusage: ${command.synopsis}`), io);
+  }
+  // The flags stand in for their variables for the whole run, so every loadConfig() (and every program it starts) sees them.
+  const restore = replaceEnv(envWithGlobalFlags(process.env, global.flags));
   try {
     loadConfig(); // fail fast on a bad environment, before any work
     return await command.run(rest, io);
   } catch (e) {
-    const err = toFerryError(e);
-    io.err(`ferry: ${err.message} [${err.code}]`);
-    const hint = isFerryError(e) ? errorHint(err.code) : undefined;
-    if (hint && !USAGE_CODES.has(err.code)) io.err(`ferry: ${hint}`);
-    const log = err.details?.logFile;
-    if (typeof log === 'string') io.err(`ferry: Terraform's and Ansible's full output: ${log}`);
-    return USAGE_CODES.has(err.code) ? 2 : 1;
+    return failed(e, io);
+  } finally {
+    restore();
   }
+}
+
+/** Reports a failure on stderr and returns the exit status: 2 for a usage error, else 1. */
+function failed(e: unknown, io: Output): number {
+  const err = toFerryError(e);
+  io.err(`ferry: ${err.message} [${err.code}]`);
+  const hint = isFerryError(e) ? errorHint(err.code) : undefined;
+  if (hint && !USAGE_CODES.has(err.code)) io.err(`ferry: ${hint}`);
+  const log = err.details?.logFile;
+  if (typeof log === 'string') io.err(`ferry: Terraform's and Ansible's full output: ${log}`);
+  return USAGE_CODES.has(err.code) ? 2 : 1;
+}
+
+/** Sets process.env to `env` (only the variables that differ) and returns what puts the old values back. */
+function replaceEnv(env: NodeJS.ProcessEnv): () => void {
+  const before: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (process.env[k] === v) continue;
+    before[k] = process.env[k];
+    process.env[k] = v;
+  }
+  return () => {
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
 }
 
 function stdio(): Output {

@@ -54,6 +54,14 @@ export interface HostsFile {
   hosts: HostSpec[];
 }
 
+/**
+ * A host's groups in one table cell: comma-separated as Ansible's `group_names` gives them (parents
+ * included, `all` left out, `ungrouped` kept, sorted), `-` for none (a hosts.json host has none).
+ */
+export function groupsText(groups: readonly string[] | undefined): string {
+  return groups?.length ? groups.join(',') : '-';
+}
+
 export async function loadHostsFile(file: string): Promise<HostsFile> {
   let text: string;
   try {

@@ -1,3 +1,4 @@
+import { groupsText } from '../../hosts/inventory.ts';
 import type { Phase } from '../../migrate/clock.ts';
 import { subjectText, type MigrationSubject } from '../../migrate/request.ts';
 import { renderTable } from '../../util/table.ts';
@@ -13,6 +14,8 @@ export interface HostRow {
   name: string;
   environment: string;
   address?: string;
+  /** The host's Ansible groups, parents included (`group_names`); unset for a hosts.json host. */
+  groups?: readonly string[];
   /** Answered the last probe; null = not probed. */
   reachable?: boolean | null;
   /** CRIU version, null = not installed. */
@@ -39,10 +42,11 @@ export interface JobRowFields {
 }
 
 export function hostsTable(rows: readonly HostRow[]): ChatMessage {
-  if (rows.length === 0) return message('No hosts in the inventory', [section('No hosts in the inventory: bring a lab up with `ferry lab up`, or check FERRY_HOSTS_FILE.')]);
+  if (rows.length === 0) return message('No hosts in the inventory', [section('No hosts in the inventory: bring a lab up with `ferry lab up`, or check FERRY_INVENTORY (or FERRY_HOSTS_FILE).')]);
   const cols: { title: string; cell: (h: HostRow) => string | undefined }[] = [
     { title: 'Host', cell: (h) => h.name },
     { title: 'Env', cell: (h) => h.environment },
+    { title: 'Groups', cell: (h) => (h.groups === undefined ? undefined : groupsText(h.groups)) },
     { title: 'Address', cell: (h) => h.address },
     { title: 'Up', cell: (h) => (h.reachable === undefined ? undefined : h.reachable === null ? '?' : h.reachable ? 'yes' : 'NO') },
     { title: 'CRIU', cell: (h) => (h.criu === undefined ? undefined : (h.criu ?? 'none')) },

@@ -18,6 +18,7 @@ const SYNOPSIS = 'ferry env create NAME --provider aws|gcp|two-clouds [--hosts N
 export const envCommand: Command = {
   name: 'env',
   synopsis: SYNOPSIS,
+  readsInventory: false,
   summary: 'create, list or destroy cloud environments (terraform/aws, terraform/gcp, terraform/two-clouds)',
   details: [
     'create     keys made on the controller (SSH, host keys, WireGuard), terraform init + apply, hosts rendered',

@@ -34,6 +34,7 @@ export function labHealthy(st: EnvironmentStatus): boolean {
 export const labCommand: Command = {
   name: 'lab',
   synopsis: SYNOPSIS,
+  readsInventory: false,
   summary: 'create, check or remove the lab (default: 2 namespace hosts lab-1, lab-2; qemu: VMs with a stock kernel; two clouds joined by WireGuard)',
   details: [
     'up       create the lab, or repair it (a host whose sshd died is healed in place, its containers keep running)',

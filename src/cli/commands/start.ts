@@ -25,7 +25,7 @@ export const startCommand: Command = {
   name: 'start',
   synopsis: 'ferry start [--no-lab] [--verbose]',
   summary: 'the embedded default: the local lab and the console chat (the Slack bot when SLACK_BOT_TOKEN is set)',
-  details: ['--no-lab    use the hosts as they are (FERRY_HOSTS_FILE) instead of bringing up the lab and web1', VERBOSE_HELP].join('\n'),
+  details: ['--no-lab    use the hosts as they are (the inventory, or FERRY_HOSTS_FILE) instead of bringing up the lab and web1', VERBOSE_HELP].join('\n'),
   async run(args, io) {
     const { values } = parseFlags(args, { 'no-lab': { type: 'boolean' }, verbose: { type: 'boolean' } }, this.synopsis);
     const config = loadConfig();

@@ -21,7 +21,7 @@ const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk7p2v5b0rV4cY6o0D8yq5Qm9Yb3L2
 describe('main', () => {
   let dir = '';
   const saved: Record<string, string | undefined> = {};
-  const FERRY_VARS = ['FERRY_HOSTS_FILE', 'FERRY_LAB_DIR', 'FERRY_LAB_SUBNET', 'FERRY_LAB_BRIDGE', 'FERRY_COMMAND_TIMEOUT_S', 'FERRY_HEALTH_TIMEOUT_S'];
+  const FERRY_VARS = ['FERRY_HOSTS_FILE', 'FERRY_INVENTORY', 'FERRY_VAULT_PASSWORD_FILE', 'FERRY_LAB_DIR', 'FERRY_LAB_SUBNET', 'FERRY_LAB_BRIDGE', 'FERRY_COMMAND_TIMEOUT_S', 'FERRY_HEALTH_TIMEOUT_S'];
 
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'ferry-cli-'));
@@ -77,6 +77,56 @@ describe('main', () => {
     expect(await main([name, '--help'], io)).toBe(0);
     expect(io.stdout()).toContain(`usage: ferry ${name}`);
     expect(io.stderr()).toBe('');
+  });
+
+  it.each(COMMANDS.map((c) => [c.name, c.readsInventory !== false] as const))('%s --help lists --inventory and --vault-password-file when it reads the hosts (%s)', async (name, reads) => {
+    const io = collect();
+    expect(await main([name, '--help'], io)).toBe(0);
+    expect(io.stdout().includes('--inventory FILE|DIR')).toBe(reads);
+    expect(io.stdout().includes('--vault-password-file FILE')).toBe(reads);
+  });
+
+  it('only the lab and cloud environments read no inventory', () => {
+    expect(COMMANDS.filter((c) => c.readsInventory === false).map((c) => c.name)).toEqual(['lab', 'env']);
+  });
+
+  it('--inventory wins over FERRY_INVENTORY, before or after the command, a relative path from the working directory, for this run only', async () => {
+    process.env.FERRY_INVENTORY = path.join(dir, 'env-inventory');
+    try {
+      for (const argv of [['--inventory', 'no/such/flag-inventory', 'hosts'], ['hosts', '--inventory=no/such/flag-inventory']]) {
+        const io = collect();
+        expect(await main(argv, io)).toBe(1);
+        expect(io.stderr()).toContain(`no inventory at ${path.resolve('no/such/flag-inventory')}:`);
+        expect(io.stderr()).toContain('[ferry_inventory_failed]');
+        expect(process.env.FERRY_INVENTORY).toBe(path.join(dir, 'env-inventory'));
+      }
+      const io = collect();
+      expect(await main(['ps'], io)).toBe(1);
+      expect(io.stderr()).toContain(`no inventory at ${path.join(dir, 'env-inventory')}:`);
+    } finally {
+      delete process.env.FERRY_INVENTORY;
+    }
+  });
+
+  it('--inventory over a hosts file: the hosts come from the inventory', async () => {
+    const io = collect();
+    expect(await main(['migrate', 'web1', '--from', 'lab-1', '--to', 'lab-2', '--inventory', path.join(dir, 'missing-inventory')], io)).toBe(1);
+    expect(io.stderr()).toContain(`no inventory at ${path.join(dir, 'missing-inventory')}:`);
+    expect(process.env.FERRY_INVENTORY).toBeUndefined();
+  });
+
+  it('a bad --inventory is a usage error (2), as is one given to a command that reads no inventory', async () => {
+    for (const [argv, msg] of [
+      [['hosts', '--inventory'], '--inventory needs a value'],
+      [['--inventory', '/a', 'hosts', '--inventory', '/b'], '--inventory is given twice'],
+      [['lab', 'status', '--inventory', '/etc/ansible/fleet'], 'ferry lab makes its own hosts and reads no inventory: --inventory does not apply'],
+      [['env', 'list', '--vault-password-file', '/v'], 'ferry env makes its own hosts and reads no inventory: --vault-password-file does not apply'],
+    ] as const) {
+      const io = collect();
+      expect(await main([...argv], io)).toBe(2);
+      expect(io.stderr()).toContain(msg);
+      expect(io.stderr()).toContain('[ferry_usage]');
+    }
   });
 
   it('every command is listed in the usage', () => {

@@ -1,4 +1,3 @@
-import { accessSync, constants } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import { expandTilde } from '../../../src/hosts/ssh-args.ts';
 import { renderInventory, renderKnownHosts } from '../../../src/infra/inventory.ts';
 import { runLocal } from '../../../src/util/run-local.ts';
 import { catchFerry } from '../catch-ferry.ts';
+import { ansibleHostViews, toolsMissing } from '../helpers/ansible.ts';
 
 /**
  * Real Ansible, no lab: two inventories (INI with group_vars/host_vars, and a YAML directory) of
@@ -21,19 +21,8 @@ import { catchFerry } from '../catch-ferry.ts';
  * [host]:port entry written by OpenSSH's own ssh-keygen. Nothing connects to the hosts' addresses
  * (`ansible -m debug` runs on the controller), so they are documentation addresses.
  */
-const TOOLS = ['ansible-inventory', 'ansible-vault', 'ansible', 'ssh-keygen'];
-const missing = TOOLS.filter((t) => !(process.env.PATH ?? '').split(':').some((d) => isExecutable(path.join(d, t))));
-const skip = missing.length ? `needs ${missing.join(', ')} on PATH: install ansible-core and openssh-client (scripts/setup.sh does)` : '';
+const skip = toolsMissing(['ansible-inventory', 'ansible-vault', 'ansible', 'ssh-keygen']);
 if (skip) console.warn(`SKIPPED Ansible inventory tests: ${skip}`);
-
-function isExecutable(f: string): boolean {
-  try {
-    accessSync(f, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const GROUP_VARS_ALL = (knownHosts: string) => `ansible_user: deploy
 ansible_ssh_common_args: "-o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes"
@@ -169,17 +158,7 @@ describe.skipIf(!!skip)(`Ansible inventories through ansible-inventory${skip ? `
     const listed = await listInventory(source, { vaultPasswordFile: vaultPass });
     expect(ours.hosts.map((h) => h.name).sort()).toEqual(Object.keys(listed.hostvars).sort());
     // The settings: as Ansible renders them for a task (vault decrypted, group and host vars merged), on the controller.
-    const msg = `{{ {'address': ansible_host | default(inventory_hostname), 'port': ansible_port | default(22) | int, 'user': ansible_user, 'groups': group_names, 'key': ansible_ssh_private_key_file | default('') } }}`;
-    const r = await run('ansible', ['all', '-i', source, '--vault-password-file', vaultPass, '-o', '-m', 'debug', '-a', `msg=${msg}`]);
-    const ansible = Object.fromEntries(
-      r.stdout
-        .split('\n')
-        .filter((l) => l.includes(' | SUCCESS => '))
-        .map((l) => {
-          const [name, json] = l.split(' | SUCCESS => ') as [string, string];
-          return [name, (JSON.parse(json) as { msg: { address: string; port: number; user: string; groups: string[]; key: string } }).msg];
-        }),
-    );
+    const ansible = await ansibleHostViews(source, { vaultPasswordFile: vaultPass });
     expect(Object.keys(ansible).sort()).toEqual(ours.hosts.map((h) => h.name).sort());
     for (const h of ours.hosts) {
       const want = ansible[h.name]!;

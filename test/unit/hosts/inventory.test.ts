@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.ts';
-import { findHost, parseHostsFile } from '../../../src/hosts/inventory.ts';
+import { findHost, groupsText, parseHostsFile } from '../../../src/hosts/inventory.ts';
 import { catchFerry } from '../catch-ferry.ts';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk7p2v5b0rV4cY6o0D8yq5Qm9Yb3L2e1c0fTt5UuJbK';
@@ -126,5 +126,17 @@ describe('findHost', () => {
   it('says none when there are no hosts', () => {
     const e = catchFerry(() => findHost(parseHostsFile(file([])), 'lab-1'), ErrorCode.UnknownHost);
     expect(e.message).toContain('known hosts: none');
+  });
+});
+
+describe('groupsText', () => {
+  it("lists a host's groups comma-separated, as group_names gives them", () => {
+    expect(groupsText(['cloud_a', 'env_prod', 'web'])).toBe('cloud_a,env_prod,web');
+    expect(groupsText(['ungrouped'])).toBe('ungrouped');
+  });
+
+  it('shows - for none (a hosts.json host)', () => {
+    expect(groupsText(undefined)).toBe('-');
+    expect(groupsText([])).toBe('-');
   });
 });

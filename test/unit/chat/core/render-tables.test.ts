@@ -30,6 +30,24 @@ describe('hostsTable', () => {
     expect(lines[3]).toMatch(/^lab-2\s+local\s+\?$/);
   });
 
+  it("shows the inventory's groups, comma-separated, when the hosts have them", () => {
+    const lines = body(
+      hostsTable([
+        { name: 'web-1', environment: 'prod', groups: ['env_prod', 'web'], address: '192.0.2.11' },
+        { name: 'cache-1', environment: 'default', groups: ['ungrouped'], address: '192.0.2.14' },
+        { name: 'db-1', environment: 'prod', groups: [], address: '192.0.2.13' },
+      ]),
+    );
+    expect(lines[0]).toMatch(/^Host\s+Env\s+Groups\s+Address$/);
+    expect(lines[2]).toMatch(/^web-1\s+prod\s+env_prod,web\s+192\.0\.2\.11$/);
+    expect(lines[3]).toMatch(/^cache-1\s+default\s+ungrouped\s+192\.0\.2\.14$/);
+    expect(lines[4]).toMatch(/^db-1\s+prod\s+-\s+192\.0\.2\.13$/);
+  });
+
+  it('has no groups column for hosts from a hosts.json (which has no groups)', () => {
+    expect(body(hostsTable(rows))[0]).not.toContain('Groups');
+  });
+
   it('says when there are no hosts', () => {
     const m = hostsTable([]);
     expectValidMessage(m);

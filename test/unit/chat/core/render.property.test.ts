@@ -146,7 +146,7 @@ describe('renderers never pass on user text as controls or live markup', () => {
   it('hosts and migrations tables', () => {
     fc.assert(
       fc.property(userText, userText, userText, (a, b, c) => {
-        expectInert(hostsTable([{ name: a, environment: b, address: c, reachable: true, criu: a, kernel: b, preCopy: true, containers: [c, a] }]), { ownMarkupOnly: true });
+        expectInert(hostsTable([{ name: a, environment: b, address: c, groups: [b, c], reachable: true, criu: a, kernel: b, preCopy: true, containers: [c, a] }]), { ownMarkupOnly: true });
         expectInert(listTable([{ id: a, container: b, from: c, to: a, status: 'running', phase: 'transfer', method: b, createdAt: 0 }]), { ownMarkupOnly: true });
       }),
       runs,
