@@ -207,6 +207,10 @@ describe.skipIf(why !== null)(`fault matrix (${FULL ? 'full' : 'CI subset'}: ${c
     try {
       await queue.enqueue({ id, container: NAME, from: 'lab-1', to: 'lab-2', method: c.method, dryRun: false, requestedBy: 'fault-matrix', approvedBy: 'fault-matrix', requestedAt: new Date().toISOString(), thread: { channel: 'console', statusTs } });
       await waitForEnd(id, c.fault === 'redis-restarted', () => fired);
+      // A killed worker's job is failed by BullMQ's stall check, which may come before the new
+      // worker's recovery has finished the migration and released its claim (on a loaded machine it
+      // did, twice in one full run): the migration is over once its recovery is.
+      if (c.fault === 'worker-killed') await waitForClaimReleased(id);
     } finally {
       events.off('progress', onProgress);
       unsquat?.();
@@ -262,6 +266,16 @@ describe.skipIf(why !== null)(`fault matrix (${FULL ? 'full' : 'CI subset'}: ${c
       await new Promise((r) => setTimeout(r, 500));
     }
     throw new Error(`migration ${id} did not end within 10 minutes; worker log:\n${worker.log.slice(-3000)}`);
+  }
+
+  /** Until the container's queue claim no longer names the migration (its recovery released it), within the same 10 minutes. */
+  async function waitForClaimReleased(id: string): Promise<void> {
+    const deadline = Date.now() + 10 * 60_000;
+    while (Date.now() < deadline) {
+      if ((await client.get(keys.active(NAME))) !== id) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`the claim of ${id} was never released (recovery did not end); worker log:\n${worker.log.slice(-3000)}`);
   }
 
   /** Whether anything of a migration is still on a host: its journal or its directory. */
