@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '@slack/bolt';
 import { loadPolicy } from '../../src/chat/core/policy.ts';
@@ -5,6 +6,7 @@ import { startRuntime, type Runtime } from '../../src/chat/runtime.ts';
 import { createSlackApp } from '../../src/chat/slack/SlackApp.ts';
 import { logger } from '../../src/log.ts';
 import { startLocalRedis, type LocalRedis } from '../../src/queue/local-redis.ts';
+import { opsServer } from '../../src/queue/ops-http.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
 import { config, deploy, ferry, httpText, labDown, labUp, provision, runcState } from '../helpers/lab.ts';
 import { SlackStandIn, slackSignature, type RecordedCall } from '../helpers/slack-standin.ts';
@@ -27,6 +29,8 @@ describe.skipIf(why !== null)('Slack: /migrate through Bolt over real HTTP', () 
   let rt: Runtime;
   let app: App;
   let base = '';
+  let ops: http.Server | undefined;
+  let opsBase = '';
 
   /** Posts to Bolt's receiver exactly as Slack does: form body, signature, timestamp. */
   async function send(body: string, opts: { ts?: number; secret?: string } = {}) {
@@ -83,9 +87,14 @@ describe.skipIf(why !== null)('Slack: /migrate through Bolt over real HTTP', () 
     rt = await startRuntime({ ...config, redisUrl: redis.url, provisionBeforeMigrate: true }, s.transport, policy, { worker: true });
     s.bind(rt.service);
     await app.start();
+    // The worker's /healthz and /metrics, served as `ferry worker` serves them when FERRY_HEALTH_PORT is set.
+    const opsPort = await freePort();
+    ops = opsServer(opsPort, rt.ops, '127.0.0.1');
+    opsBase = `http://127.0.0.1:${opsPort}`;
   });
 
   afterAll(async () => {
+    ops?.close();
     await app?.stop();
     await rt?.close();
     await redis?.stop();
@@ -168,5 +177,27 @@ describe.skipIf(why !== null)('Slack: /migrate through Bolt over real HTTP', () 
     expect(complete.args.thread_ts).toBe(ts);
     const png = slack.uploads.find((u) => u.filename === `${id}-response-time.png`);
     expect(png?.bytes.subarray(1, 4).toString()).toBe('PNG');
+
+    // The worker's /metrics counts this migration by the method that ran and its outcome, and times it
+    // (the refused duplicate never moved anything: the count stays 1). The counter is fed by the
+    // worker's `completed` event, so it is polled for a moment rather than read once.
+    const moved = /^ferry_migrations_total\{method="page-server",outcome="migrated"\} 1$/m;
+    const scrape = async () => {
+      const r = await fetch(`${opsBase}/metrics`);
+      return { status: r.status, text: await r.text() };
+    };
+    let metrics = await scrape();
+    const until = Date.now() + 15_000;
+    while (!moved.test(metrics.text) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+      metrics = await scrape();
+    }
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toMatch(moved);
+    expect(metrics.text).toMatch(/^ferry_migration_downtime_seconds_count\{method="page-server"\} 1$/m);
+    for (const phase of ['checkpoint', 'restore', 'downtime', 'total']) expect(metrics.text).toMatch(new RegExp(`^ferry_migration_phase_seconds_count\\{method="page-server",phase="${phase}"\\} 1$`, 'm'));
+    const health = await fetch(`${opsBase}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.text()).toContain('worker: running');
   });
 });

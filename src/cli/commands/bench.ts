@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { RESULTS_DIR, runBench, unshapeLab } from '../../app/bench.ts';
+import { RESULTS_DIR, runBench, unshapeLab, type BenchOutput } from '../../app/bench.ts';
 import { loadHosts } from '../../app/hosts.ts';
 import { renderCellTable, renderClientTable, renderHeadlines, renderProvenance } from '../../bench/markdown.ts';
 import { planBench } from '../../bench/plan.ts';
@@ -15,8 +15,13 @@ const SYNOPSIS = [
   'ferry bench [--quick] [--sizes 64,256,1024] [--runs N] [--workloads web,kv,wordpress] [--kv-mib N] [--dirty-mib-per-s R]',
   '            [--methods a,b] [--link lan|wan|RTT-MS,MBIT[,LOSS-%]] [--probe-clients N] [--iperf-seconds S]',
   `            [--no-podman] [--no-haproxy] [--provider ${LAB_PROVIDERS.join('|')}] [--out DIR] [--verbose] [--json]`,
-  'ferry bench --unshape',
+  'ferry bench --unshape [--json]',
 ].join('\n');
+
+/** What `ferry bench --json` prints (pure): the files written, whether the run is complete, what was skipped, the headlines, every cell. */
+export function benchJson(out: BenchOutput): string {
+  return JSON.stringify({ files: out.files, incomplete: out.results.incomplete ?? null, skipped: out.results.skipped, headlines: out.headlines, cells: out.cells }, null, 2);
+}
 
 /**
  * Reproduces Table II on this machine in one command: every size, workload and method the hosts
@@ -41,6 +46,8 @@ export const benchCommand: Command = {
     '--no-haproxy       leave out the row behind HAProxy with the hold server and the load probe',
     '--provider         the lab to run on (default: the lab that is up, else local); the qemu lab runs the pre-copy methods',
     '--unshape          remove link shaping an interrupted run left on the lab hosts, and exit',
+    '--json             on stdout: the files written, incomplete, skipped, the headlines and every cell\'s summary',
+    '                   (with --unshape: the hosts unshaped); progress stays on stderr',
     `--out              where the results go (default ${path.relative(process.cwd(), RESULTS_DIR) || RESULTS_DIR}): <date>-<lab>-<link>.json, .md, -downtime.png, -phases.png, -response-time.png`,
     'Ctrl-C stops after the current migration; what ran is written, marked incomplete.',
     VERBOSE_HELP,
@@ -73,7 +80,7 @@ export const benchCommand: Command = {
     const say = (m: string) => io.err(m);
     if (values.unshape) {
       const hosts = await unshapeLab(config, await loadHosts(config));
-      io.out(`link shaping removed from ${hosts.join(' and ')}`);
+      io.out(values.json ? JSON.stringify({ unshaped: hosts }) : `link shaping removed from ${hosts.join(' and ')}`);
       return 0;
     }
     const plan = planBench({
@@ -112,7 +119,7 @@ export const benchCommand: Command = {
 
     const failed = out.cells.some((c) => c.rows.some((r) => r.failures > 0));
     if (values.json) {
-      io.out(JSON.stringify({ files: out.files, incomplete: out.results.incomplete ?? null, skipped: out.results.skipped, headlines: out.headlines, cells: out.cells }, null, 2));
+      io.out(benchJson(out));
     } else {
       io.out(renderProvenance(out.results));
       for (const c of out.cells) {

@@ -8,7 +8,7 @@ import { renderTable } from '../../util/table.ts';
 import { validateName } from '../../util/names.ts';
 import { numberFlag, parseFlags, usageError, type Command } from '../command.ts';
 
-const SYNOPSIS = 'ferry env create NAME --provider aws|gcp|two-clouds [--hosts N] [--var k=v]... [--plan-only] [--no-prepare] | ferry env list [--json] | ferry env destroy NAME';
+const SYNOPSIS = 'ferry env create NAME --provider aws|gcp|two-clouds [--hosts N] [--var k=v]... [--plan-only] [--no-prepare] [--json] | ferry env list [--json] | ferry env destroy NAME [--json]';
 
 /**
  * `ferry env`: cloud environments, each a Terraform module with its own state and keys in its own
@@ -31,6 +31,8 @@ export const envCommand: Command = {
     "--var k=v  any variable of the module (region, instance_type, project, …), never a key Ferry makes",
     'list       the environments and their hosts',
     'destroy    terraform destroy, then the environment\'s directory (state, keys) is removed',
+    '--json     on stdout: the hosts file (create), the plan\'s outcome (create --plan-only), the environments (list),',
+    '           what was destroyed (destroy); progress stays on stderr',
     'Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or a profile), GOOGLE_APPLICATION_CREDENTIALS.',
   ].join('\n'),
   async run(args, io) {
@@ -90,7 +92,8 @@ export const envCommand: Command = {
         const rec = await readEnvironment(config, name);
         await cloudEnvironment(config, rec, say).down();
         await removeEnvironment(config, name);
-        io.out(`environment ${name} destroyed`);
+        if (values.json) io.out(JSON.stringify({ name, provider: rec.provider, hosts: rec.hosts, dir: envDir(config, name), destroyed: true }, null, 2));
+        else io.out(`environment ${name} destroyed`);
         return 0;
       }
       default:

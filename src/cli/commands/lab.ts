@@ -1,12 +1,12 @@
 import { loadConfig } from '../../config.ts';
-import { LAB_PROVIDERS, Lab, TOPOLOGIES, parseProvider, parseTopology } from '../../infra/lab.ts';
+import { LAB_PROVIDERS, Lab, TOPOLOGIES, parseProvider, parseTopology, type LabState } from '../../infra/lab.ts';
 import { describeProfile, parseLinkProfile } from '../../infra/link/profile.ts';
 import type { EnvironmentStatus } from '../../infra/providers/provider.ts';
 import { renderTable } from '../../util/table.ts';
 import { numberFlag, parseFlags, usageError, type Command } from '../command.ts';
 import { runSteps } from '../steps.ts';
 
-const SYNOPSIS = `ferry lab up [--hosts N] [--provider ${LAB_PROVIDERS.join('|')}] [--topology ${TOPOLOGIES.join('|')}] [--link lan|wan|RTT-MS,MBIT[,LOSS-%]] [--verbose] [--json] | ferry lab down [--verbose] | ferry lab status [--json]`;
+const SYNOPSIS = `ferry lab up [--hosts N] [--provider ${LAB_PROVIDERS.join('|')}] [--topology ${TOPOLOGIES.join('|')}] [--link lan|wan|RTT-MS,MBIT[,LOSS-%]] [--verbose] [--json] | ferry lab down [--verbose] [--json] | ferry lab status [--json]`;
 
 /** `lab status` as text (pure): hosts with their clouds, then a two-cloud lab's gateways and WAN. */
 export function renderLabStatus(st: EnvironmentStatus): string {
@@ -23,6 +23,11 @@ export function renderLabStatus(st: EnvironmentStatus): string {
     );
   }
   return lines.join('\n');
+}
+
+/** `lab down --json` (pure): the lab that was up (null when none was: the sweep ran anyway) and the log file. */
+export function labDownResult(before: LabState | undefined, logFile: string): { removed: { provider: string; topology: string; hosts: string[] } | null; log: string } {
+  return { removed: before ? { provider: before.provider, topology: before.topology, hosts: before.hosts } : null, log: logFile };
 }
 
 /** Whether everything `lab status` lists is whole and reachable. */
@@ -50,7 +55,7 @@ export const labCommand: Command = {
     '                       or RTT-MS,MBIT[,LOSS-%]; HTB for the rate, a UDP relay for the delay and loss',
     'Without --topology (or --link) an existing lab keeps its own; status, plan and down need no flags.',
     `--verbose              show Terraform's own output too (it is always in ${'$'}FERRY_LAB_DIR/logs/, named on failure)`,
-    '--json                 the hosts (up) or the lab\'s state (status) as JSON on stdout',
+    '--json                 the hosts (up), what was removed (down) or the lab\'s state (status) as JSON on stdout',
   ].join('\n'),
   async run(args, io) {
     const { positionals, values } = parseFlags(
@@ -77,9 +82,12 @@ export const labCommand: Command = {
         }
         return 0;
       }
-      case 'down':
-        await runSteps(io, steps('lab-down'), (say) => new Lab(config, say).down());
+      case 'down': {
+        const before = values.json ? await lab.current() : undefined;
+        const { logFile } = await runSteps(io, steps('lab-down'), (say) => new Lab(config, say).down());
+        if (values.json) io.out(JSON.stringify(labDownResult(before, logFile), null, 2));
         return 0;
+      }
       case 'status': {
         const st = await lab.status();
         if (values.json) io.out(JSON.stringify(st ?? { topology: null, hosts: [] }, null, 2));

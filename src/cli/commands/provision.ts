@@ -12,7 +12,7 @@ export const provisionCommand: Command = {
   name: 'provision',
   synopsis: 'ferry provision [--limit HOST] [--verbose] [--json]',
   summary: "run playbooks/provision.yml on the inventory (CRIU >= 4.2, runc, rsync, haproxy, Ferry's directories, TLS certificates, the page-port guard)",
-  details: VERBOSE_HELP,
+  details: ['--limit HOST  only this host', "--json      the playbook's recap per host on stdout ({host: {ok, changed, unreachable, failed}})", VERBOSE_HELP].join('\n'),
   async run(args, io) {
     const { values } = parseFlags(args, { limit: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } }, this.synopsis);
     const config = loadConfig();
@@ -38,7 +38,12 @@ export const frontCommand: Command = {
   name: 'front',
   synopsis: FRONT,
   summary: 'put HAProxy in front of a container (playbooks/haproxy.yml); migrations then hold clients through the freeze',
-  details: VERBOSE_HELP,
+  details: [
+    "--port P            the container's port (default 8080)",
+    "--frontend-port F   HAProxy's port, where clients connect (default 80)",
+    '--json              {container, host, frontendPort} on stdout',
+    VERBOSE_HELP,
+  ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parseFlags(args, { on: { type: 'string' }, port: { type: 'string', default: '8080' }, 'frontend-port': { type: 'string', default: '80' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } }, FRONT);
     const [name] = positionals;

@@ -85,6 +85,13 @@ export const workerCommand: Command = {
   name: 'worker',
   synopsis: 'ferry worker',
   summary: 'run queued migrations (needs REDIS_URL); SIGTERM lets running ones finish or roll back',
+  details: [
+    'REDIS_URL           the Redis its bot uses (required), and FERRY_JOB_KEY_FILE, the key bot and workers share (required)',
+    'FERRY_HEALTH_PORT   serve /healthz and /metrics on this port. Unset (the default) the worker serves neither:',
+    '                    set it to probe or scrape a worker (docker-compose.yml sets 3001). A worker inside ferry bot',
+    "                    --worker is on the bot's FERRY_HTTP_PORT instead; the console chat (ferry start) serves neither",
+    'FERRY_HEALTH_HOST   the address they listen on (default: every address; compose: 127.0.0.1)',
+  ].join('\n'),
   async run(args, io) {
     parseFlags(args, {}, this.synopsis);
     const config = loadConfig();
@@ -96,7 +103,7 @@ export const workerCommand: Command = {
     const redisHealth = redisCheck(redis);
     const queue = new MigrationQueue(redis);
     const health = config.workerHealthPort ? opsServer(config.workerHealthPort, { checks: [redisHealth, workerCheck(worker)], metrics: ferryMetrics(), queue: queue.queue }, config.workerHealthHost) : undefined;
-    io.err(`ferry worker: concurrency ${config.workerConcurrency}`);
+    io.err(`ferry worker: concurrency ${config.workerConcurrency}; ${config.workerHealthPort ? `/healthz and /metrics on ${config.workerHealthHost ?? '*'}:${config.workerHealthPort}` : 'no /healthz or /metrics (FERRY_HEALTH_PORT is unset)'}`);
     await waitForSignal();
     io.err('ferry worker: closing (waiting for running migrations)');
     recovery.stop();
