@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SectionBlock } from '../../../../src/chat/core/blocks.ts';
-import { approvalClosed, approvalRequest, dryRunReport, phaseReply, statusMessage, summary, type ApprovalView } from '../../../../src/chat/core/render.ts';
+import { toConsoleText } from '../../../../src/chat/core/console-render.ts';
+import { approvalClosed, approvalRequest, dryRunReport, note, phaseReply, statusMessage, summary, type ApprovalView } from '../../../../src/chat/core/render.ts';
 import { applyEvent, queuedStatus, reportStatus, type StatusView } from '../../../../src/chat/core/status.ts';
 import type { MigrationEvent } from '../../../../src/migrate/events.ts';
 import { expectValidMessage } from '../block-kit.ts';
@@ -51,6 +52,8 @@ describe('a target group in the status and the thread', () => {
   it('posts the pick and its reason to the thread', () => {
     expect(phaseReply(picked)).toBe(`:dart: Target picked: ${REASON}`);
     expect(phaseReply({ ...picked, reason: 'gcp-2 <!channel> & co' })).toBe(':dart: Target picked: gcp-2 &lt;!channel&gt; &amp; co');
+    // The console chat shows the emoji as a character of its own.
+    expect(toConsoleText(note(phaseReply(picked)!))).toBe(`◎ Target picked: ${REASON}`);
   });
 
   it('ends naming the member, even when the pick event was missed', () => {
