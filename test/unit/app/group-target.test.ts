@@ -2,38 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.ts';
 import { groupMembers, pickFromGroup, targetHosts, type GroupCandidate } from '../../../src/app/group-target.ts';
 import { parseGroupTarget } from '../../../src/util/names.ts';
-import type { HostSpec, HostsFile } from '../../../src/hosts/inventory.ts';
+import type { HostsFile } from '../../../src/hosts/inventory.ts';
 import type { HostCapabilities } from '../../../src/hosts/probe.ts';
 import { catchFerry } from '../catch-ferry.ts';
+import { capabilities, groupedHost } from '../helpers/hosts.ts';
 
 const GiB = 1024 ** 3;
-const spec = (name: string, groups: string[], unusable?: string): HostSpec => ({
-  name,
-  address: name,
-  port: 22,
-  user: 'root',
-  privateKeyFile: '/k',
-  hostKey: unusable ? '' : 'ssh-ed25519 AAAA',
-  environment: 'default',
-  groups,
-  ...(unusable ? { unusable } : {}),
-});
+const spec = groupedHost;
 const file: HostsFile = {
   environment: 'default',
   knownHostsFile: '',
   inventoryFile: '/inv',
   hosts: [spec('lab-1', ['cloud_a']), spec('b-1', ['cloud-b']), spec('b-2', ['cloud-b']), spec('b-3', ['cloud-b']), spec('b-4', ['cloud-b'], 'no host key is pinned for it')],
 };
-const caps = (host: string, over: Partial<HostCapabilities> = {}): HostCapabilities => ({
-  host,
-  kernel: '6.1.0',
-  criuVersion: '4.2.1',
-  runcVersion: '1.1.5',
-  softDirty: true,
-  uffd: true,
-  uffdNoncoop: true,
-  ...over,
-});
+const caps = capabilities;
 const cand = (host: string, freeGiB: number, containers: number, over: Partial<HostCapabilities> = {}): GroupCandidate => ({
   host,
   capabilities: caps(host, over),

@@ -3,13 +3,13 @@ import { withPick } from '../../../src/app/migrate.ts';
 import { resolveTarget, type GroupSurvey, type SurveyQuestion } from '../../../src/app/resolve-target.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { ErrorCode, type FerryError } from '../../../src/errors.ts';
-import type { HostSpec, HostsFile } from '../../../src/hosts/inventory.ts';
-import type { HostCapabilities } from '../../../src/hosts/probe.ts';
+import type { HostsFile } from '../../../src/hosts/inventory.ts';
 import { MigrationEvents, type MigrationEvent } from '../../../src/migrate/events.ts';
 import { renderReport } from '../../../src/migrate/report.ts';
 import type { MigrationRequest } from '../../../src/migrate/request.ts';
 import { report } from '../chat/fixtures.ts';
 import { catchFerry } from '../catch-ferry.ts';
+import { capabilities, groupedHost } from '../helpers/hosts.ts';
 
 /**
  * The target resolved as runMigration and planMigration resolve it, the hosts' answers given as plain
@@ -19,33 +19,14 @@ import { catchFerry } from '../catch-ferry.ts';
 
 const GiB = 1024 ** 3;
 const config = loadConfig({});
-const spec = (name: string, groups: string[], unusable?: string): HostSpec => ({
-  name,
-  address: name,
-  port: 22,
-  user: 'root',
-  privateKeyFile: '/k',
-  hostKey: unusable ? '' : 'ssh-ed25519 AAAA',
-  environment: 'default',
-  groups,
-  ...(unusable ? { unusable } : {}),
-});
+const spec = groupedHost;
 const hosts: HostsFile = {
   environment: 'default',
   knownHostsFile: '',
   inventoryFile: '/inv',
   hosts: [spec('lab-1', ['ferry', 'cloud_a']), spec('lab-2', ['ferry', 'cloud-b']), spec('lab-3', ['ferry', 'cloud-b']), spec('lab-4', ['ferry', 'cloud-b'], 'no host key is pinned for it')],
 };
-const caps = (host: string, over: Partial<HostCapabilities> = {}): HostCapabilities => ({
-  host,
-  kernel: '6.1.0',
-  criuVersion: '4.2.1',
-  runcVersion: '1.1.5',
-  softDirty: true,
-  uffd: true,
-  uffdNoncoop: true,
-  ...over,
-});
+const caps = capabilities;
 const req: MigrationRequest = { id: 'm-20260301120000-a1b2c3', container: 'web1', from: 'lab-1', to: 'group:ferry', method: 'auto' };
 
 /** A survey that hands back `answer` and records what it was asked. */

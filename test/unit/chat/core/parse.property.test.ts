@@ -73,6 +73,9 @@ const command: fc.Arbitrary<ChatCommand> = fc.oneof(
   fc.constantFrom<ChatCommand>({ kind: 'list' }, { kind: 'hosts' }, { kind: 'list', public: true }, { kind: 'hosts', public: true }, { kind: 'help' }),
 );
 
+/** Slack sends typed &, < and > as entities. */
+const slackEscaped = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 const anyInput = fc.oneof(anyText(200), trickyText(METHODS), command.map(commandText), spliced(command.map(commandText)));
 
 describe('parseCommand: properties', () => {
@@ -127,7 +130,6 @@ describe('parseCommand: properties', () => {
   it('refuses a hostile name in any position of a migrate command', () => {
     // Slack sends typed &, < and > as entities; tokenize strips quotes around words and zero-width
     // characters (clients insert both), so those are normalised, not refused: the names left must be strict.
-    const slackEscaped = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     fc.assert(
       fc.property(
         hostileName().filter((h) => h.family !== 'invisible character'),
@@ -148,7 +150,6 @@ describe('parseCommand: properties', () => {
   });
 
   it('refuses a hostile group name, and never takes a hostile word for the group', () => {
-    const slackEscaped = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     fc.assert(
       fc.property(hostileName().filter((h) => h.family !== 'invisible character'), ({ name: bad }) => {
         const r = attempt(`group ${slackEscaped(bad)} from lab-1 to lab-2`);
@@ -166,7 +167,6 @@ describe('parseCommand: properties', () => {
   const hostileForGroups = (h: { family: string }) => !['invisible character', 'uppercase', 'too long'].includes(h.family);
 
   it('refuses a hostile target group name, and never takes a hostile word for the group', () => {
-    const slackEscaped = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     fc.assert(
       fc.property(hostileName().filter(hostileForGroups), ({ name: bad }) => {
         const r = attempt(`web1 from lab-1 to group:${slackEscaped(bad)}`);
