@@ -170,6 +170,8 @@ export const ERROR_HINTS: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.ConfigInvalid]: 'fix the named setting and start again',
   [ErrorCode.InvalidName]: 'names are lower-case letters, digits and dashes, starting with a letter',
   [ErrorCode.UnknownHost]: "check the host name against 'ferry hosts'",
+  [ErrorCode.UnknownGroup]: "check the group against the inventory's groups ('ansible-inventory --graph'); a hosts.json has none: set FERRY_INVENTORY",
+  [ErrorCode.NoTargetInGroup]: 'nothing was touched: the message says why each member was passed over; fix one of them, or name a host as the target',
   [ErrorCode.LabNotUp]: "run 'ferry lab up' (or point FERRY_HOSTS_FILE / FERRY_INVENTORY at your hosts)",
   [ErrorCode.SshConnectFailed]: 'check that the host is up and its sshd reachable from the controller',
   [ErrorCode.SshConnectionLost]: "the network dropped mid-command; 'ferry recover' reconciles anything left half-done",

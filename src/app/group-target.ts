@@ -1,29 +1,25 @@
 import { ErrorCode, FerryError } from '../errors.ts';
-import { methodBlocker, type MethodRequest } from '../migrate/methods.ts';
+import { methodBlocker, type MethodRegistry, type MethodRequest } from '../migrate/methods.ts';
+import { findHost, type HostSpec, type HostsFile } from '../hosts/inventory.ts';
+import { parseGroupTarget } from '../util/names.ts';
+import { clipText } from '../util/printable.ts';
 import { closestMatches, orList } from '../util/suggest.ts';
 import { formatBytes } from '../util/table.ts';
-import type { HostSpec, HostsFile } from '../hosts/inventory.ts';
 import type { HostCapabilities } from '../hosts/probe.ts';
-
-/** Ansible group names (letters, digits, `_`; `-` is allowed by Ansible with a warning and used in Ferry's examples). */
-export const GROUP_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-
-/**
- * The group named by a `group:NAME` target (`/migrate web1 from lab-1 to group:cloud-b`), or
- * undefined when `target` is not one; a malformed name after `group:` is refused.
- */
-export function parseGroupTarget(target: string): string | undefined {
-  if (!target.startsWith('group:')) return undefined;
-  const name = target.slice('group:'.length);
-  if (!GROUP_NAME_PATTERN.test(name)) {
-    throw new FerryError(ErrorCode.InvalidName, `invalid group '${name.slice(0, 40)}': an Ansible group name (letters, digits, '_' and '-', starting with a letter or '_')`);
-  }
-  return name;
-}
 
 /** Every group some host is in (with parent groups), sorted. */
 export function groupNames(file: HostsFile): string[] {
   return [...new Set(file.hosts.flatMap((h) => h.groups ?? []))].sort();
+}
+
+/**
+ * The hosts a migration to `target` may land on (pure): the host itself, or every member of a
+ * `group:NAME` target, since any of them may be picked when it runs (the policy decides on all of
+ * their environments). An unknown host or group is refused with the closest names.
+ */
+export function targetHosts(file: HostsFile, target: string): HostSpec[] {
+  const group = parseGroupTarget(target);
+  return group === undefined ? [findHost(file, target)] : groupMembers(file, group);
 }
 
 /** The hosts of a group, parents included as in Ansible; an unknown group is refused with the closest names. */
@@ -47,6 +43,8 @@ export interface GroupCandidate {
   freeMemoryBytes: number;
   /** Containers it runs now. */
   containers: number;
+  /** Why the probe failed, when it did (said in the member's reason). */
+  error?: string;
 }
 
 /** What the picked member must be able to do. */
@@ -57,6 +55,8 @@ export interface GroupPickRequest {
   method: MethodRequest;
   /** Memory the container uses: a member with less free memory is passed over. @defaultValue 0 */
   memoryBytes?: number;
+  /** The methods the migration runs with. @defaultValue the built-in methods */
+  registry?: MethodRegistry;
 }
 
 export interface GroupPick {
@@ -91,8 +91,8 @@ export function pickFromGroup(file: HostsFile, group: string, candidates: readon
       m.name === req.source.host ? 'the source'
       : m.unusable ? `not usable: ${m.unusable}`
       : !c ? 'not probed'
-      : !c.capabilities ? 'unreachable (its probe failed)'
-      : (methodBlocker(req.method === 'auto' ? 'page-server' : req.method, req.source, c.capabilities) ??
+      : !c.capabilities ? `unreachable (its probe failed${c.error ? `: ${clipText(c.error, 200)}` : ''})`
+      : (methodBlocker(req.method === 'auto' ? 'page-server' : req.method, req.source, c.capabilities, req.registry) ??
         (c.freeMemoryBytes < need ? `${formatBytes(c.freeMemoryBytes)} free, the container needs ${formatBytes(need)}` : null));
     if (why) passedOver.push({ host: m.name, why });
     else eligible.push(c as Eligible);

@@ -17,6 +17,7 @@ import { trafficFor, type HoldMode } from '../traffic/detect.ts';
 import { startProbe, writeProbeOutput } from '../probe/probe-run.ts';
 import { runWithHooks, type HookOutput } from './hooks.ts';
 import { loadHosts } from './hosts.ts';
+import { resolveTarget, type GroupSurveyor, type TargetPick } from './resolve-target.ts';
 
 /** A step of the use case around the engine, for progress displays (the engine's own phases come as events). */
 export interface StepEvent {
@@ -60,6 +61,8 @@ export interface MigrationRun {
   onHookOutput?: (o: HookOutput) => void;
   /** Where the journal is kept besides the source host (see MigrateOptions.journalStores). @defaultValue a directory under the lab directory */
   journalStores?: JournalStore[];
+  /** How the members of a `group:NAME` target are asked before one is picked. @defaultValue each over SSH (surveyOverSsh) */
+  survey?: GroupSurveyor;
 }
 
 /** Clients of the automatic probe: enough for a plot, few enough not to load the service. */
@@ -72,11 +75,20 @@ export function localJournal(config: FerryConfig): FileJournalStore {
 
 /**
  * The one way a migration runs, for the worker, the CLI, the console and the benchmark:
- * [pre_migrate hook] → provision → traffic front → (load probe) → engine → report → [post_migrate or on_rollback hook].
+ * target (a `group:NAME` target's member picked) → [pre_migrate hook] → provision → traffic front →
+ * (load probe) → engine → report → [post_migrate or on_rollback hook]. The hooks and the engine get
+ * the picked host; the report says which it is and why (`groupTarget`).
  */
 export async function runMigration(req: MigrationRequest, run: MigrationRun): Promise<MigrationReport> {
-  validateRequest(req);
-  return runWithHooks(req, run, migrateOnce);
+  validateRequest(req, { groupTarget: true });
+  const hosts = run.hosts ?? (await loadHosts(run.config));
+  const { req: resolved, pick } = await resolveTarget(req, { ...run, hosts });
+  return runWithHooks(resolved, { ...run, hosts }, async (r, withHosts) => withPick(await migrateOnce(r, withHosts), pick));
+}
+
+/** The report with the group its target was picked from, and why (pure); as it was for a host target. */
+export function withPick(report: MigrationReport, pick: TargetPick | undefined): MigrationReport {
+  return pick ? { ...report, groupTarget: { group: pick.group, reason: pick.reason } } : report;
 }
 
 /** One migration between its hooks (app/hooks.ts). */

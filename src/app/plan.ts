@@ -9,9 +9,11 @@ import { Lab } from '../infra/lab.ts';
 import { methods as builtinMethods } from '../migrate/methods/builtin.ts';
 import type { MethodRegistry } from '../migrate/methods/registry.ts';
 import { validateRequest, type MigrationRequest } from '../migrate/request.ts';
+import type { MigrationEvents } from '../migrate/events.ts';
 import { HOOK_NAMES, inventoryDir, resolveHooks } from './hooks.ts';
 import { loadHosts } from './hosts.ts';
 import type { StepEvent } from './migrate.ts';
+import { resolveTarget, type GroupSurveyor } from './resolve-target.ts';
 
 export interface DryRunResult {
   dryRun: true;
@@ -23,16 +25,23 @@ export interface DryRunResult {
   blockers: string[];
   /** The inventory's hook playbooks the migration would run (`pre_migrate: /path`), in order. */
   hooks?: string[];
+  /** For a `group:NAME` target: the member that would be picked now, and why. */
+  target?: { group: string; host: string; reason: string };
 }
 
 /**
- * What a migration would do, changing nothing: the provision playbook in check mode, Terraform's
- * plan of the hosts' environment, both hosts probed and the method chosen exactly as the engine
- * would choose it.
+ * What a migration would do, changing nothing: for a `group:NAME` target the member that would be
+ * picked now (as runMigration picks it), the provision playbook in check mode, Terraform's plan of
+ * the hosts' environment, both hosts probed and the method chosen exactly as the engine would choose it.
  */
-export async function planMigration(req: MigrationRequest, run: { config: FerryConfig; hosts?: HostsFile; registry?: MethodRegistry; onStep?: (s: StepEvent) => void }): Promise<DryRunResult> {
-  validateRequest(req);
+export async function planMigration(
+  asked: MigrationRequest,
+  run: { config: FerryConfig; hosts?: HostsFile; registry?: MethodRegistry; onStep?: (s: StepEvent) => void; events?: MigrationEvents; survey?: GroupSurveyor },
+): Promise<DryRunResult> {
+  validateRequest(asked, { groupTarget: true });
   const hosts = run.hosts ?? (await loadHosts(run.config));
+  const { req, pick } = await resolveTarget(asked, { ...run, hosts });
+  const target = pick ? { group: pick.group, host: pick.host, reason: pick.reason } : undefined;
   const registry = run.registry ?? builtinMethods;
   const specs = [findHost(hosts, req.from), findHost(hosts, req.to)];
   const hookPlan = resolveHooks(hosts, req, await inventoryDir(hosts.inventoryFile));
@@ -55,7 +64,8 @@ export async function planMigration(req: MigrationRequest, run: { config: FerryC
       .filter((b): b is string => b !== null);
     const choice = registry.choose(req.method, src!, dst!);
     const tf = plan ? `terraform plan (${hosts.environment}): ${plan.changes ? 'changes pending' : 'no changes'}` : `no Terraform module for environment ${hosts.environment} on this controller`;
-    return { dryRun: true, method: choice.method, reason: choice.reason, plan: `move ${req.container} from ${req.from} to ${req.to} with ${choice.method}; ${tf}`, provisionCheck: check.recap, blockers, hooks };
+    const to = pick ? `${req.to} (picked from group ${pick.group})` : req.to;
+    return { dryRun: true, method: choice.method, reason: choice.reason, plan: `move ${req.container} from ${req.from} to ${to} with ${choice.method}; ${tf}`, provisionCheck: check.recap, blockers, hooks, ...(target ? { target } : {}) };
   } finally {
     for (const h of hs) h.dispose();
   }
@@ -64,6 +74,7 @@ export async function planMigration(req: MigrationRequest, run: { config: FerryC
 /** What a dry run found, for a terminal (pure). */
 export function renderPlan(r: DryRunResult): string {
   const lines = [`dry run: would ${r.plan}`, `why: ${r.reason}`];
+  if (r.target) lines.push(`target: ${r.target.reason}`);
   for (const [h, x] of Object.entries(r.provisionCheck)) lines.push(`provision check on ${h}: ${x.changed} change(s), ${x.failed} failure(s)`);
   if (r.blockers.length) lines.push(`methods these hosts cannot run: ${r.blockers.join('; ')}`);
   lines.push(r.hooks?.length ? `hooks that would run: ${r.hooks.join(', ')}` : 'no hooks would run');

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { targetHosts } from '../app/group-target.ts';
 import { errorMessage } from '../errors.ts';
 import { listContainers } from '../hosts/containers.ts';
 import { findHost, type HostsFile } from '../hosts/inventory.ts';
@@ -188,11 +189,12 @@ export class ChatService {
     const file = await this.d.hosts();
     let envs: string[];
     try {
-      envs = migrationEnvironments(this.d.policy, findHost(file, cmd.from), findHost(file, cmd.to));
+      envs = migrationEnvironments(this.d.policy, findHost(file, cmd.from), ...targetHosts(file, cmd.to));
     } catch (e) {
       return this.tell(c, usage(errorMessage(e)));
     }
     // A group is decided like a container: the policy looks at the two hosts, whatever moves between them.
+    // A target group (`to group:cloud-b`) counts every member's environment: any of them may be picked.
     const what = subjectFields(cmd);
     const subject = { actor: c.user, action: 'request' as const, ...what, from: cmd.from, to: cmd.to };
     const { user, groupsError } = await this.userOf(c.user);
@@ -333,7 +335,7 @@ export class ChatService {
     const job = await this.d.queue.get(id);
     if (!job) return this.tell(c, note(`No migration ${code(id)}.`));
     const file = await this.d.hosts();
-    const envs = migrationEnvironments(this.d.policy, findHost(file, job.data.from), findHost(file, job.data.to));
+    const envs = migrationEnvironments(this.d.policy, findHost(file, job.data.from), ...targetHosts(file, job.data.to));
     const { user, groupsError } = await this.userOf(c.user);
     const allowed = c.user === job.data.requestedBy || canRequest(this.d.policy, user, envs).allowed;
     if (!allowed) return this.tell(c, denied(`you may not cancel migration ${id}`, { groupsError }));
@@ -373,7 +375,7 @@ export class ChatService {
     if (job.data.envs?.length) return job.data.envs;
     try {
       const f = file ?? (await this.d.hosts());
-      return migrationEnvironments(this.d.policy, findHost(f, job.data.from), findHost(f, job.data.to));
+      return migrationEnvironments(this.d.policy, findHost(f, job.data.from), ...targetHosts(f, job.data.to));
     } catch {
       return null;
     }

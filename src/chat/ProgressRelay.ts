@@ -95,7 +95,7 @@ export class ProgressRelay {
     } else if (p.state === 'start') {
       st = { ...st, status: 'running', note: p.step === 'provision' ? 'provisioning the hosts (Terraform, Ansible)' : st.note };
     } else if (p.step === 'provision') {
-      reply = provisionReply(s.data.from, s.data.to, p.detail);
+      reply = provisionReply(s.data.from, st.to, p.detail);
     }
     this.states.set(jobId, st);
     if (!(await this.claim(jobId, `p${p.seq}`))) return;
@@ -162,7 +162,8 @@ export class ProgressRelay {
     const st: StatusView = { ...s.st, status: cancelled ? 'cancelled' : 'failed', error: err.message };
     await this.publish(jobId, s.data, st);
     // Before the freeze nothing moved; after it, only the engine's report could say where it runs.
-    const msg = failure(err, { ...subjectFields(s.data), from: s.data.from, to: s.data.to, runsOn: frozen ? null : 'wherever it ran before (nothing was frozen)', id: jobId });
+    // `to` as the status knows it: the picked member once a target group's pick was made, `group:NAME` before.
+    const msg = failure(err, { ...subjectFields(s.data), from: s.data.from, to: s.st.to, runsOn: frozen ? null : 'wherever it ran before (nothing was frozen)', id: jobId });
     if (s.data.thread) await this.transport.post(s.data.thread.channel, msg, s.data.thread.statusTs);
     this.states.delete(jobId);
   }

@@ -16,6 +16,8 @@ export interface MigrationReport {
   outcome: 'migrated' | 'rolled-back';
   /** Host the container runs on at the end. */
   runsOn: string;
+  /** When the target was a group (`group:NAME`): the group, and why `to` was the member picked. */
+  groupTarget?: { group: string; reason: string };
   error?: string;
   /** The failure's code (a rolled-back migration). */
   errorCode?: string;
@@ -52,6 +54,7 @@ export function renderReport(r: MigrationReport): string {
   const title = r.methodTitle ?? methodTitle(r.method);
   const head = r.outcome === 'migrated' ? `${r.container} moved from ${r.from} to ${r.to}` : `${r.container} was NOT moved: rolled back, it runs on ${r.runsOn}`;
   lines.push(`${head} (migration ${r.id})`);
+  if (r.groupTarget) lines.push(`target: ${r.groupTarget.reason}`);
   lines.push(`method: ${r.method} (${title}): ${r.reason}`);
   if (r.error) lines.push(`failure: ${r.error}${r.errorCode ? ` [${r.errorCode}]` : ''}`);
   for (const w of r.warnings ?? []) lines.push(`warning: ${w}`);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, FerryError } from '../errors.ts';
-import { validateName } from '../util/names.ts';
+import { validateName, validateTarget } from '../util/names.ts';
 import type { MethodRequest } from './methods/registry.ts';
 
 /**
@@ -12,6 +12,11 @@ export interface MigrationRequest {
   id: string;
   container: string;
   from: string;
+  /**
+   * The target host. As asked for (chat, the CLI, the queue's signed job) it may be `group:NAME`,
+   * a group of the inventory: the use case (app/resolve-target.ts) puts the member it picks here
+   * when the migration runs, so the engine only ever sees a host.
+   */
   to: string;
   method: MethodRequest;
   /** Say what would happen; change nothing. @defaultValue false */
@@ -59,11 +64,16 @@ export function newMigrationId(now = new Date()): string {
   return `m-${ts}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Checks every name a request carries before any host is contacted. Returns the request. */
-export function validateRequest<T extends MigrationRequest>(req: T): T {
+/**
+ * Checks every name a request carries before any host is contacted. Returns the request.
+ * `groupTarget`: the target may be `group:NAME` (a request as asked for, before its target is
+ * picked); the engine never passes it, so a group reaching the engine is refused.
+ */
+export function validateRequest<T extends MigrationRequest>(req: T, opts: { groupTarget?: boolean } = {}): T {
   validateName('container', req.container);
   validateName('host', req.from);
-  validateName('host', req.to);
+  if (opts.groupTarget) validateTarget(req.to);
+  else validateName('host', req.to);
   if (req.from === req.to) throw new FerryError(ErrorCode.UsageError, `source and target are both ${req.from}: nothing to move`);
   if (!MIGRATION_ID.test(req.id)) throw new FerryError(ErrorCode.UsageError, `invalid migration id '${req.id}'`);
   return req;

@@ -18,6 +18,31 @@ export function validateName(kind: 'container' | 'host' | 'group' | 'environment
   return value;
 }
 
+/** Ansible group names (letters, digits, `_`; `-` is allowed by Ansible with a warning and used in Ferry's examples). */
+export const GROUP_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+/** How a migration's target names a group of the inventory instead of a host: `group:cloud-b`. */
+export const GROUP_TARGET_PREFIX = 'group:';
+
+/**
+ * The group named by a `group:NAME` target (`/migrate web1 from lab-1 to group:cloud-b`), or
+ * undefined when `target` is not one; a malformed name after `group:` is refused.
+ */
+export function parseGroupTarget(target: string): string | undefined {
+  if (!target.startsWith(GROUP_TARGET_PREFIX)) return undefined;
+  const name = target.slice(GROUP_TARGET_PREFIX.length);
+  if (!GROUP_NAME_PATTERN.test(name)) {
+    throw new FerryError(ErrorCode.InvalidName, `invalid group ${quote(name)}${culprit(name)}: an Ansible group name (letters, digits, '_' and '-', starting with a letter or '_', up to 64 characters)`);
+  }
+  return name;
+}
+
+/** A migration's target as given: a host name, or `group:NAME` (a member is picked when it runs). Returns it. */
+export function validateTarget(value: string): string {
+  if (parseGroupTarget(value) === undefined) validateName('host', value);
+  return value;
+}
+
 /** Names the first character outside ASCII: a Cyrillic `е` looks like `e`, and the user deserves to know. */
 function culprit(value: string): string {
   const m = /[^\x20-\x7e]/u.exec(value.slice(0, 64));

@@ -19,6 +19,7 @@ const EMOJI: Record<string, string> = {
   rotating_light: '!!',
   ice_cube: '❄',
   twisted_rightwards_arrows: '⇄',
+  dart: '◎',
 };
 
 /**

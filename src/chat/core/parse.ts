@@ -1,7 +1,7 @@
 import { isFerryError } from '../../errors.ts';
 import { METHODS, parseMethod, type MethodRequest } from '../../migrate/methods.ts';
 import type { MigrationSubject } from '../../migrate/request.ts';
-import { validateName } from '../../util/names.ts';
+import { GROUP_TARGET_PREFIX, parseGroupTarget, validateName } from '../../util/names.ts';
 import { quote } from '../../util/printable.ts';
 import { ChatError, ChatErrorCode } from './errors.ts';
 import { closest } from '../../util/suggest.ts';
@@ -23,6 +23,8 @@ export const MAX_COMMAND_LENGTH = 1000;
 /**
  * A parsed migration: a container (`web1 from …`) or a group (`group blog from …`: every member of it
  * running on the source, moved as one; the worker finds the members). A group has no dry run.
+ * `to` is a host, or for a container `group:NAME`, a group of the inventory (a target group: the
+ * worker picks the member best able to take it when the migration runs).
  */
 export type MigrateCommand = { kind: 'migrate'; from: string; to: string; method: MethodRequest; dryRun: boolean } & MigrationSubject;
 
@@ -88,13 +90,16 @@ export function parseCommand(text: string): ChatCommand {
 }
 
 /**
- * `<container> from <host> to <host>` or `group <group> from <host> to <host>`, then `method <m>`
- * and `dry-run` (containers only) in either order.
+ * `<container> from <host> to <host|group:NAME>` or `group <group> from <host> to <host>`, then
+ * `method <m>` and `dry-run` (containers only) in either order.
  */
 function parseMigrate(words: string[]): ChatCommand {
   const { subject, said, next } = subjectWords(words);
   const from = clause(words, next, 'from', 'a source host', said);
   const to = clause(words, next + 2, 'to', 'a target host', `from ${from}`);
+  if (subject.group !== undefined && to.startsWith(GROUP_TARGET_PREFIX)) {
+    throw usage(`a group of containers moves to one host: name it after 'to' (a target group such as ${quote(to)} picks a host for one container)`);
+  }
   if (from === to) throw usage(`same source and target host '${from}': choose a different host after 'to'`);
 
   let method: MethodRequest | undefined;
@@ -145,7 +150,23 @@ function clause(words: string[], i: number, keyword: 'from' | 'to', what: string
   const host = words[i + 1];
   if (host === undefined) throw usage(`expected ${what} after '${keyword}'`);
   if (KEYWORDS.has(host.toLowerCase())) throw usage(`expected ${what} after '${keyword}', got ${quote(host)}`);
+  if (host.toLowerCase().startsWith(GROUP_TARGET_PREFIX)) {
+    if (keyword === 'from') throw usage(`the source is a host, not a group: a container runs on one host ('group:' names a target, after 'to')`);
+    return groupTarget(host);
+  }
   return name('host', host);
+}
+
+/** `group:NAME` (the prefix in any case, as keywords are): a target group, its name as strict as Ansible's. */
+function groupTarget(word: string): string {
+  const target = GROUP_TARGET_PREFIX + word.slice(GROUP_TARGET_PREFIX.length);
+  try {
+    parseGroupTarget(target);
+    return target;
+  } catch (e) {
+    if (!isFerryError(e)) throw e;
+    throw usage(e.message, e);
+  }
 }
 
 function name(kind: 'container' | 'group' | 'host', value: string): string {

@@ -15,9 +15,12 @@ export function environmentOf(policy: Policy, host: string, defaultEnv: string):
   return Object.hasOwn(policy.hostEnvironments, host) ? policy.hostEnvironments[host]! : defaultEnv;
 }
 
-/** The environments a migration touches, source's first, without duplicates. */
-export function migrationEnvironments(policy: Policy, from: HostRef, to: HostRef): string[] {
-  return unique([environmentOf(policy, from.name, from.environment), environmentOf(policy, to.name, to.environment)]);
+/**
+ * The environments a migration touches, source's first, without duplicates. `to` is the target host,
+ * or every member of a target group: any of them may be picked when it runs.
+ */
+export function migrationEnvironments(policy: Policy, from: HostRef, ...to: HostRef[]): string[] {
+  return unique([from, ...to].map((h) => environmentOf(policy, h.name, h.environment)));
 }
 
 /** May `user` ask for a migration touching all of `envs`? They must be a requester in every one. */

@@ -1,5 +1,6 @@
 import type { MethodRequest } from '../../migrate/methods.ts';
 import { subjectText, type MigrationSubject } from '../../migrate/request.ts';
+import { GROUP_TARGET_PREFIX } from '../../util/names.ts';
 import { button, confirmDialog, context, message, section, type ChatMessage } from './blocks.ts';
 import { commandText } from './command-text.ts';
 import { methodLabel } from './labels.ts';
@@ -16,11 +17,12 @@ export interface ApprovalFields {
   id: string;
   requesterId: string;
   from: string;
+  /** A host, or `group:NAME` (a member is picked when the migration runs). */
   to: string;
   method: MethodRequest;
   /** Checks and method choice only; nothing is frozen. @defaultValue false */
   dryRun?: boolean;
-  /** Environments the migration touches (both hosts'). */
+  /** Environments the migration touches (both hosts', or the source's and every member's of a target group). */
   envs?: readonly string[];
   /** When approval closes (createdAt + the policy's approvalTtlMinutes). */
   expiresAt?: Date;
@@ -85,6 +87,10 @@ function describe(req: ApprovalView) {
   ];
   if (req.group !== undefined) {
     lines.push(`A group: every container of ${bold(req.group)} running on ${bold(req.from)} moves, frozen together (one downtime window) and restored in order; if one fails, all roll back.`);
+  }
+  if (req.to.startsWith(GROUP_TARGET_PREFIX)) {
+    const group = req.to.slice(GROUP_TARGET_PREFIX.length);
+    lines.push(`A target group: when it runs, Ferry picks the member of group ${bold(group)} best able to take it (never ${bold(req.from)}), and says which and why in the thread.`);
   }
   if (req.dryRun) lines.push('Dry run: Ferry checks both hosts and picks the method; nothing is frozen or moved.');
   return section(lines.join('\n'));

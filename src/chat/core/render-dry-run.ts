@@ -14,11 +14,14 @@ export interface DryRunView {
   blockers: readonly string[];
   /** The inventory's hook playbooks that would run (`pre_migrate: playbooks/x.yml`). */
   hooks?: readonly string[];
+  /** For a `group:NAME` target: the member that would be picked, and why. */
+  target?: { reason: string };
 }
 
 /** The thread reply of a finished dry run: what would happen, why, and what stands in the way. */
 export function dryRunReport(container: string, r: DryRunView): ChatMessage {
   const lines = [`*Dry run* for ${bold(container)}: would ${esc(r.plan)}.`, `Why: ${esc(r.reason)}`];
+  if (r.target) lines.push(`:dart: Target: ${esc(r.target.reason)}`);
   for (const [host, c] of Object.entries(r.provisionCheck)) lines.push(`Provision check on ${esc(host)}: ${count(c.changed, 'change')}, ${count(c.failed, 'failure')}`);
   if (r.blockers.length) lines.push(`Methods these hosts cannot run: ${r.blockers.map(esc).join('; ')}`);
   if (r.hooks?.length) lines.push(`Hooks that would run: ${r.hooks.map(esc).join(', ')}`);

@@ -9,7 +9,7 @@ import type { FinishedPhase, StatusView } from './status.ts';
 
 /** The live status message, updated in place (chat.update) as the migration advances. */
 export function statusMessage(s: StatusView): ChatMessage {
-  const route = `${subjectText(s, bold)} ${bold(s.from)} → ${bold(s.to)}`;
+  const route = `${subjectText(s, bold)} ${bold(s.from)} → ${targetText(s, bold)}`;
   const head = headline(s, route);
   const lines = [head];
   if (s.status !== 'queued') lines.push(`Method ${bold(methodLabel(s.method))}${s.methodReason ? `: ${esc(s.methodReason)}` : ''}`);
@@ -39,7 +39,7 @@ function headline(s: StatusView, route: string): string {
     case 'done':
       // A dry run moves nothing: never say it did.
       if (s.dryRun) return `:white_check_mark: ${route}: dry run done, nothing was frozen or moved`;
-      return `:white_check_mark: ${subjectText(s, bold)} moved from ${bold(s.from)} to ${bold(s.to)}${timing(s)}`;
+      return `:white_check_mark: ${subjectText(s, bold)} moved from ${bold(s.from)} to ${targetText(s, bold)}${timing(s)}`;
     case 'failed':
       return `:x: ${route}: failed${s.error ? `: ${esc(s.error)}` : ''}\n${whereNow(s)}`;
     case 'rolled-back':
@@ -50,7 +50,7 @@ function headline(s: StatusView, route: string): string {
 }
 
 function fallbackHead(s: StatusView): string {
-  const route = `${subjectText(s, esc)} ${esc(s.from)} → ${esc(s.to)}`;
+  const route = `${subjectText(s, esc)} ${esc(s.from)} → ${targetText(s, esc)}`;
   switch (s.status) {
     case 'queued':
       return `${route}: queued`;
@@ -58,10 +58,15 @@ function fallbackHead(s: StatusView): string {
       return `${route}: ${s.phase ? PHASE_LABELS[s.phase] : 'running'}`;
     case 'done':
       if (s.dryRun) return `${route}: dry run done, nothing moved`;
-      return `${subjectText(s, esc)} moved from ${esc(s.from)} to ${esc(s.to)}${timing(s)}`;
+      return `${subjectText(s, esc)} moved from ${esc(s.from)} to ${targetText(s, esc)}${timing(s)}`;
     default:
       return `${route}: ${s.status}${s.runsOn ? `, runs on ${esc(s.runsOn)}` : ''}`;
   }
+}
+
+/** The target: `lab-2`, `group:cloud-b` until a member is picked, then `lab-2 (from group cloud-b)`. */
+function targetText(s: StatusView, fmt: (t: string) => string): string {
+  return s.targetGroup === undefined ? fmt(s.to) : `${fmt(s.to)} (from group ${fmt(s.targetGroup)})`;
 }
 
 function timing(s: StatusView): string {
@@ -107,6 +112,8 @@ export function phaseReply(e: MigrationEvent, member?: string): string | null {
 
 function eventLine(e: MigrationEvent): string | null {
   switch (e.type) {
+    case 'target':
+      return `:dart: Target picked: ${esc(e.reason)}`;
     case 'method':
       return `Method ${bold(methodLabel(e.method))}: ${esc(e.reason)}`;
     case 'phase-start':

@@ -19,7 +19,9 @@ export function summary(r: MigrationReport): ChatMessage {
   const head = moved
     ? `:white_check_mark: ${bold(r.container)} moved from ${bold(r.from)} to ${bold(r.to)}`
     : `:leftwards_arrow_with_hook: ${bold(r.container)} was NOT moved: rolled back, it runs on ${bold(r.runsOn)}`;
-  const lines = [head, `Method ${bold(methodLabel(r.method))}: ${esc(r.reason)}`];
+  const lines = [head];
+  if (r.groupTarget) lines.push(`:dart: Target picked: ${esc(r.groupTarget.reason)}`);
+  lines.push(`Method ${bold(methodLabel(r.method))}: ${esc(r.reason)}`);
   if (r.error) lines.push(`Failure: ${esc(r.error)}`);
   for (const w of r.warnings ?? []) lines.push(`:warning: ${esc(w)}`);
 

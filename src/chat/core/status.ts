@@ -24,7 +24,10 @@ export type StatusView = StatusFields & MigrationSubject;
 export interface StatusFields {
   id: string;
   from: string;
+  /** The target as asked for (`lab-2`, or `group:cloud-b`) until a group's member is picked (`target` event), then that host. */
   to: string;
+  /** The group `to` was picked from, once it was. */
+  targetGroup?: string;
   status: MigrationStatus;
   /** The requested method until the engine picks one (`method` event), then the method in use. */
   method: MethodRequest;
@@ -77,6 +80,8 @@ export function applyMemberEvent(s: StatusView, e: MigrationEvent, member: strin
 function fold(s: StatusView, e: MigrationEvent, member?: string): StatusView {
   const running: StatusView = s.status === 'queued' ? { ...s, status: 'running', position: undefined } : { ...s };
   switch (e.type) {
+    case 'target':
+      return { ...running, to: e.host, targetGroup: e.group };
     case 'method':
       return { ...running, method: e.method, methodReason: e.reason };
     case 'phase-start':
@@ -102,6 +107,9 @@ export function reportStatus(s: StatusView, r: MigrationReport): StatusView {
   return {
     ...s,
     status: r.outcome === 'migrated' ? 'done' : 'rolled-back',
+    // The report names the host a group target's pick landed on, even when its event was missed.
+    to: r.to,
+    ...(r.groupTarget ? { targetGroup: r.groupTarget.group } : {}),
     method: r.method,
     methodReason: r.reason,
     phase: undefined,

@@ -8,12 +8,14 @@ import { renderGroupReport, renderReport, type MigrationReport } from '../../mig
 import { runGroupMigration } from '../../app/group.ts';
 import { newMigrationId, type MigrationRequest } from '../../migrate/request.ts';
 import type { HoldMode } from '../../traffic/detect.ts';
-import { validateName } from '../../util/names.ts';
+import { GROUP_TARGET_PREFIX, validateName, validateTarget } from '../../util/names.ts';
 import { numberFlag, parseFlags, usageError, type Command, type Output } from '../command.ts';
 import { os } from '../os-user.ts';
 
 export function describeEvent(e: MigrationEvent): string | null {
   switch (e.type) {
+    case 'target':
+      return `target: ${e.reason}`;
     case 'method':
       return `method ${e.method}: ${e.reason}`;
     case 'phase-start':
@@ -32,7 +34,7 @@ export function describeEvent(e: MigrationEvent): string | null {
 }
 
 const SYNOPSIS =
-  'ferry migrate (NAME | --group GROUP) --from HOST --to HOST [--method M] [--dry-run] [--json | --format text|json|summary+json] [--quiet] [--hold | --no-hold] [--probe N [--probe-post] [--probe-port P]]';
+  'ferry migrate (NAME | --group GROUP) --from HOST --to (HOST | group:NAME) [--method M] [--dry-run] [--json | --format text|json|summary+json] [--quiet] [--hold | --no-hold] [--probe N [--probe-post] [--probe-port P]]';
 
 /** How the result is printed on stdout. */
 export const FORMATS = ['text', 'json', 'summary+json'] as const;
@@ -74,12 +76,16 @@ export const migrateCommand: Command = {
   synopsis: SYNOPSIS,
   summary: 'move a running container between two hosts',
   details: [
+    '--to group:NAME the member of an inventory group best able to take the container, picked when it runs (never the',
+    '                source): it must answer the probe, run the method and have free memory for the container; then',
+    '                soft-dirty tracking, the most free memory, the fewest containers, the name. The pick and why are',
+    '                printed and in the report (groupTarget); with --dry-run, the member that would be picked now',
     `--method M      auto (default: the fastest method both hosts support), ${METHODS.join(', ')}`,
-    '--dry-run       say what would happen (provision check, Terraform plan, probe, method, hooks); change nothing',
+    '--dry-run       say what would happen (target picked, provision check, Terraform plan, probe, method, hooks); change nothing',
     '--json          print the full report as JSON (every Table II column, CRIU statistics, bytes moved); a failure as {"error": …}',
     '--format F      text (default), json (= --json), or summary+json: {"summary": the text, "report"|"plan"|"error": the data}',
     '--quiet         no progress lines on stderr',
-    '--group GROUP   move every container of a group (deploy labels them) as one: one freeze window, restored in order',
+    '--group GROUP   move every container of a group (deploy labels them) as one: one freeze window, restored in order (to a host)',
     '--hold          hold clients through the freeze (needs HAProxy in front: ferry front); the default where HAProxy fronts it',
     '--no-hold       switch traffic without holding clients',
     '--probe N       run N concurrent clients through the migration and write a CSV and a response-time plot',
@@ -115,7 +121,7 @@ export const migrateCommand: Command = {
     // Everything that can be checked without a host is checked before one is contacted.
     validateName('container', container);
     validateName('host', values.from);
-    validateName('host', values.to);
+    validateTarget(values.to);
     const method = parseMethod(values.method!);
     const clients = numberFlag('probe', values.probe, { min: 1, max: 1000, integer: true });
     const port = numberFlag('probe-port', values['probe-port'], { min: 1, max: 65535, integer: true });
@@ -134,7 +140,7 @@ export const migrateCommand: Command = {
     const req: MigrationRequest = { id: newMigrationId(), container, from: values.from, to: values.to, method, requestedBy: `cli:${os.user()}`, requestedAt: new Date().toISOString() };
     try {
       if (values['dry-run']) {
-        const plan = await planMigration({ ...req, dryRun: true }, { config, onStep: values.quiet ? undefined : (s) => io.err(`${stamp()} ${s.step} ${s.state}${s.detail ? ` (${s.detail})` : ''}`) });
+        const plan = await planMigration({ ...req, dryRun: true }, { config, events, onStep: values.quiet ? undefined : (s) => io.err(`${stamp()} ${s.step} ${s.state}${s.detail ? ` (${s.detail})` : ''}`) });
         io.out(formatResult(format, { plan }));
         return 0;
       }
@@ -167,6 +173,7 @@ async function migrateGroup(
   if (values['dry-run']) throw new FerryError(ErrorCode.UsageError, '--dry-run does not go with --group: a dry run checks one container, so run one for each member (nothing was done)');
   validateName('group', group);
   validateName('host', values.from);
+  if (values.to.startsWith(GROUP_TARGET_PREFIX)) throw new FerryError(ErrorCode.UsageError, '--group moves every member to one host: give --to a host (a target group, --to group:NAME, picks a host for one container); nothing was done');
   validateName('host', values.to);
   const method = parseMethod(values.method!);
   const config = loadConfig();

@@ -1,38 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.ts';
-import { groupMembers, parseGroupTarget, pickFromGroup, type GroupCandidate } from '../../../src/app/group-target.ts';
-import type { HostSpec, HostsFile } from '../../../src/hosts/inventory.ts';
+import { groupMembers, pickFromGroup, targetHosts, type GroupCandidate } from '../../../src/app/group-target.ts';
+import { parseGroupTarget } from '../../../src/util/names.ts';
+import type { HostsFile } from '../../../src/hosts/inventory.ts';
 import type { HostCapabilities } from '../../../src/hosts/probe.ts';
 import { catchFerry } from '../catch-ferry.ts';
+import { capabilities, groupedHost } from '../helpers/hosts.ts';
 
 const GiB = 1024 ** 3;
-const spec = (name: string, groups: string[], unusable?: string): HostSpec => ({
-  name,
-  address: name,
-  port: 22,
-  user: 'root',
-  privateKeyFile: '/k',
-  hostKey: unusable ? '' : 'ssh-ed25519 AAAA',
-  environment: 'default',
-  groups,
-  ...(unusable ? { unusable } : {}),
-});
+const spec = groupedHost;
 const file: HostsFile = {
   environment: 'default',
   knownHostsFile: '',
   inventoryFile: '/inv',
   hosts: [spec('lab-1', ['cloud_a']), spec('b-1', ['cloud-b']), spec('b-2', ['cloud-b']), spec('b-3', ['cloud-b']), spec('b-4', ['cloud-b'], 'no host key is pinned for it')],
 };
-const caps = (host: string, over: Partial<HostCapabilities> = {}): HostCapabilities => ({
-  host,
-  kernel: '6.1.0',
-  criuVersion: '4.2.1',
-  runcVersion: '1.1.5',
-  softDirty: true,
-  uffd: true,
-  uffdNoncoop: true,
-  ...over,
-});
+const caps = capabilities;
 const cand = (host: string, freeGiB: number, containers: number, over: Partial<HostCapabilities> = {}): GroupCandidate => ({
   host,
   capabilities: caps(host, over),
@@ -127,5 +110,29 @@ describe('pickFromGroup', () => {
   it('never picks the source, even in its own group', () => {
     const e = catchFerry(() => pickFromGroup(file, 'cloud_a', [cand('lab-1', 8, 0)], req), ErrorCode.NoTargetInGroup);
     expect(e.message).toBe('no member of group cloud_a can take the container: lab-1 (the source)');
+  });
+});
+
+describe('targetHosts', () => {
+  it('is the host itself, or every member of a target group (usable or not: any may be picked later)', () => {
+    expect(targetHosts(file, 'lab-1').map((h) => h.name)).toEqual(['lab-1']);
+    expect(targetHosts(file, 'group:cloud-b').map((h) => h.name)).toEqual(['b-1', 'b-2', 'b-3', 'b-4']);
+  });
+
+  it('refuses an unknown host or group with the closest names, and a malformed group name', () => {
+    expect(catchFerry(() => targetHosts(file, 'b-9'), ErrorCode.UnknownHost).message).toContain("unknown host 'b-9'");
+    expect(catchFerry(() => targetHosts(file, 'group:cloud-c'), ErrorCode.UnknownGroup).message).toContain('did you mean group:cloud-b');
+    catchFerry(() => targetHosts(file, 'group:-x'), ErrorCode.InvalidName);
+  });
+});
+
+describe('pickFromGroup: why a member did not answer', () => {
+  it("quotes the probe's failure, clipped", () => {
+    const e = catchFerry(
+      () => pickFromGroup(file, 'cloud-b', [{ host: 'b-1', capabilities: null, freeMemoryBytes: 0, containers: 0, error: `ssh to b-1 failed: ${'x'.repeat(300)}` }], { source, method: 'auto' }),
+      ErrorCode.NoTargetInGroup,
+    );
+    expect(e.message).toMatch(/b-1 \(unreachable \(its probe failed: ssh to b-1 failed: x+…\)\)/);
+    expect(e.message).not.toContain('x'.repeat(200));
   });
 });

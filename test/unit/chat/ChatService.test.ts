@@ -36,12 +36,21 @@ const policy = loadPolicy({
   approvalTtlMinutes: 15,
 });
 
-const spec = (name: string, environment: string, i: number) => ({ name, address: `10.99.0.${i}`, port: 22, user: 'root', privateKeyFile: '/nonexistent/key', hostKey: 'ssh-ed25519 AAAA', environment });
+const spec = (name: string, environment: string, i: number, groups: string[] = []) => ({
+  name,
+  address: `10.99.0.${i}`,
+  port: 22,
+  user: 'root',
+  privateKeyFile: '/nonexistent/key',
+  hostKey: 'ssh-ed25519 AAAA',
+  environment,
+  groups,
+});
 const hostsFile: HostsFile = {
   environment: 'lab',
   knownHostsFile: '/nonexistent/known_hosts',
   inventoryFile: '/nonexistent/inventory.ini',
-  hosts: [spec('lab-1', 'lab', 2), spec('lab-2', 'lab', 3), spec('aws-1', 'aws', 4)],
+  hosts: [spec('lab-1', 'lab', 2, ['ferry']), spec('lab-2', 'lab', 3, ['ferry', 'cloud']), spec('aws-1', 'aws', 4, ['cloud'])],
 };
 
 interface Sent {
@@ -243,6 +252,26 @@ describe.skipIf(why !== null)('ChatService with Redis', () => {
       expect(job?.data).toMatchObject({ container: 'web1', from: 'lab-1', to: 'lab-2', requestedBy: ALICE, approvedBy: BOB, envs: ['lab'] });
       expect(t.last()).toMatchObject({ kind: 'update', ts });
       expect(await redis.zcard(keys.approvals)).toBe(0);
+    });
+
+    it("enqueues a target group as asked for, decided on every member's environment", async () => {
+      const s = service();
+      const { id, ts } = await requestMigration(s, 'web1 from lab-1 to group:cloud');
+      expect(t.last('post').text).toContain('asks to move web1 from lab-1 to group:cloud with method auto');
+      expect(t.last('post').text).toContain('Environments: lab, aws');
+      await s.onAction({ ...t.from(BOB), actionId: 'ferry_approve', value: id, messageTs: ts });
+      // The worker picks the member when it runs: the signed job carries the group, and both environments a pick may touch.
+      expect((await queue.get(id))?.data).toMatchObject({ container: 'web1', from: 'lab-1', to: 'group:cloud', envs: ['lab', 'aws'] });
+      expect(t.last()).toMatchObject({ kind: 'update', ts });
+      expect(t.last().text).toContain('group:cloud');
+    });
+
+    it('refuses an unknown target group privately, with the closest names', async () => {
+      const s = service();
+      await s.onCommand({ ...t.from(ALICE), text: 'web1 from lab-1 to group:clod' });
+      expect(t.sent).toHaveLength(1);
+      expect(t.last()).toMatchObject({ kind: 'respond', user: ALICE });
+      expect(t.last().text).toContain("unknown group 'clod': did you mean group:cloud?");
     });
 
     it('marks an expired request\'s message expired, once, whichever replica sweeps', async () => {

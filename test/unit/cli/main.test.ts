@@ -144,7 +144,7 @@ describe('main', () => {
   it('migrate without arguments is a usage error (2)', async () => {
     const io = collect();
     expect(await main(['migrate'], io)).toBe(2);
-    expect(io.stderr()).toContain('usage: ferry migrate (NAME | --group GROUP) --from HOST --to HOST');
+    expect(io.stderr()).toContain('usage: ferry migrate (NAME | --group GROUP) --from HOST --to (HOST | group:NAME)');
     expect(io.stderr()).toContain('[ferry_usage]');
   });
 
@@ -187,6 +187,34 @@ describe('main', () => {
     expect(await main(['migrate', 'web1', '--from', 'nope', '--to', 'lab-2'], io)).toBe(1);
     expect(io.stderr()).toContain("unknown host 'nope' (known hosts: lab-1, lab-2)");
     expect(io.stderr()).toContain('[ferry_unknown_host]');
+  });
+
+  it('migrate --help explains a target group', async () => {
+    const io = collect();
+    expect(await main(['migrate', '--help'], io)).toBe(0);
+    expect(io.stdout()).toContain('--to group:NAME the member of an inventory group best able to take the container, picked when it runs');
+    expect(io.stdout()).toContain('with --dry-run, the member that would be picked now');
+  });
+
+  it('migrate --to group: with a malformed group name is a usage error (2)', async () => {
+    const io = collect();
+    expect(await main(['migrate', 'web1', '--from', 'lab-1', '--to', 'group:cloud;b'], io)).toBe(2);
+    expect(io.stderr()).toContain("invalid group 'cloud;b'");
+    expect(io.stderr()).toContain('[ferry_invalid_name]');
+  });
+
+  it.each([[[]], [['--dry-run']]])('migrate --to group:NAME %j refuses a group the hosts do not have (1), asking no host', async (extra) => {
+    const io = collect();
+    expect(await main(['migrate', 'web1', '--from', 'lab-1', '--to', 'group:cloud-b', ...extra], io)).toBe(1);
+    expect(io.stderr()).toContain("unknown group 'cloud-b' (groups: none; a hosts.json has no groups, set FERRY_INVENTORY)");
+    expect(io.stderr()).toContain('[ferry_unknown_group]');
+  });
+
+  it('migrate --group to a target group is a usage error (2): a group of containers moves to one host', async () => {
+    const io = collect();
+    expect(await main(['migrate', '--group', 'blog', '--from', 'lab-1', '--to', 'group:cloud-b'], io)).toBe(2);
+    expect(io.stderr()).toContain('--group moves every member to one host');
+    expect(io.stderr()).toContain('[ferry_usage]');
   });
 
   it('migrate with an unknown method is a usage error (2), refused before any host is reached', async () => {

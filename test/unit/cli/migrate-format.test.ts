@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DryRunResult } from '../../../src/app/plan.ts';
-import { formatResult, reportText } from '../../../src/cli/commands/migrate.ts';
+import { describeEvent, formatResult, reportText } from '../../../src/cli/commands/migrate.ts';
 import { main, type Output } from '../../../src/cli/main.ts';
 import { ErrorCode, FerryError } from '../../../src/errors.ts';
 import { renderReport } from '../../../src/migrate/report.ts';
@@ -55,6 +55,31 @@ describe('formatResult', () => {
       summary: "ferry: the pre_migrate hook /h/drain.yml failed (exit 2) [ferry_hook_failed]\nferry: nothing was frozen: fix what the hook's playbook reports (its output is above), then ask again",
       error: { code: 'ferry_hook_failed', message: 'the pre_migrate hook /h/drain.yml failed (exit 2)' },
     });
+  });
+});
+
+describe('formatResult with a target group', () => {
+  const reason = 'lab-2 from group cloud-b: the only member that can take it (2.0 GiB free, 0 containers). Passed over: lab-1 (the source).';
+
+  it('the dry run says which member would be picked and why', () => {
+    const p: DryRunResult = { ...plan, plan: 'move web1 from lab-1 to lab-2 (picked from group cloud-b) with page-server; terraform plan (local): no changes', target: { group: 'cloud-b', host: 'lab-2', reason } };
+    const lines = formatResult('text', { plan: p }).split('\n');
+    expect(lines.slice(0, 3)).toEqual([
+      'dry run: would move web1 from lab-1 to lab-2 (picked from group cloud-b) with page-server; terraform plan (local): no changes',
+      'why: no soft-dirty tracking on lab-1',
+      `target: ${reason}`,
+    ]);
+    expect((JSON.parse(formatResult('json', { plan: p })) as DryRunResult).target).toEqual({ group: 'cloud-b', host: 'lab-2', reason });
+  });
+
+  it('the report names the pick and why, in its text and its JSON', () => {
+    const r = report({ from: 'lab-1', to: 'lab-2', runsOn: 'lab-2', groupTarget: { group: 'cloud-b', reason } });
+    expect(formatResult('text', { report: r }).split('\n')[1]).toBe(`target: ${reason}`);
+    expect(JSON.parse(formatResult('json', { report: r }))).toMatchObject({ to: 'lab-2', groupTarget: { group: 'cloud-b', reason } });
+  });
+
+  it('the progress on stderr says it as soon as it is picked', () => {
+    expect(describeEvent({ type: 'target', group: 'cloud-b', host: 'lab-2', reason })).toBe(`target: ${reason}`);
   });
 });
 

@@ -93,6 +93,18 @@ describe('signJob / verifyJob', () => {
     expect(refusal(() => verifyJob('migrate', { ...noContainer, group: 'blog' }, KEY, now))).toMatch(/altered/);
   });
 
+  it('signs a target group as given: the worker picks the member, nobody can name one in Redis', () => {
+    const d = data({ to: 'group:cloud-b' });
+    const signed = signJob('migrate', d, KEY, now);
+    expect(verifyJob('migrate', signed, KEY, now)).toEqual(d);
+    // A member (or any host) put in its place, or another group: refused.
+    expect(refusal(() => verifyJob('migrate', { ...signed, to: 'lab-3' }, KEY, now))).toMatch(/altered/);
+    expect(refusal(() => verifyJob('migrate', { ...signed, to: 'group:cloud-a' }, KEY, now))).toMatch(/altered/);
+    // Nor can a job to a host be turned into one to a group.
+    const toHost = signJob('migrate', data({ to: 'lab-2' }), KEY, now);
+    expect(refusal(() => verifyJob('migrate', { ...toHost, to: 'group:cloud-b' }, KEY, now))).toMatch(/altered/);
+  });
+
   it('refuses a job signed under another name or with another key', () => {
     const signed = signJob('migrate', data(), KEY, now);
     expect(refusal(() => verifyJob('other', signed, KEY, now))).toMatch(/altered/);

@@ -21,6 +21,8 @@ function attempt(text: string): { ok: true; cmd: ChatCommand } | { ok: false; pr
 
 /** The strict name pattern, written out here so a loosened NAME_PATTERN in src/ fails this test. */
 const STRICT_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+/** A target group, `group:` and an Ansible group name, written out for the same reason (GROUP_NAME_PATTERN). */
+const STRICT_GROUP_TARGET = /^group:[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
 function expectStrict(cmd: ChatCommand): void {
   switch (cmd.kind) {
@@ -28,7 +30,10 @@ function expectStrict(cmd: ChatCommand): void {
       // Exactly one of container and group, and a group never a dry run.
       expect([cmd.container, cmd.group].filter((n) => n !== undefined)).toHaveLength(1);
       if (cmd.group !== undefined) expect(cmd.dryRun).toBe(false);
-      for (const n of [cmd.container ?? cmd.group, cmd.from, cmd.to]) expect(n).toMatch(STRICT_NAME);
+      for (const n of [cmd.container ?? cmd.group, cmd.from]) expect(n).toMatch(STRICT_NAME);
+      // The target is a host, or (for a container only) a target group.
+      if (cmd.group === undefined && cmd.to.startsWith('group:')) expect(cmd.to).toMatch(STRICT_GROUP_TARGET);
+      else expect(cmd.to).toMatch(STRICT_NAME);
       expect(cmd.from).not.toBe(cmd.to);
       expect(['auto', ...METHODS]).toContain(cmd.method);
       break;
@@ -49,9 +54,12 @@ const name = validName.filter((n) => !KEYWORDS.includes(n));
 /** Real ids start with `m-`; an id that is the word `from` reads as `status from …`, a migrate command, and `status public` asks for the latest, publicly. */
 const id = fc.stringMatching(MIGRATION_ID_PATTERN).filter((s) => s !== 'from' && s !== 'public');
 
+/** A target group as a user types it: `group:` (in any case) and an Ansible group name. */
+const groupTarget = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/).map((g) => `group:${g}`);
+
 const command: fc.Arbitrary<ChatCommand> = fc.oneof(
   fc
-    .record({ container: name, from: name, to: name, method: fc.constantFrom('auto' as const, ...METHODS), dryRun: fc.boolean() })
+    .record({ container: name, from: name, to: fc.oneof(name, groupTarget), method: fc.constantFrom('auto' as const, ...METHODS), dryRun: fc.boolean() })
     .filter((c) => c.from !== c.to)
     .map((c) => ({ kind: 'migrate' as const, ...c })),
   fc
@@ -64,6 +72,9 @@ const command: fc.Arbitrary<ChatCommand> = fc.oneof(
   id.map((i): ChatCommand => ({ kind: 'cancel', id: i })),
   fc.constantFrom<ChatCommand>({ kind: 'list' }, { kind: 'hosts' }, { kind: 'list', public: true }, { kind: 'hosts', public: true }, { kind: 'help' }),
 );
+
+/** Slack sends typed &, < and > as entities. */
+const slackEscaped = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 const anyInput = fc.oneof(anyText(200), trickyText(METHODS), command.map(commandText), spliced(command.map(commandText)));
 
@@ -119,7 +130,6 @@ describe('parseCommand: properties', () => {
   it('refuses a hostile name in any position of a migrate command', () => {
     // Slack sends typed &, < and > as entities; tokenize strips quotes around words and zero-width
     // characters (clients insert both), so those are normalised, not refused: the names left must be strict.
-    const slackEscaped = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     fc.assert(
       fc.property(
         hostileName().filter((h) => h.family !== 'invisible character'),
@@ -140,7 +150,6 @@ describe('parseCommand: properties', () => {
   });
 
   it('refuses a hostile group name, and never takes a hostile word for the group', () => {
-    const slackEscaped = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     fc.assert(
       fc.property(hostileName().filter((h) => h.family !== 'invisible character'), ({ name: bad }) => {
         const r = attempt(`group ${slackEscaped(bad)} from lab-1 to lab-2`);
@@ -154,16 +163,34 @@ describe('parseCommand: properties', () => {
     );
   });
 
+  // Ansible group names may hold capitals and run to 64 characters: those two families are names there.
+  const hostileForGroups = (h: { family: string }) => !['invisible character', 'uppercase', 'too long'].includes(h.family);
+
+  it('refuses a hostile target group name, and never takes a hostile word for the group', () => {
+    fc.assert(
+      fc.property(hostileName().filter(hostileForGroups), ({ name: bad }) => {
+        const r = attempt(`web1 from lab-1 to group:${slackEscaped(bad)}`);
+        if (r.ok) {
+          expectStrict(r.cmd);
+          const got = r.cmd.kind === 'migrate' ? r.cmd.to : undefined;
+          expect(got, `accepted group:${JSON.stringify(bad)} as ${JSON.stringify(got)}`).not.toBe(`group:${bad}`);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('refuses hostile names whose hostile part tokenize cannot normalise away', () => {
     fc.assert(
       fc.property(
         hostileName().filter((h) => ['control character', 'bidi control', 'lookalike letter', 'path traversal', 'leading dash', 'path prefix', 'uppercase', 'too long'].includes(h.family)),
-        ({ name: bad }) => {
+        ({ family, name: bad }) => {
           fc.pre(!/^[\s\u0085]|[\s\u0085]$/.test(bad)); // a space at either end is just a separator
           catchChat(() => parseCommand(`${bad} from lab-1 to lab-2`), ChatErrorCode.Usage);
           catchChat(() => parseCommand(`group ${bad} from lab-1 to lab-2`), ChatErrorCode.Usage);
           catchChat(() => parseCommand(`web1 from ${bad} to lab-2`), ChatErrorCode.Usage);
           catchChat(() => parseCommand(`web1 from lab-1 to ${bad}`), ChatErrorCode.Usage);
+          if (hostileForGroups({ family })) catchChat(() => parseCommand(`web1 from lab-1 to group:${bad}`), ChatErrorCode.Usage);
         },
       ),
       { numRuns: 2000 },

@@ -115,6 +115,38 @@ describe('parseCommand: migrate a group', () => {
   });
 });
 
+describe('parseCommand: migrate to a target group', () => {
+  it.each<[string, string, ChatCommand]>([
+    ['the plain form', 'web1 from lab-1 to group:cloud-b', move({ from: 'lab-1', to: 'group:cloud-b' })],
+    ['a method', 'web1 from lab-1 to group:cloud-b method page-server', move({ from: 'lab-1', to: 'group:cloud-b', method: 'page-server' })],
+    ['a dry run', 'web1 from lab-1 to group:cloud-b dry-run', move({ from: 'lab-1', to: 'group:cloud-b', dryRun: true })],
+    ['the prefix in capitals, as keywords may be', 'web1 FROM lab-1 TO Group:cloud-b', move({ from: 'lab-1', to: 'group:cloud-b' })],
+    ["an Ansible group name (case kept, '_' allowed)", 'web1 from lab-1 to group:Env_Prod', move({ from: 'lab-1', to: 'group:Env_Prod' })],
+    ['a 64-character group name', `web1 from lab-1 to group:${'g'.repeat(64)}`, move({ from: 'lab-1', to: `group:${'g'.repeat(64)}` })],
+    ['in backticks', 'web1 from lab-1 to `group:cloud-b`', move({ from: 'lab-1', to: 'group:cloud-b' })],
+    // `group NAME` first is still a container group, moved to a host.
+    ['beside a container group of the same name', 'group blog from lab-1 to lab-2', moveGroup({ from: 'lab-1', to: 'lab-2' })],
+  ])('accepts %s', (_what, text, expected) => {
+    expect(parseCommand(text)).toEqual(expected);
+  });
+
+  const GROUP_RULE = "an Ansible group name (letters, digits, '_' and '-', starting with a letter or '_', up to 64 characters)";
+  it.each<[string, string]>([
+    ['web1 from lab-1 to group:', `invalid group '': ${GROUP_RULE}`],
+    ['web1 from lab-1 to group:cloud;rm', `invalid group 'cloud;rm': ${GROUP_RULE}`],
+    ['web1 from lab-1 to group:../etc', `invalid group '../etc': ${GROUP_RULE}`],
+    ['web1 from lab-1 to group:-x', `invalid group '-x': ${GROUP_RULE}`],
+    [`web1 from lab-1 to group:${'g'.repeat(65)}`, `invalid group '${'g'.repeat(40)}…': ${GROUP_RULE}`],
+    ['web1 from lab-1 to group:cl\u043eud', `invalid group 'cl\u043eud' (character U+043E at position 3 is not allowed): ${GROUP_RULE}`],
+    ['web1 from group:cloud-a to lab-2', "the source is a host, not a group: a container runs on one host ('group:' names a target, after 'to')"],
+    ['group blog from lab-1 to group:cloud-b', "a group of containers moves to one host: name it after 'to' (a target group such as 'group:cloud-b' picks a host for one container)"],
+    ['web1 from lab-1 to group:cloud-b now', "unexpected word 'now' after 'group:cloud-b'"],
+  ])('%j: %s', (text, problem) => {
+    const e = catchChat(() => parseCommand(text), ChatErrorCode.Usage);
+    expect(e.details?.problem).toBe(problem);
+  });
+});
+
 describe('parseCommand: other commands', () => {
   it.each<[string, ChatCommand]>([
     ['status', { kind: 'status' }],
@@ -222,7 +254,7 @@ describe('MIGRATION_ID_PATTERN', () => {
 
 describe('USAGE', () => {
   it('shows every command and every method', () => {
-    for (const word of ['from <host> to <host>', '/migrate group <group> from <host> to <host>', '[method <method>]', '[dry-run]', 'status [<migration-id>] [public]', '/migrate list [public]', 'cancel <migration-id>', '/migrate hosts [public]', '/migrate help']) {
+    for (const word of ['from <host> to <host>', 'from <host> to group:<group>', '/migrate group <group> from <host> to <host>', '[method <method>]', '[dry-run]', 'status [<migration-id>] [public]', '/migrate list [public]', 'cancel <migration-id>', '/migrate hosts [public]', '/migrate help']) {
       expect(USAGE).toContain(word);
     }
     expect(USAGE).toContain(`Methods: ${CHOICES.replace('auto', 'auto (default)')}`);

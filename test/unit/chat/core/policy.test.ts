@@ -65,6 +65,14 @@ describe('migrationEnvironments', () => {
   it('applies overrides', () => {
     expect(migrationEnvironments(policy, { name: 'edge-1', environment: 'aws' }, { name: 'gcp-2', environment: 'gcp' })).toEqual(['gcp']);
   });
+  it("lists every member's environment of a target group, any of which may be picked", () => {
+    const members = [
+      { name: 'gcp-1', environment: 'gcp' },
+      { name: 'lab-2', environment: 'lab' },
+      { name: 'gcp-2', environment: 'gcp' },
+    ];
+    expect(migrationEnvironments(policy, { name: 'aws-1', environment: 'aws' }, ...members)).toEqual(['aws', 'gcp', 'lab']);
+  });
 });
 
 describe('canRequest', () => {
