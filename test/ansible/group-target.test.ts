@@ -1,16 +1,48 @@
 /**
- * A target group in the namespace lab, the hosts read from an inventory Ferry did not render (a copy
- * of the lab's, plus a group `targets` of lab-1 and lab-2): `ferry migrate web1 --from lab-1 --to
- * group:targets` picks lab-2 (lab-1 is the source, never picked), moves web1 there, and says which
- * member and why, on stderr as soon as it is picked and in the report.
+ * A target group in the namespace lab, the hosts read from an inventory Ferry did not render: a
+ * YAML inventory directory written here as a team would (hosts in `hosts.yml`, connection settings
+ * in `group_vars`, addresses in `host_vars`, one host key pinned by `ansible_ssh_host_key_*`, the
+ * other found in the known_hosts file that `ansible_ssh_common_args` names). Ansible itself pings
+ * both through it; `ferry migrate web1 --from lab-1 --to group:targets` picks lab-2 (lab-1 is the
+ * source, never picked), moves web1 there, and says which member and why, on stderr as soon as it
+ * is picked and in the report.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MigrationReport } from '../../src/migrate/report.ts';
 import { labUnavailable, skipNote } from '../helpers/env.ts';
-import { deploy, httpText, labDown, labUp, provision, runcState } from '../helpers/lab.ts';
-import { ferryWith, inventoryDir } from './helpers.ts';
+import { config, deploy, hostsFile, httpText, labDown, labUp, provision, runcState } from '../helpers/lab.ts';
+import { ferryWith } from './helpers.ts';
+
+/** The lab's hosts as a hand-written YAML inventory directory (JSON is YAML): nothing of Ferry's rendering but the addresses. */
+async function handWrittenInventory(): Promise<string> {
+  const file = await hostsFile();
+  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'ferry-inv-')), 'inventory');
+  for (const d of ['group_vars', 'host_vars']) await mkdir(path.join(dir, d), { recursive: true });
+  const names = file.hosts.map((h) => h.name);
+  const hostMap = Object.fromEntries(names.map((n) => [n, null]));
+  await writeFile(path.join(dir, 'hosts.yml'), JSON.stringify({ all: { children: { site_lab: { hosts: hostMap }, targets: { hosts: hostMap } } } }));
+  await writeFile(
+    path.join(dir, 'group_vars', 'site_lab.yml'),
+    JSON.stringify({
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: path.join(config.labDir, 'id_ed25519'),
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${path.join(config.labDir, 'known_hosts')} -o StrictHostKeyChecking=yes`,
+      ansible_python_interpreter: '/usr/bin/python3',
+      ferry_environment: 'local',
+    }),
+  );
+  for (const h of file.hosts) {
+    const vars: Record<string, unknown> = { ansible_host: h.address, ansible_port: h.port };
+    // lab-2's key pinned in the inventory itself; lab-1's comes from the known_hosts file above.
+    if (h.name === 'lab-2') vars.ansible_ssh_host_key_ed25519_public = h.hostKey.split(/\s+/)[1];
+    await writeFile(path.join(dir, 'host_vars', `${h.name}.yml`), JSON.stringify(vars));
+  }
+  return dir;
+}
 
 const why = labUnavailable();
 skipNote(why, 'a target group in the lab');
@@ -22,13 +54,24 @@ describe.skipIf(why !== null)('a target group', () => {
     await labUp(2);
     await provision();
     await deploy('lab-1', { workload: 'web', name: 'web1', ballast_mib: 64, port: 8080 });
-    inv = await inventoryDir({});
-    // A second inventory source in the directory: the group, its hosts as the lab's file defines them.
-    await writeFile(path.join(inv, 'targets'), '[targets]\nlab-1\nlab-2\n');
+    inv = await handWrittenInventory();
   });
   afterAll(async () => {
     await labDown();
     if (inv) await rm(path.dirname(inv), { recursive: true, force: true });
+  });
+
+  it('Ansible reaches both hosts through the hand-written inventory, and ferry hosts lists them with its groups', async () => {
+    const ping = execFileSync('ansible', ['all', '-i', inv, '-m', 'ping', '-o'], { encoding: 'utf8' });
+    expect(ping).toMatch(/lab-1 \| SUCCESS/);
+    expect(ping).toMatch(/lab-2 \| SUCCESS/);
+    const r = await ferryWith({ FERRY_INVENTORY: inv }, ['hosts', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const hosts = JSON.parse(r.stdout) as { host: string; groups: string[] }[];
+    expect(hosts.map((h) => [h.host, [...h.groups].sort()])).toEqual([
+      ['lab-1', ['site_lab', 'targets']],
+      ['lab-2', ['site_lab', 'targets']],
+    ]);
   });
 
   it('moves web1 from lab-1 to the member it picks, lab-2, naming the pick and why', async () => {
