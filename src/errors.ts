@@ -6,6 +6,7 @@
 export enum ErrorCode {
   ConfigInvalid = 'ferry_config_invalid',
   InvalidName = 'ferry_invalid_name',
+  /** A command (a `ferry` command line, a `/migrate` text) Ferry cannot read: the message names the problem, then shows the usage. */
   UsageError = 'ferry_usage',
   UnknownHost = 'ferry_unknown_host',
   UnknownGroup = 'ferry_unknown_group',
@@ -31,6 +32,7 @@ export enum ErrorCode {
   RollbackFailed = 'ferry_rollback_failed',
   HealthCheckFailed = 'ferry_health_check_failed',
   Cancelled = 'ferry_cancelled',
+  /** The container or group has an active migration. details: subject (`web1`, `group blog`) or container, existingId (its job). */
   AlreadyMigrating = 'ferry_already_migrating',
   /** The migration id was started once already: it is never run twice. */
   AlreadyStarted = 'ferry_already_started',
@@ -44,12 +46,18 @@ export enum ErrorCode {
   /** CRIU's page server or lazy-pages daemon could not start or ended badly. */
   CriuPageServerFailed = 'ferry_criu_page_server_failed',
   RedisUnavailable = 'ferry_redis_unavailable',
+  /** The chat policy file (FERRY_POLICY_FILE) cannot be read, is not JSON, or breaks a rule: the message names the field. */
+  PolicyInvalid = 'ferry_policy_invalid',
   /** The chat platform could not say which user groups someone belongs to (Slack's `usergroups.list` failed). */
   GroupsUnavailable = 'ferry_groups_unavailable',
   /** The page-port firewall (nftables) could not be set on a host, or a peer has no IP address. */
   FirewallFailed = 'ferry_firewall_failed',
   /** The environment's PKI (CA, host certificates) could not be made, or a host lacks its files. */
   PkiFailed = 'ferry_pki_failed',
+  /** An option of the hold server or the load probe out of its range (a count or a time that must be positive, a URL that must be http://). details: option. */
+  TrafficInvalidOption = 'ferry_traffic_invalid_option',
+  /** Where held requests or HAProxy should go is not a usable address and port (HAProxy's runtime API takes only an IP address). details: address, port. */
+  TrafficInvalidTarget = 'ferry_traffic_invalid_target',
   /** A queued job without a valid signature (unsigned, altered, signed with another key, or too old): refused unrun. */
   JobSignatureInvalid = 'ferry_job_signature_invalid',
   /** A broken invariant inside Ferry (a bug): the message says which. */
@@ -186,6 +194,8 @@ export const ERROR_HINTS: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.RollbackFailed]: "run 'ferry recover': it finishes or undoes what a failed migration left",
   [ErrorCode.HookFailed]: "nothing was frozen: fix what the hook's playbook reports (its output is above), then ask again",
   [ErrorCode.RedisUnavailable]: 'check REDIS_URL and that Redis is up',
+  [ErrorCode.PolicyInvalid]: 'fix the named field in the policy file (FERRY_POLICY_FILE), then start Ferry again',
+  [ErrorCode.TrafficInvalidTarget]: "check the host's address in the inventory (an IP address: HAProxy's runtime API takes no DNS names) and the container's port",
   [ErrorCode.GroupsUnavailable]: "check the Slack app's usergroups:read scope and Slack's status, then try again",
   [ErrorCode.FirewallFailed]: "run 'ferry provision' (it installs nftables), and give hosts IP addresses",
   [ErrorCode.PkiFailed]: "run 'ferry pki' and 'ferry provision': they make and install the certificates",

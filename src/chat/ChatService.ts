@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { targetHosts } from '../app/group-target.ts';
-import { errorMessage } from '../errors.ts';
+import { ErrorCode, errorMessage, isFerryError } from '../errors.ts';
 import { listContainers } from '../hosts/containers.ts';
 import { findHost, type HostsFile } from '../hosts/inventory.ts';
 import { probeHost } from '../hosts/probe.ts';
@@ -9,7 +9,7 @@ import { RemoteHost } from '../hosts/RemoteHost.ts';
 import type { MethodRequest } from '../migrate/methods.ts';
 import { newMigrationId, subjectFields, subjectText } from '../migrate/request.ts';
 import { claimKey, keys, type JobResult, type MigrationJobData } from '../queue/jobs.ts';
-import { AlreadyMigratingError, type MigrationJob, type MigrationQueue } from '../queue/MigrationQueue.ts';
+import type { MigrationJob, MigrationQueue } from '../queue/MigrationQueue.ts';
 import { memoizeFor } from '../util/memo.ts';
 import type { ChatRequest, ChatTransport } from './ChatTransport.ts';
 import { isChatError } from './core/errors.ts';
@@ -286,9 +286,9 @@ export class ChatService {
     try {
       await this.d.queue.enqueue(data);
     } catch (e) {
-      if (e instanceof AlreadyMigratingError) {
+      if (isFerryError(e, ErrorCode.AlreadyMigrating)) {
         await this.d.transport.update(req.channel, req.ts!, approvalClosed(req, { status: 'cancelled', by: a.user }));
-        return void (await this.d.transport.post(req.channel, alreadyMigrating(e.subject, e.existingId), req.ts));
+        return void (await this.d.transport.post(req.channel, alreadyMigrating(subjectText(data), String(e.details?.existingId ?? 'unknown')), req.ts));
       }
       throw e;
     }

@@ -14,16 +14,13 @@ const RELEASE_OWN = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.
 /** How long a claim outlives a worker that died without releasing it. */
 const CLAIM_TTL_S = 6 * 3600;
 
-export class AlreadyMigratingError extends Error {
-  readonly code = 'ferry_already_migrating';
-  /** @param subject - What is already migrating, in words: `web1`, or `group blog`. */
-  constructor(
-    readonly subject: string,
-    readonly existingId: string,
-  ) {
-    super(`${subject} is already migrating (job ${existingId})`);
-    this.name = 'AlreadyMigratingError';
-  }
+/**
+ * The refusal {@link MigrationQueue.enqueue} throws when the container or group already has an active
+ * migration: `AlreadyMigrating`, with `details.subject` (what, in words: `web1`, or `group blog`) and
+ * `details.existingId` (the job that holds it).
+ */
+export function alreadyMigratingError(subject: string, existingId: string): FerryError {
+  return new FerryError(ErrorCode.AlreadyMigrating, `${subject} is already migrating (job ${existingId})`, { details: { subject, existingId } });
 }
 
 export interface MigrationQueueOptions {
@@ -61,7 +58,7 @@ export class MigrationQueue {
       const claimed = await this.redis.set(key, data.id, 'EX', CLAIM_TTL_S, 'NX');
       if (claimed !== 'OK') {
         const existing = (await this.redis.get(key)) ?? 'unknown';
-        throw new AlreadyMigratingError(subjectText(data), existing);
+        throw alreadyMigratingError(subjectText(data), existing);
       }
     }
     try {

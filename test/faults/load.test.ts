@@ -7,9 +7,10 @@
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, isFerryError } from '../../src/errors.ts';
 import { newMigrationId } from '../../src/migrate/request.ts';
 import { QUEUE_NAME } from '../../src/queue/jobs.ts';
-import { AlreadyMigratingError, MigrationQueue } from '../../src/queue/MigrationQueue.ts';
+import { MigrationQueue } from '../../src/queue/MigrationQueue.ts';
 import { FULL_SCOPE, labUnavailable, skipNote } from '../helpers/env.ts';
 import { clearLab, deploy, httpText, labUp, provision, runcState } from '../helpers/lab.ts';
 import { RestartableRedis, testJobKey, WorkerProcess } from './inject.ts';
@@ -87,7 +88,7 @@ describe.skipIf(why !== null)(`${TOTAL} migrations, 4 hosts, 4 containers, 2 wor
         try {
           await queue.enqueue({ id: newMigrationId(), container, from, to, method: 'page-server', dryRun: false, requestedBy: 'load', approvedBy: 'load', requestedAt: new Date().toISOString() });
         } catch (e) {
-          if (e instanceof AlreadyMigratingError) refused++;
+          if (isFerryError(e, ErrorCode.AlreadyMigrating)) refused++;
           else throw e;
         }
         const r = await Promise.race([end, gone]);

@@ -6,11 +6,12 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { jobStatus } from '../../src/chat/ChatService.ts';
 import { loadConfig } from '../../src/config.ts';
+import { ErrorCode, isFerryError } from '../../src/errors.ts';
 import { parseHostsFile } from '../../src/hosts/inventory.ts';
 import type { MigrationReport } from '../../src/migrate/report.ts';
 import { keys, QUEUE_NAME, type ContainerJobData, type JobResult } from '../../src/queue/jobs.ts';
 import { startLocalRedis, type LocalRedis } from '../../src/queue/local-redis.ts';
-import { AlreadyMigratingError, MigrationQueue } from '../../src/queue/MigrationQueue.ts';
+import { MigrationQueue } from '../../src/queue/MigrationQueue.ts';
 import { createMigrationWorker } from '../../src/queue/MigrationWorker.ts';
 
 let local: LocalRedis;
@@ -122,8 +123,8 @@ describe('MigrationQueue.enqueue', () => {
     expect(await claimHolder()).toBe(first.id);
 
     const refused = await queue.enqueue(jobData()).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(AlreadyMigratingError);
-    expect(refused).toMatchObject({ code: 'ferry_already_migrating', subject: 'web', existingId: first.id });
+    expect(isFerryError(refused, ErrorCode.AlreadyMigrating)).toBe(true);
+    expect(refused).toMatchObject({ code: 'ferry_already_migrating', details: { subject: 'web', existingId: first.id } });
 
     const dry = jobData({ dryRun: true });
     await expect(queue.enqueue(dry)).resolves.toMatchObject({ id: dry.id });
@@ -150,7 +151,7 @@ describe('MigrationQueue.enqueue', () => {
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(1);
-    expect(lost[0]!.reason).toBeInstanceOf(AlreadyMigratingError);
+    expect(isFerryError(lost[0]!.reason, ErrorCode.AlreadyMigrating)).toBe(true);
 
     const winner = won[0]!.value;
     expect(await claimHolder()).toBe(winner.id);

@@ -274,6 +274,19 @@ describe.skipIf(why !== null)('ChatService with Redis', () => {
       expect(t.last().text).toContain("unknown group 'clod': did you mean group:cloud?");
     });
 
+    it('closes a second approved request for a container already queued, naming the migration that holds it (the queue refuses it by code)', async () => {
+      const s = service();
+      const first = await requestMigration(s);
+      const second = await requestMigration(s);
+      await s.onAction({ ...t.from(BOB), actionId: 'ferry_approve', value: first.id, messageTs: first.ts });
+      await s.onAction({ ...t.from(BOB), actionId: 'ferry_approve', value: second.id, messageTs: second.ts });
+      expect(await queue.get(second.id)).toBeUndefined();
+      const closed = t.sent.filter((x) => x.kind === 'update' && x.ts === second.ts);
+      expect(closed).toHaveLength(1);
+      expect(t.last()).toMatchObject({ kind: 'post', channel: 'COPS' });
+      expect(t.last().text).toContain(`web1 is already being migrated (migration ${first.id})`);
+    });
+
     it('marks an expired request\'s message expired, once, whichever replica sweeps', async () => {
       const a = service();
       const b = service();

@@ -17,13 +17,13 @@ import { toConsoleText } from '../../../src/chat/core/console-render.ts';
 import type { ChatMessage } from '../../../src/chat/core/render.ts';
 import { ProgressRelay } from '../../../src/chat/ProgressRelay.ts';
 import { loadConfig } from '../../../src/config.ts';
-import { decodeError, ErrorCode } from '../../../src/errors.ts';
+import { decodeError, ErrorCode, isFerryError } from '../../../src/errors.ts';
 import { MigrationEvents } from '../../../src/migrate/events.ts';
 import type { GroupReport, MigrationReport } from '../../../src/migrate/report.ts';
 import type { MigrationRequest } from '../../../src/migrate/request.ts';
 import { keys, type ContainerJobData, type GroupJobData, type JobResult } from '../../../src/queue/jobs.ts';
 import { startLocalRedis, type LocalRedis } from '../../../src/queue/local-redis.ts';
-import { AlreadyMigratingError, MigrationQueue } from '../../../src/queue/MigrationQueue.ts';
+import { MigrationQueue } from '../../../src/queue/MigrationQueue.ts';
 import { createMigrationWorker } from '../../../src/queue/MigrationWorker.ts';
 import { report } from '../chat/fixtures.ts';
 import { redisMissing } from '../helpers/redis.ts';
@@ -172,8 +172,8 @@ describe.skipIf(why !== null)('a group job through the queue, the worker and the
       expect(await redis.get(keys.active('blog'))).toBeNull();
 
       const refused = await queue.enqueue(groupJob()).catch((e: unknown) => e);
-      expect(refused).toBeInstanceOf(AlreadyMigratingError);
-      expect(refused).toMatchObject({ code: 'ferry_already_migrating', subject: 'group blog', existingId: first.id });
+      expect(isFerryError(refused, ErrorCode.AlreadyMigrating)).toBe(true);
+      expect(refused).toMatchObject({ code: 'ferry_already_migrating', details: { subject: 'group blog', existingId: first.id } });
       expect((refused as Error).message).toBe(`group blog is already migrating (job ${first.id})`);
 
       // Group names and container names are apart: a container called blog is another thing.
