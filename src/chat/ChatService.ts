@@ -12,7 +12,6 @@ import { claimKey, keys, type JobResult, type MigrationJobData } from '../queue/
 import type { MigrationJob, MigrationQueue } from '../queue/MigrationQueue.ts';
 import { memoizeFor } from '../util/memo.ts';
 import type { ChatRequest, ChatTransport } from './ChatTransport.ts';
-import { isChatError } from './core/errors.ts';
 import { code, esc } from './core/mrkdwn.ts';
 import { parseCommand, type ChatCommand, type ReadCommand } from './core/parse.ts';
 import { auditEvent, canApprove, canRequest, canView, environmentOf, migrationEnvironments, viewableEnvironments, viewNothing, type ChatUser, type Policy } from './core/policy.ts';
@@ -163,7 +162,7 @@ export class ChatService {
     try {
       cmd = parseCommand(c.text);
     } catch (e) {
-      if (isChatError(e)) return this.tell(c, usage(e.message));
+      if (isFerryError(e, ErrorCode.UsageError)) return this.tell(c, usage(e.message));
       throw e;
     }
     try {

@@ -1,5 +1,4 @@
 /** The chat command core: parse `/migrate`, decide with the policy, render replies. Pure, except readPolicyFile. */
-export { ChatError, ChatErrorCode, isChatError } from './errors.ts';
 export { MIGRATION_ID_PATTERN, parseCommand, USAGE, type ChatCommand, type MigrateCommand } from './parse.ts';
 export {
   auditEvent,

@@ -1,9 +1,8 @@
-import { isFerryError } from '../../errors.ts';
+import { ErrorCode, FerryError, isFerryError } from '../../errors.ts';
 import { METHODS, parseMethod, type MethodRequest } from '../../migrate/methods.ts';
 import type { MigrationSubject } from '../../migrate/request.ts';
 import { GROUP_TARGET_PREFIX, parseGroupTarget, validateName } from '../../util/names.ts';
 import { quote } from '../../util/printable.ts';
-import { ChatError, ChatErrorCode } from './errors.ts';
 import { closest } from '../../util/suggest.ts';
 import { tokenize } from './slack-text.ts';
 import { USAGE } from './usage.ts';
@@ -56,7 +55,7 @@ const KEYWORDS = new Set(['from', 'to', ...METHOD_WORDS, ...DRY_RUN_WORDS]);
  * Parses the text after `/migrate`. Keywords are case-insensitive; names are not (they reach commands).
  * Empty text means help.
  *
- * @throws ChatError `ferry_chat_usage`: the message says exactly what was wrong, then shows {@link USAGE};
+ * @throws FerryError `ferry_usage`: the message says exactly what was wrong, then shows {@link USAGE};
  *   `details.problem` holds the first part alone.
  */
 export function parseCommand(text: string): ChatCommand {
@@ -228,10 +227,10 @@ function noArguments<C extends ChatCommand>(words: string[], command: C): C {
   return command;
 }
 
-function unexpected(word: string, after: string, why?: string): ChatError {
+function unexpected(word: string, after: string, why?: string): FerryError {
   return usage(`unexpected word ${quote(word)} after ${quote(after)}${why ? `: ${why}` : ''}`);
 }
 
-function usage(problem: string, original?: unknown): ChatError {
-  return new ChatError(ChatErrorCode.Usage, `${problem}\n\n${USAGE}`, { original, details: { problem } });
+function usage(problem: string, original?: unknown): FerryError {
+  return new FerryError(ErrorCode.UsageError, `${problem}\n\n${USAGE}`, { original, details: { problem } });
 }

@@ -1,6 +1,6 @@
+import { ErrorCode, FerryError } from '../../errors.ts';
 import { NAME_PATTERN } from '../../util/names.ts';
 import { printable, quote } from '../../util/printable.ts';
-import { ChatError, ChatErrorCode } from './errors.ts';
 import type { EnvironmentRules, Policy } from './policy-types.ts';
 
 /** A Slack user ID (`U…`, `W…`), a user-group ID (`S…`), or `group:<name>`. */
@@ -16,11 +16,11 @@ const MAX_TTL_MINUTES = 1440;
  * Strict: unknown fields, malformed IDs and dangling environment names are refused.
  *
  * @param source - Names the policy in messages (a file path, say).
- * @throws ChatError `ferry_chat_policy_invalid` naming the offending field.
+ * @throws FerryError `ferry_policy_invalid` naming the offending field.
  */
 export function loadPolicy(json: unknown, source = 'policy'): Policy {
   // Field paths hold the file's own keys: printable, so a key cannot drive the terminal that shows the error.
-  const bad = (field: string, problem: string) => new ChatError(ChatErrorCode.PolicyInvalid, `${source}: ${printable(field)} ${problem}`);
+  const bad = (field: string, problem: string) => new FerryError(ErrorCode.PolicyInvalid, `${source}: ${printable(field)} ${problem}`);
   const top = object(json, () => bad('(top level)', "must be a JSON object with 'environments'"));
   unknownKeys(top, TOP_KEYS, '', bad);
 
@@ -61,9 +61,9 @@ export function loadPolicy(json: unknown, source = 'policy'): Policy {
   return Object.freeze({ environments: Object.freeze(environments), hostEnvironments: Object.freeze(hostEnvironments), approvalTtlMinutes: ttl });
 }
 
-type Bad = (field: string, problem: string) => ChatError;
+type Bad = (field: string, problem: string) => FerryError;
 
-function object(v: unknown, err: () => ChatError): Record<string, unknown> {
+function object(v: unknown, err: () => FerryError): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw err();
   return v as Record<string, unknown>;
 }

@@ -5,8 +5,8 @@ import { bold, code, codeBlock, esc, link } from './mrkdwn.ts';
 import { USAGE } from './usage.ts';
 
 /**
- * Help, or a usage error: the problem (if any) then the usage in a code block. Takes a ChatError's
- * message as it is (the usage text it ends with is not repeated), or nothing for plain help.
+ * Help, or a usage error: the problem (if any) then the usage in a code block. Takes a `ferry_usage`
+ * error's message as it is (the usage text it ends with is not repeated), or nothing for plain help.
  */
 export function usage(errorMessage?: string): ChatMessage {
   const problem = (errorMessage ?? '').replace(USAGE, '').trim();

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { consoleAction, mrkdwnToPlain, toConsoleText } from '../../../../src/chat/core/console-render.ts';
-import { ChatErrorCode } from '../../../../src/chat/core/errors.ts';
 import { parseCommand, USAGE } from '../../../../src/chat/core/parse.ts';
 import { approvalRequest, denied, failure, hostsTable, statusMessage, summary, usage } from '../../../../src/chat/core/render.ts';
 import { queuedStatus } from '../../../../src/chat/core/status.ts';
-import { catchChat } from '../catch-chat.ts';
+import { ErrorCode } from '../../../../src/errors.ts';
 import { ID, report } from '../fixtures.ts';
+import { catchFerry } from '../../catch-ferry.ts';
 
 describe('mrkdwnToPlain', () => {
   it.each([
@@ -53,7 +53,7 @@ describe('toConsoleText', () => {
   });
 
   it('shows help with the usage verbatim', () => {
-    const e = catchChat(() => parseCommand('web1 from aws-1'), ChatErrorCode.Usage);
+    const e = catchFerry(() => parseCommand('web1 from aws-1'), ErrorCode.UsageError);
     expect(toConsoleText(usage(e.message))).toBe(`! expected 'to <host>' after 'from aws-1'\n${USAGE}`);
   });
 

@@ -1,21 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { commandText } from '../../../../src/chat/core/command-text.ts';
-import { ChatError, ChatErrorCode } from '../../../../src/chat/core/errors.ts';
 import { MAX_COMMAND_LENGTH, MIGRATION_ID_PATTERN, parseCommand, type ChatCommand } from '../../../../src/chat/core/parse.ts';
+import { ErrorCode, FerryError } from '../../../../src/errors.ts';
 import { METHODS } from '../../../../src/migrate/methods.ts';
 import { hasUnsafe } from '../../../../src/util/printable.ts';
 import { anyText, hostileName, spliced, trickyText, validName } from '../../hostile-text.ts';
-import { catchChat } from '../catch-chat.ts';
+import { catchFerry } from '../../catch-ferry.ts';
 
 /** parseCommand's outcome: the command, or the usage error's problem; anything else thrown fails the test. */
 function attempt(text: string): { ok: true; cmd: ChatCommand } | { ok: false; problem: string } {
   try {
     return { ok: true, cmd: parseCommand(text) };
   } catch (e) {
-    expect(e, `parseCommand(${JSON.stringify(text)}) threw something else`).toBeInstanceOf(ChatError);
-    expect((e as ChatError).code).toBe(ChatErrorCode.Usage);
-    return { ok: false, problem: String((e as ChatError).details?.problem) };
+    expect(e, `parseCommand(${JSON.stringify(text)}) threw something else`).toBeInstanceOf(FerryError);
+    expect((e as FerryError).code).toBe(ErrorCode.UsageError);
+    return { ok: false, problem: String((e as FerryError).details?.problem) };
   }
 }
 
@@ -79,7 +79,7 @@ const slackEscaped = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;
 const anyInput = fc.oneof(anyText(200), trickyText(METHODS), command.map(commandText), spliced(command.map(commandText)));
 
 describe('parseCommand: properties', () => {
-  it('returns a command or throws ferry_chat_usage, for any text at all', () => {
+  it('returns a command or throws ferry_usage, for any text at all', () => {
     fc.assert(
       fc.property(anyInput, (text) => {
         attempt(text);
@@ -186,11 +186,11 @@ describe('parseCommand: properties', () => {
         hostileName().filter((h) => ['control character', 'bidi control', 'lookalike letter', 'path traversal', 'leading dash', 'path prefix', 'uppercase', 'too long'].includes(h.family)),
         ({ family, name: bad }) => {
           fc.pre(!/^[\s\u0085]|[\s\u0085]$/.test(bad)); // a space at either end is just a separator
-          catchChat(() => parseCommand(`${bad} from lab-1 to lab-2`), ChatErrorCode.Usage);
-          catchChat(() => parseCommand(`group ${bad} from lab-1 to lab-2`), ChatErrorCode.Usage);
-          catchChat(() => parseCommand(`web1 from ${bad} to lab-2`), ChatErrorCode.Usage);
-          catchChat(() => parseCommand(`web1 from lab-1 to ${bad}`), ChatErrorCode.Usage);
-          if (hostileForGroups({ family })) catchChat(() => parseCommand(`web1 from lab-1 to group:${bad}`), ChatErrorCode.Usage);
+          catchFerry(() => parseCommand(`${bad} from lab-1 to lab-2`), ErrorCode.UsageError);
+          catchFerry(() => parseCommand(`group ${bad} from lab-1 to lab-2`), ErrorCode.UsageError);
+          catchFerry(() => parseCommand(`web1 from ${bad} to lab-2`), ErrorCode.UsageError);
+          catchFerry(() => parseCommand(`web1 from lab-1 to ${bad}`), ErrorCode.UsageError);
+          if (hostileForGroups({ family })) catchFerry(() => parseCommand(`web1 from lab-1 to group:${bad}`), ErrorCode.UsageError);
         },
       ),
       { numRuns: 2000 },
@@ -202,7 +202,7 @@ describe('parseCommand: long and adversarial input', () => {
   it(`refuses text longer than ${MAX_COMMAND_LENGTH} characters before reading it`, () => {
     const at = 'web1 from lab-1 to lab-2 '.padEnd(MAX_COMMAND_LENGTH, ' ');
     expect(parseCommand(at)).toMatchObject({ kind: 'migrate' });
-    const e = catchChat(() => parseCommand(`${at}x`), ChatErrorCode.Usage);
+    const e = catchFerry(() => parseCommand(`${at}x`), ErrorCode.UsageError);
     expect(e.details?.problem).toBe(`command too long (${MAX_COMMAND_LENGTH + 1} characters): a /migrate command is at most ${MAX_COMMAND_LENGTH}`);
   });
 
@@ -211,7 +211,7 @@ describe('parseCommand: long and adversarial input', () => {
     ['10 MB of unclosed Slack markup', '<'.repeat(10_000_000)],
     ['10 MB of quotes', `${"'".repeat(10_000_000)}x`],
   ])('refuses %s with the length, not by scanning it', (_what, text) => {
-    const e = catchChat(() => parseCommand(text), ChatErrorCode.Usage);
+    const e = catchFerry(() => parseCommand(text), ErrorCode.UsageError);
     expect(e.details?.problem).toMatch(/^command too long \(\d+ characters\)/);
   });
 

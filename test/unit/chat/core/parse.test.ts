@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ChatErrorCode } from '../../../../src/chat/core/errors.ts';
 import { MIGRATION_ID_PATTERN, parseCommand, USAGE, type ChatCommand, type MigrateCommand } from '../../../../src/chat/core/parse.ts';
 import { ErrorCode, FerryError } from '../../../../src/errors.ts';
 import { METHODS } from '../../../../src/migrate/methods.ts';
-import { catchChat } from '../catch-chat.ts';
+import { catchFerry } from '../../catch-ferry.ts';
 
 type Route = { from?: string; to?: string; method?: MigrateCommand['method']; dryRun?: boolean };
 const move = (over: Route & { container?: string } = {}): ChatCommand => ({
@@ -109,7 +108,7 @@ describe('parseCommand: migrate a group', () => {
     ['grop blog from aws-1 to gcp-1', "unknown word 'grop': did you mean 'group'? (/migrate group <group> from <host> to <host>)"],
     ['groups blog from aws-1 to gcp-1', "unknown word 'groups': did you mean 'group'? (/migrate group <group> from <host> to <host>)"],
   ])('%j: %s', (text, problem) => {
-    const e = catchChat(() => parseCommand(text), ChatErrorCode.Usage);
+    const e = catchFerry(() => parseCommand(text), ErrorCode.UsageError);
     expect(e.details?.problem).toBe(problem);
     expect(e.message).toBe(`${problem}\n\n${USAGE}`);
   });
@@ -142,7 +141,7 @@ describe('parseCommand: migrate to a target group', () => {
     ['group blog from lab-1 to group:cloud-b', "a group of containers moves to one host: name it after 'to' (a target group such as 'group:cloud-b' picks a host for one container)"],
     ['web1 from lab-1 to group:cloud-b now', "unexpected word 'now' after 'group:cloud-b'"],
   ])('%j: %s', (text, problem) => {
-    const e = catchChat(() => parseCommand(text), ChatErrorCode.Usage);
+    const e = catchFerry(() => parseCommand(text), ErrorCode.UsageError);
     expect(e.details?.problem).toBe(problem);
   });
 });
@@ -224,25 +223,25 @@ describe('parseCommand: malformed input', () => {
     ['status m-1 m-2 public', "unexpected word 'm-2' after 'status m-1'"],
     ['help me', "unexpected word 'me' after 'help': 'help' takes no arguments"],
   ])('%j: %s', (text, problem) => {
-    const e = catchChat(() => parseCommand(text), ChatErrorCode.Usage);
+    const e = catchFerry(() => parseCommand(text), ErrorCode.UsageError);
     expect(e.details?.problem).toBe(problem);
     expect(e.message).toBe(`${problem}\n\n${USAGE}`);
   });
 
   it('clips an overlong word in the message', () => {
     const id = 'a'.repeat(65);
-    const e = catchChat(() => parseCommand(`status ${id}`), ChatErrorCode.Usage);
+    const e = catchFerry(() => parseCommand(`status ${id}`), ErrorCode.UsageError);
     expect(e.details?.problem).toBe(`invalid migration id '${'a'.repeat(40)}…': use lowercase letters, digits and '-', up to 64 characters (like m-20250101120000-a1b2c3)`);
   });
 
   it('keeps the FerryError it translated as original', () => {
-    const e = catchChat(() => parseCommand('web1 from aws-1 to gcp-1 method teleport'), ChatErrorCode.Usage);
+    const e = catchFerry(() => parseCommand('web1 from aws-1 to gcp-1 method teleport'), ErrorCode.UsageError);
     expect(e.original).toBeInstanceOf(FerryError);
     expect((e.original as FerryError).code).toBe(ErrorCode.UnknownMethod);
   });
 
   it('does not suggest a command for a longer sentence', () => {
-    const e = catchChat(() => parseCommand('host to gcp-1'), ChatErrorCode.Usage);
+    const e = catchFerry(() => parseCommand('host to gcp-1'), ErrorCode.UsageError);
     expect(e.details?.problem).toBe("expected 'from <host>' after 'host', got 'to'");
   });
 });

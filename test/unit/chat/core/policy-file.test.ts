@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChatError, ChatErrorCode } from '../../../../src/chat/core/errors.ts';
 import { readPolicyFile } from '../../../../src/chat/core/policy-file.ts';
+import { ErrorCode, FerryError } from '../../../../src/errors.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -13,14 +13,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function rejection(file: string): Promise<ChatError> {
+async function rejection(file: string): Promise<FerryError> {
   const e = await readPolicyFile(file).then(
     () => undefined,
     (err: unknown) => err,
   );
-  expect(e).toBeInstanceOf(ChatError);
-  expect((e as ChatError).code).toBe(ChatErrorCode.PolicyInvalid);
-  return e as ChatError;
+  expect(e).toBeInstanceOf(FerryError);
+  expect((e as FerryError).code).toBe(ErrorCode.PolicyInvalid);
+  return e as FerryError;
 }
 
 describe('readPolicyFile', () => {

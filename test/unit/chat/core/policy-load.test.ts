@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ChatErrorCode } from '../../../../src/chat/core/errors.ts';
 import { loadPolicy } from '../../../../src/chat/core/policy.ts';
-import { catchChat } from '../catch-chat.ts';
+import { ErrorCode } from '../../../../src/errors.ts';
+import { catchFerry } from '../../catch-ferry.ts';
 
 const env = { requesters: ['U0ALICE01'], approvers: ['U0BOB0001'] };
 const ok = { environments: { aws: env, gcp: env } };
@@ -80,12 +80,12 @@ describe('loadPolicy', () => {
     ['a TTL over a day', { ...ok, approvalTtlMinutes: 1441 }, 'approvalTtlMinutes must be a number of minutes above 0 and at most 1440, got 1441'],
     ['a null TTL', { ...ok, approvalTtlMinutes: null }, 'approvalTtlMinutes must be a number of minutes above 0 and at most 1440, got null'],
   ])('rejects %s, naming the field', (_what, json, problem) => {
-    const e = catchChat(() => loadPolicy(json), ChatErrorCode.PolicyInvalid);
+    const e = catchFerry(() => loadPolicy(json), ErrorCode.PolicyInvalid);
     expect(e.message).toBe(`policy: ${problem}`);
   });
 
   it('names the source it was given', () => {
-    const e = catchChat(() => loadPolicy({}, '/etc/ferry/policy.json'), ChatErrorCode.PolicyInvalid);
+    const e = catchFerry(() => loadPolicy({}, '/etc/ferry/policy.json'), ErrorCode.PolicyInvalid);
     expect(e.message).toMatch(/^\/etc\/ferry\/policy\.json: environments is missing/);
   });
 });

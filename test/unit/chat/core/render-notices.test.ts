@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { SectionBlock } from '../../../../src/chat/core/blocks.ts';
-import { ChatErrorCode } from '../../../../src/chat/core/errors.ts';
 import { esc } from '../../../../src/chat/core/mrkdwn.ts';
 import { parseCommand, USAGE } from '../../../../src/chat/core/parse.ts';
 import { alreadyMigrating, denied, requestFailed, usage } from '../../../../src/chat/core/render.ts';
+import { ErrorCode } from '../../../../src/errors.ts';
 import { expectValidMessage } from '../block-kit.ts';
-import { catchChat } from '../catch-chat.ts';
+import { catchFerry } from '../../catch-ferry.ts';
 
 const texts = (m: { blocks: unknown[] }) => m.blocks.map((b) => (b as SectionBlock).text.text);
 
@@ -18,7 +18,7 @@ describe('usage', () => {
   });
 
   it('shows a parse error’s problem first and the usage once', () => {
-    const e = catchChat(() => parseCommand('web1 from aws-1 to gcp-1 please'), ChatErrorCode.Usage);
+    const e = catchFerry(() => parseCommand('web1 from aws-1 to gcp-1 please'), ErrorCode.UsageError);
     const m = usage(e.message);
     expectValidMessage(m);
     expect(texts(m)[0]).toBe(":warning: unexpected word 'please' after 'gcp-1'");

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { ContextBlock, SectionBlock } from '../../../../src/chat/core/blocks.ts';
-import { ChatError, ChatErrorCode } from '../../../../src/chat/core/errors.ts';
 import { failure, groupSummary, summary, timesTable } from '../../../../src/chat/core/render.ts';
 import { ErrorCode, FerryError } from '../../../../src/errors.ts';
 import { PHASE_COLUMNS } from '../../../../src/migrate/clock.ts';
@@ -136,9 +135,10 @@ describe('failure', () => {
     expect(m.blocks).toHaveLength(1);
   });
 
-  it('shows a chat error’s code', () => {
-    const m = failure(new ChatError(ChatErrorCode.PolicyInvalid, 'bad policy'), { container: 'web1', runsOn: 'aws-1' });
-    expect(JSON.stringify(m)).toContain('code `ferry_chat_policy_invalid`');
+  it('shows a chat error’s code and its hint', () => {
+    const m = failure(new FerryError(ErrorCode.PolicyInvalid, 'bad policy'), { container: 'web1', runsOn: 'aws-1' });
+    expect(JSON.stringify(m)).toContain('code `ferry_policy_invalid`');
+    expect(JSON.stringify(m)).toContain('fix the named field in the policy file');
   });
 });
 
