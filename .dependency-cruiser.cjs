@@ -57,6 +57,13 @@ module.exports = {
       to: { path: '^src/(infra|workloads)' },
     },
     {
+      name: 'forward-error-stays-in-the-hold-server',
+      comment: "ForwardError is the hold server's signal (it answers the client with a status, never throws it on): only HoldServer.ts imports forward.ts, so none reaches toFerryError",
+      severity: 'error',
+      from: { pathNot: '^src/traffic/(HoldServer|forward)\\.ts$' },
+      to: { path: '^src/traffic/forward\\.ts$' },
+    },
+    {
       name: 'infra-not-migrate',
       severity: 'error',
       from: { path: '^src/infra' },

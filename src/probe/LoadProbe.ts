@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { TrafficError, TrafficErrorCode, positiveInt } from '../traffic/errors.ts';
+import { ErrorCode, FerryError } from '../errors.ts';
+import { positiveInt } from '../util/positive-int.ts';
 import type { Sample } from './samples.ts';
 
 export { CSV_HEADER, isFailure, summarize, toCsv, type Sample, type Summary } from './samples.ts';
@@ -57,7 +58,7 @@ export class LoadProbe {
 
   constructor(opts: LoadProbeOptions) {
     this.url = new URL(opts.url);
-    if (this.url.protocol !== 'http:') throw new TrafficError(TrafficErrorCode.InvalidOption, `url must be http://, got ${this.url.protocol}`, { option: 'url' });
+    if (this.url.protocol !== 'http:') throw new FerryError(ErrorCode.TrafficInvalidOption, `url must be http://, got ${this.url.protocol}`, { details: { option: 'url' } });
     this.concurrency = positiveInt('concurrency', opts.concurrency, 50);
     this.durationMs = positiveInt('durationMs', opts.durationMs, 60_000);
     this.maxRequests = positiveInt('maxRequests', opts.maxRequests, 100_000);
@@ -80,7 +81,8 @@ export class LoadProbe {
 
   /** Runs once; resolves with every sample in start order. */
   async run(): Promise<Sample[]> {
-    if (this.started) throw new TrafficError(TrafficErrorCode.ProbeReused, 'a LoadProbe runs once: create a new one');
+    // A caller's bug: a probe's samples and clock belong to its one run.
+    if (this.started) throw new FerryError(ErrorCode.Internal, 'a LoadProbe runs once: create a new one');
     this.started = true;
     this.t0 = performance.now();
     // No keep-alive: every request opens its own connection, as a fresh client would after

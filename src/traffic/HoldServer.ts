@@ -3,7 +3,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TrafficError, TrafficErrorCode, positiveInt } from './errors.ts';
+import { ErrorCode, FerryError } from '../errors.ts';
+import { positiveInt } from '../util/positive-int.ts';
 import { ForwardError, forwardWithRetry, validateTarget, type Target } from './forward.ts';
 import { clientResponseHeaders, declaredLength } from './headers.ts';
 
@@ -173,8 +174,9 @@ export class HoldServer extends EventEmitter<{ event: [HoldEvent] }> {
 
   /** Starts accepting clients; resolves with the bound address (port 0 picks a free one). */
   async listen(port = 0, host = '127.0.0.1'): Promise<{ host: string; port: number }> {
-    if (this.closing) throw new TrafficError(TrafficErrorCode.Closed, 'hold server is closed');
-    if (this.server.listening) throw new TrafficError(TrafficErrorCode.AlreadyListening, 'hold server is already listening');
+    // Both are a caller's bug (a hold server listens once, and is not used after close).
+    if (this.closing) throw new FerryError(ErrorCode.Internal, 'hold server is closed');
+    if (this.server.listening) throw new FerryError(ErrorCode.Internal, 'hold server is already listening');
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
@@ -266,8 +268,9 @@ export class HoldServer extends EventEmitter<{ event: [HoldEvent] }> {
     await stopped;
   }
 
+  /** A hold server is not used after close: a call that comes later is a caller's bug. */
   private assertOpen(): void {
-    if (this.closing) throw new TrafficError(TrafficErrorCode.Closed, 'hold server is closed');
+    if (this.closing) throw new FerryError(ErrorCode.Internal, 'hold server is closed');
   }
 
   private cancelPoll(): void {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TrafficError, TrafficErrorCode } from './errors.ts';
+import { ErrorCode, FerryError } from '../errors.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 
 /** Where held requests go once the migrated container answers. */
@@ -26,6 +26,12 @@ export interface BufferedRequest {
  */
 export type ForwardFailure = 'connect' | 'timeout' | 'upstream' | 'aborted';
 
+/**
+ * Why a forward failed, and so which status the waiting client gets. A signal inside src/traffic, not
+ * a Ferry error: only the hold server calls {@link forwardWithRetry}, and it answers every failure to
+ * the client (503, 504 or 502, see HoldServer) and throws none of them on, so no ForwardError reaches
+ * a user or `toFerryError`. `.dependency-cruiser.cjs` lets no other module import this file.
+ */
 export class ForwardError extends Error {
   constructor(
     message: string,
@@ -48,7 +54,9 @@ export interface ForwardOptions {
 export function validateTarget(target: Target): Target {
   const okHost = typeof target?.host === 'string' && target.host.length > 0;
   const okPort = Number.isInteger(target?.port) && target.port > 0 && target.port < 65536;
-  if (!okHost || !okPort) throw new TrafficError(TrafficErrorCode.InvalidTarget, `invalid target ${JSON.stringify(target)}: need {host, port} with port 1-65535`);
+  if (!okHost || !okPort) {
+    throw new FerryError(ErrorCode.TrafficInvalidTarget, `invalid target ${JSON.stringify(target)}: need {host, port} with port 1-65535`, { details: { address: target?.host, port: target?.port } });
+  }
   return { host: target.host, port: target.port };
 }
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TrafficErrorCode } from '../../src/traffic/errors.ts';
+import { ErrorCode } from '../../src/errors.ts';
 import { HoldServer } from '../../src/traffic/HoldServer.ts';
 import { LoadProbe, summarize } from '../../src/probe/LoadProbe.ts';
 import { Closer, closeServer, listenOn, nextEvents, startEcho } from '../traffic/helpers.ts';
@@ -38,7 +38,7 @@ describe('LoadProbe', () => {
     expect(samples.every((s) => s.status === 200 && s.error === undefined && s.latencyMs >= 0)).toBe(true);
     for (let i = 1; i < samples.length; i++) expect(samples[i]!.startMs).toBeGreaterThanOrEqual(samples[i - 1]!.startMs);
     expect(summarize(samples)).toMatchObject({ requests: 40, failures: 0 });
-    await expect(probe.run()).rejects.toMatchObject({ code: TrafficErrorCode.ProbeReused });
+    await expect(probe.run()).rejects.toMatchObject({ code: ErrorCode.Internal, message: 'a LoadProbe runs once: create a new one' });
   });
 
   it('records HTTP statuses and counts non-2xx/3xx as failures', async () => {
@@ -120,8 +120,8 @@ describe('LoadProbe', () => {
   });
 
   it('rejects bad options', () => {
-    expect(() => new LoadProbe({ url: 'https://example.com/' })).toThrow(expect.objectContaining({ code: TrafficErrorCode.InvalidOption }));
-    expect(() => new LoadProbe({ url: 'http://127.0.0.1/', concurrency: 0 })).toThrow(expect.objectContaining({ code: TrafficErrorCode.InvalidOption }));
+    expect(() => new LoadProbe({ url: 'https://example.com/' })).toThrow(expect.objectContaining({ code: ErrorCode.TrafficInvalidOption, details: { option: 'url' } }));
+    expect(() => new LoadProbe({ url: 'http://127.0.0.1/', concurrency: 0 })).toThrow(expect.objectContaining({ code: ErrorCode.TrafficInvalidOption }));
   });
 
   it('through a HoldServer: requests held mid-run all succeed once released', async () => {

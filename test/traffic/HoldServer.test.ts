@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TrafficErrorCode, isTrafficError } from '../../src/traffic/errors.ts';
+import { ErrorCode, isFerryError } from '../../src/errors.ts';
 import { HoldServer, type HoldEvent, type HoldServerOptions } from '../../src/traffic/HoldServer.ts';
 import { Closer, closeServer, echoServer, freePort, listenOn, nextEvents, send, sha256, startEcho, tracked, type Echo } from './helpers.ts';
 
@@ -326,12 +326,12 @@ describe('HoldServer: lifecycle', () => {
     await held;
     await hs.close();
     for (const r of await Promise.all(replies)) expect(r.status).toBe(503);
-    expect(() => hs.release({ host: '127.0.0.1', port: 1 })).toThrow(expect.objectContaining({ code: TrafficErrorCode.Closed }));
+    expect(() => hs.release({ host: '127.0.0.1', port: 1 })).toThrow(expect.objectContaining({ code: ErrorCode.Internal, message: 'hold server is closed' }));
   });
 
   it('rejects bad options and targets with stable codes', async () => {
-    expect(() => new HoldServer({ deadlineMs: 0 })).toThrow(expect.objectContaining({ code: TrafficErrorCode.InvalidOption }));
-    expect(() => new HoldServer({ maxHeldBytes: 1.5 })).toThrow(expect.objectContaining({ code: TrafficErrorCode.InvalidOption }));
+    expect(() => new HoldServer({ deadlineMs: 0 })).toThrow(expect.objectContaining({ code: ErrorCode.TrafficInvalidOption, details: { option: 'deadlineMs', value: 0 } }));
+    expect(() => new HoldServer({ maxHeldBytes: 1.5 })).toThrow(expect.objectContaining({ code: ErrorCode.TrafficInvalidOption }));
     const { hs } = await startHold();
     let err: unknown;
     try {
@@ -339,7 +339,7 @@ describe('HoldServer: lifecycle', () => {
     } catch (e) {
       err = e;
     }
-    expect(isTrafficError(err, TrafficErrorCode.InvalidTarget)).toBe(true);
-    await expect(hs.listen()).rejects.toMatchObject({ code: TrafficErrorCode.AlreadyListening });
+    expect(isFerryError(err, ErrorCode.TrafficInvalidTarget)).toBe(true);
+    await expect(hs.listen()).rejects.toMatchObject({ code: ErrorCode.Internal, message: 'hold server is already listening' });
   });
 });
