@@ -144,7 +144,11 @@ export class MigrationEngine {
   }
 }
 
-/** Which member's step failed, and why. */
+/**
+ * Which member's step failed, and why: a signal inside {@link MigrationEngine.migrateGroup}, not a
+ * Ferry error. It never leaves that method: the preflight rethrows its cause (a FerryError), and a
+ * later step's failure becomes the group's rolled-back report (or a RollbackFailed FerryError).
+ */
 class GroupStepFailed extends Error {
   constructor(
     readonly member: string,
