@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FerryError, toFerryError } from '../errors.ts';
+import { ErrorCode, FerryError, errorMessage, toFerryError } from '../errors.ts';
 import { stripUnsafe } from '../util/printable.ts';
 import { withToolLog, type ToolLog } from '../util/run-local.ts';
 import type { Output } from './command.ts';
@@ -29,16 +29,21 @@ export function logFileName(command: string, at: Date, pid = process.pid): strin
 /** Opens the log file (0600: a tool's output may name internal addresses), under `dir/logs`, else the temporary directory. */
 function openLog(dir: string, command: string, at: Date): { fd: number; file: string } {
   const name = logFileName(command, at);
-  for (const base of [path.join(dir, 'logs'), path.join(os.tmpdir(), 'ferry-logs')]) {
+  const bases = [path.join(dir, 'logs'), path.join(os.tmpdir(), 'ferry-logs')];
+  const why: string[] = [];
+  for (const base of bases) {
     try {
       mkdirSync(base, { recursive: true, mode: 0o700 });
       const file = path.join(base, name);
       return { fd: openSync(file, 'a', 0o600), file };
-    } catch {
+    } catch (e) {
       // not writable here (a lab directory owned by root, a read-only mount): try the next place
+      why.push(errorMessage(e));
     }
   }
-  throw new Error(`cannot create a log file in ${dir}/logs or ${os.tmpdir()}/ferry-logs`);
+  throw new FerryError(ErrorCode.ConfigInvalid, `cannot create a log file in ${bases.join(' or ')} (${why.join('; ')}): set FERRY_LAB_DIR to a directory Ferry may write`, {
+    details: { dirs: bases },
+  });
 }
 
 /**

@@ -1,3 +1,5 @@
+import { ErrorCode, FerryError } from '../errors.ts';
+
 /** The paper's Table II columns, in seconds (null where a method has no such phase). */
 export interface PhaseTimes {
   preDump: number | null;
@@ -35,7 +37,8 @@ export class PhaseClock {
   /** Ends a phase and returns its duration in seconds. */
   end(phase: Phase): number {
     const t0 = this.open.get(phase);
-    if (t0 === undefined) throw new Error(`phase ${phase} was not started`);
+    // The engine starts every phase it ends: a phase ended unstarted is a bug.
+    if (t0 === undefined) throw new FerryError(ErrorCode.Internal, `phase ${phase} was not started`);
     this.open.delete(phase);
     const d = this.now() - t0;
     this.sums.set(phase, (this.sums.get(phase) ?? 0) + d);

@@ -2,6 +2,7 @@
  * Argument builders for runc and CRIU. Pure: every flag a migration passes is decided here and
  * unit-tested; the engine only sends these arrays over SSH.
  */
+import { ErrorCode, FerryError } from '../errors.ts';
 import { HOST_PATHS } from '../hosts/paths.ts';
 import { criuConfigEnv, criuTlsFlags, type CriuTls } from './tls.ts';
 
@@ -39,8 +40,9 @@ export interface CheckpointArgs {
 }
 
 export function runcCheckpoint(a: CheckpointArgs): string[] {
-  if (a.lazyPages && a.pageServer) throw new Error('lazy pages and a remote page server are exclusive');
-  if (a.lazyPages && a.preDump) throw new Error('a pre-dump cannot be lazy');
+  // The strategies never ask for these: either would be a bug in one of them.
+  if (a.lazyPages && a.pageServer) throw new FerryError(ErrorCode.Internal, 'lazy pages and a remote page server are exclusive');
+  if (a.lazyPages && a.preDump) throw new FerryError(ErrorCode.Internal, 'a pre-dump cannot be lazy');
   const args = [...(a.criuConfig ? criuConfigEnv(a.criuConfig) : []), ...runc('checkpoint', '--image-path', a.imageDir, '--work-path', a.workDir)];
   if (a.preDump) args.push('--pre-dump');
   if (a.parentPath) args.push('--parent-path', a.parentPath);

@@ -38,7 +38,12 @@ function readVarint(buf: Buffer, pos: number): [number, number] {
   }
 }
 
-/** Minimal protobuf decoder: varints and length-delimited fields, which is all stats use. */
+/**
+ * Minimal protobuf decoder: varints and length-delimited fields, which is all stats use. A malformed
+ * image throws a plain Error (as a short one throws RangeError): statistics are optional, and their one
+ * reader of a host's image, `readDumpStats` (context.ts), takes any failure as "no statistics", so
+ * none of these reaches a user.
+ */
 export function decodeFields(buf: Buffer): Fields {
   const fields: Fields = new Map();
   let pos = 0;

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { errorMessage } from '../errors.ts';
+import { ErrorCode, FerryError, errorMessage } from '../errors.ts';
 
 /** One thing /healthz checks. */
 export interface HealthCheck {
@@ -25,7 +25,7 @@ export function redisCheck(redis: Redis, timeoutMs = REDIS_PING_TIMEOUT_MS): Hea
       let timer: NodeJS.Timeout | undefined;
       try {
         const late = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer to PING within ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(() => reject(new FerryError(ErrorCode.RedisUnavailable, `no answer to PING within ${timeoutMs} ms`)), timeoutMs);
         });
         // Just started, or reconnecting after an outage: give the connection the same time to come up.
         if (probe.status !== 'ready') await Promise.race([new Promise((r) => probe.once('ready', r)), late]);

@@ -1,6 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Queue } from 'bullmq';
-import { errorMessage } from '../errors.ts';
+import { ErrorCode, FerryError, errorMessage } from '../errors.ts';
 import { runChecks, type HealthCheck } from './health.ts';
 import type { FerryMetrics } from './metrics.ts';
 
@@ -30,7 +30,10 @@ export async function serveMetrics(ops: OpsEndpoints, res: ServerResponse): Prom
   let timer: NodeJS.Timeout | undefined;
   try {
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the queue's counts did not come from Redis within ${METRICS_TIMEOUT_MS} ms`)), METRICS_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new FerryError(ErrorCode.RedisUnavailable, `the queue's counts did not come from Redis within ${METRICS_TIMEOUT_MS} ms`)),
+        METRICS_TIMEOUT_MS,
+      );
     });
     const text = await Promise.race([ops.metrics.render(ops.queue), late]);
     res.writeHead(200, { 'content-type': ops.metrics.contentType }).end(text);

@@ -1,3 +1,5 @@
+import { ErrorCode, FerryError } from '../errors.ts';
+
 /**
  * HAProxy runtime API commands Ferry sends (pure: built and parsed here, sent over SSH to the
  * admin socket with socat). Backend `be_<container>` has servers src, hold and dst.
@@ -13,8 +15,13 @@ export function setState(container: string, server: ServerName, state: ServerSta
 }
 
 export function setAddr(container: string, server: ServerName, address: string, port: number): string {
-  if (!/^[0-9a-fA-F:.]+$/.test(address)) throw new Error(`not an IP address: ${address}`);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`bad port ${port}`);
+  // The address is a host's from the inventory, which may be a DNS name: HAProxy's `set server addr` takes none.
+  if (!/^[0-9a-fA-F:.]+$/.test(address)) {
+    throw new FerryError(ErrorCode.TrafficInvalidTarget, `cannot point HAProxy's ${server} server of ${container} at ${address}: not an IP address`, { details: { address, port } });
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new FerryError(ErrorCode.TrafficInvalidTarget, `cannot point HAProxy's ${server} server of ${container} at port ${port}: use 1-65535`, { details: { address, port } });
+  }
   return `set server ${backendOf(container)}/${server} addr ${address} port ${port}`;
 }
 

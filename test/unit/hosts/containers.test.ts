@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseRuncList } from '../../../src/hosts/containers.ts';
+import { ErrorCode, FerryError } from '../../../src/errors.ts';
+import { listContainers, parseRuncList } from '../../../src/hosts/containers.ts';
+import type { ExecResult } from '../../../src/hosts/RemoteHost.ts';
 
 describe('parseRuncList', () => {
   it("returns no containers for runc's 'null'", () => {
@@ -24,5 +26,30 @@ describe('parseRuncList', () => {
 
   it('throws on output that is not JSON', () => {
     expect(() => parseRuncList('permission denied')).toThrow(SyntaxError);
+  });
+});
+
+describe('listContainers', () => {
+  /** A host whose every command answers `r` (runc list is the first one asked). */
+  const host = (r: Partial<ExecResult>) => ({ name: 'lab-1', exec: async (): Promise<ExecResult> => ({ code: 0, stdout: '', stderr: '', ...r }) });
+  const failure = (r: Partial<ExecResult>) => listContainers(host(r)).then(() => expect.fail('expected a failure'), (e: unknown) => e as FerryError);
+
+  it('lists nothing on a host that never ran a container (no runc root yet)', async () => {
+    expect(await listContainers(host({ code: 1, stderr: 'open /run/ferry/runc: no such file or directory' }))).toEqual([]);
+  });
+
+  it('fails with CommandFailed naming the host, the exit code and runc\'s words', async () => {
+    const e = await failure({ code: 1, stderr: 'permission denied\n' });
+    expect(e).toBeInstanceOf(FerryError);
+    expect(e.code).toBe(ErrorCode.CommandFailed);
+    expect(e.message).toBe('runc list failed on lab-1 (exit 1): permission denied');
+    expect(e.details).toMatchObject({ host: 'lab-1', code: 1, stderr: 'permission denied\n' });
+    expect((e.details!.argv as string[]).slice(0, 1)).toEqual(['runc']);
+  });
+
+  it('fails with CommandFailed when runc prints something that is not JSON', async () => {
+    const e = await failure({ stdout: 'WARN something\n[' });
+    expect(e.code).toBe(ErrorCode.CommandFailed);
+    expect(e.message).toMatch(/^runc list on lab-1 printed something that is not JSON: WARN something/);
   });
 });
