@@ -1,4 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../src/config.ts';
 import { ErrorCode, FerryError, decodeError, encodeError, errorMessage, isFerryError } from '../../src/errors.ts';
 
 describe('isFerryError', () => {
@@ -64,5 +67,20 @@ describe('errors through the queue', () => {
 
   it('serializes to JSON without the original', () => {
     expect(JSON.parse(JSON.stringify(new FerryError(ErrorCode.Cancelled, 'stop', { original: new Error('x') })))).toEqual({ code: 'ferry_cancelled', message: 'stop' });
+  });
+});
+
+describe('one coded error type', () => {
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  const found = (re: RegExp) =>
+    files(path.join(REPO_ROOT, 'src')).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(re)].map((m) => `${path.relative(REPO_ROOT, f)}: ${m[1] ?? m[0]}`));
+
+  it('is the only error class in src, besides two signals that never leave their module (each says why)', () => {
+    expect(found(/class (\w+) extends Error\b/g).sort()).toEqual(['src/errors.ts: FerryError', 'src/migrate/MigrationEngine.ts: GroupStepFailed', 'src/traffic/forward.ts: ForwardError']);
+  });
+
+  it('is what src throws: no bare `new Error(` but the statistics decoder, whose one caller swallows it', () => {
+    expect(found(/new Error\(/g)).toEqual(['src/migrate/stats.ts: new Error(', 'src/migrate/stats.ts: new Error(']);
   });
 });
