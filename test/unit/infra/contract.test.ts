@@ -105,6 +105,11 @@ describe('parseModuleOutputs', () => {
     expect(hosts[0]!.peerAddress).toBe('fd00::a');
   });
 
+  it("accepts any provider's name: a new environment's module needs no change to this reader", () => {
+    const { hosts } = parseModuleOutputs(good({ hosts: [host({ provider: 'azure' }), host({ name: 'h-2', provider: 'hetzner-cloud' })] }), 'terraform/azure');
+    expect(hosts.map((h) => h.provider)).toEqual(['azure', 'hetzner-cloud']);
+  });
+
   it('accepts an empty host list', () => {
     expect(parseModuleOutputs(good({ hosts: [] }), 'm').hosts).toEqual([]);
   });
@@ -160,7 +165,10 @@ describe('parseModuleOutputs', () => {
     ['user', 'root user'],
     ['host_key_file', 'keys/aws-1.pub'],
     ['host_key_file', '/a\nb'],
-    ['provider', 'azure'],
+    ['provider', 'Azure'],
+    ['provider', ''],
+    ['provider', '-aws'],
+    ['provider', 7],
     ['cloud', 'Cloud A'],
     ['cloud', ''],
     ['peer_address', 'not an address'],
