@@ -45,6 +45,33 @@ export interface ModuleOutputs {
   hosts: ModuleHost[];
 }
 
+/** A value's type in Terraform's terms. */
+export type ContractType = 'string' | 'number' | 'list';
+
+/**
+ * The outputs Ferry reads, with their types: the table of terraform/CONTRACT.md that
+ * {@link parseModuleOutputs} enforces (its test holds the two together) and the static test holds
+ * every module's HCL to. Terraform stores no null output, so `controller_address` may be missing.
+ */
+export const MODULE_OUTPUTS = {
+  environment: { type: 'string', required: true },
+  controller_address: { type: 'string', required: false },
+  hosts: { type: 'list', required: true },
+} as const satisfies Record<string, { type: ContractType; required: boolean }>;
+
+/** The fields of each object in `hosts`, with their types; an optional one may be missing or null (its default then). */
+export const HOST_FIELDS = {
+  name: { type: 'string', required: true },
+  address: { type: 'string', required: true },
+  port: { type: 'number', required: true },
+  user: { type: 'string', required: true },
+  host_key_file: { type: 'string', required: true },
+  provider: { type: 'string', required: true },
+  cloud: { type: 'string', required: true },
+  peer_address: { type: 'string', required: false },
+  controller_address: { type: 'string', required: false },
+} as const satisfies Record<string, { type: ContractType; required: boolean }>;
+
 // An IPv4 or IPv6 address or a DNS name: the value lands in ssh arguments and inventory lines,
 // so nothing that could be read as an option or split a line.
 const ADDRESS = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.:-]*[A-Za-z0-9])?$/;

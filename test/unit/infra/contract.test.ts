@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/errors.ts';
-import { parseModuleOutputs } from '../../../src/infra/contract.ts';
+import { HOST_FIELDS, MODULE_OUTPUTS, parseModuleOutputs } from '../../../src/infra/contract.ts';
 import { catchFerry } from '../catch-ferry.ts';
 
 /** What `terraform output -json` prints: each output wrapped with its type and sensitivity. */
@@ -145,7 +145,7 @@ describe('parseModuleOutputs', () => {
   });
 
   it('refuses each missing host field, naming it', () => {
-    for (const k of ['name', 'address', 'port', 'user', 'host_key_file', 'provider', 'cloud']) {
+    for (const k of Object.keys(HOST_FIELDS).filter((f) => HOST_FIELDS[f as keyof typeof HOST_FIELDS].required)) {
       const e = fails(good({ hosts: [host({ [k]: undefined })] }), `hosts[0].${k}`);
       expect(e.message).toContain('is missing');
     }
@@ -181,5 +181,26 @@ describe('parseModuleOutputs', () => {
   it('refuses a host name given twice', () => {
     const e = fails(good({ hosts: [host(), host({ address: '203.0.113.11' })] }), 'hosts[1].name');
     expect(e.message).toContain("repeats 'aws-1'");
+  });
+});
+
+describe("the contract's tables (MODULE_OUTPUTS, HOST_FIELDS) are what the reader enforces", () => {
+  const wrongFor = (type: string) => (type === 'number' ? '22' : type === 'list' ? { 'aws-1': host() } : 7);
+
+  it.each(Object.entries(MODULE_OUTPUTS))('output %s: %j', (k, { type, required }) => {
+    const without = good();
+    delete without[k];
+    if (required) expect(fails(without, k).message).toContain('is missing');
+    else expect(() => parseModuleOutputs(without, 'm')).not.toThrow();
+    fails(good({ [k]: wrongFor(type) }), k);
+  });
+
+  it.each(Object.entries(HOST_FIELDS))('hosts[].%s: %j', (k, { type, required }) => {
+    for (const gone of [undefined, null]) {
+      const json = good({ hosts: [host({ [k]: gone })] });
+      if (required) expect(fails(json, `hosts[0].${k}`).message).toContain('is missing');
+      else expect(() => parseModuleOutputs(json, 'm')).not.toThrow();
+    }
+    fails(good({ hosts: [host({ [k]: wrongFor(type) })] }), `hosts[0].${k}`);
   });
 });
