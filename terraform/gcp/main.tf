@@ -2,7 +2,8 @@
 # terraform/CONTRACT.md. Credentials come only from the Google provider's standard environment
 # (GOOGLE_APPLICATION_CREDENTIALS or GOOGLE_CREDENTIALS; the project from GOOGLE_PROJECT unless
 # `project` is set), never from a variable holding a secret.
-# The Google provider is not available offline: this module is only `terraform fmt`-checked here.
+# The Google provider is not available offline: here this module is only `terraform fmt`-checked, and
+# its outputs held to the contract from the HCL (test/infra/terraform-contract.test.ts).
 # Its outputs, and the inputs it shares with the other cloud modules, are in cloud-env.tf and
 # one-site-env.tf: symlinks into terraform/lib.
 

@@ -4,7 +4,8 @@
 # other's endpoint without a dependency cycle. Outputs meet terraform/CONTRACT.md: hosts of both
 # sites, `cloud` telling them apart, `peer_address` their private address across the tunnel.
 # Credentials come only from each provider's standard environment variables.
-# The Google provider is not available offline: this module is only `terraform fmt`-checked here.
+# The Google provider is not available offline: here this module is only `terraform fmt`-checked, and
+# its outputs held to the contract from the HCL (test/infra/terraform-contract.test.ts).
 # `environment` and `controller_address` (outputs, from inputs): cloud-env.tf, a symlink into
 # terraform/lib shared with terraform/aws and terraform/gcp.
 

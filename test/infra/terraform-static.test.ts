@@ -5,6 +5,8 @@
  * The clouds cannot exist here: the AWS plan runs with fake credentials and the provider's skip
  * flags (`offline_plan`), which is the one stand-in. Terraform runs on a copy of terraform/ in a
  * temporary directory with its own CLI config and TF_DATA_DIR, so nothing lands in the repository.
+ * terraform-contract.test.ts holds every module's outputs to the contract from its HCL alone, gcp and
+ * two-clouds included.
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -23,7 +25,7 @@ const FIXTURES = path.join(REPO_ROOT, 'test', 'infra', 'fixtures');
 /** Providers known to be missing offline: modules needing them are only fmt-checked. */
 const NOT_OFFLINE: Record<string, string> = {
   'hashicorp/google':
-    'needs the hashicorp/google provider, which is not available offline (the image mirrors only hashicorp/aws at /opt/tf-plugins): only `terraform fmt` checks it here',
+    'needs the hashicorp/google provider, which is not available offline (the image mirrors only hashicorp/aws at /opt/tf-plugins): only `terraform fmt` checks it here (terraform-contract.test.ts reads its outputs from the HCL)',
 };
 
 // CI has terraform; a machine without it must not pass these checks by skipping them.
