@@ -7,11 +7,13 @@
  * built to WebAssembly).
  *
  * `hosts` is followed through the HCL: a module's output (`module.site.hosts`) into the child module,
- * `concat(…)` into its parts, `[for … : { … }]` into the object it builds. Each output and host field
- * then has a shape: a literal, and a variable's default, go through the contract's own reader
- * (parseModuleOutputs); a variable's declared type, a template (a string), a function Terraform types
- * (abspath: a string) or a `for` variable over a typed list give a type that must be the contract's;
- * the rest (a resource's attribute, a local) is known only after apply, and only its presence is checked.
+ * `concat(…)` into its parts, `[for … : { … }]` into the object it builds, `merge(…)` into the objects
+ * it merges (a local's among them). Each output and host field then has a shape: a literal, a local
+ * that is one, and a variable's default go through the contract's own reader (parseModuleOutputs); a
+ * variable's declared type, a template (a string), a function Terraform types (abspath: a string) or a
+ * `for` variable over a typed list give a type that must be the contract's; the rest (a resource's
+ * attribute, a computed local) is known only after apply, and only its presence is checked.
+ * Shared files linked in from terraform/lib are read as the module's own, as Terraform reads them.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -45,9 +47,9 @@ const { parse, getExpressionAst } = hcl2json();
 /** The providers whose name each root module's hosts carry. A new module is checked too, once it is listed here. */
 const PROVIDERS: Record<string, string[]> = { aws: ['aws'], gcp: ['gcp'], 'two-clouds': ['aws', 'gcp'], local: ['local'], qemu: ['qemu'] };
 
-/** Root modules: directories right under terraform/ with .tf files (modules/ holds the child modules). */
+/** Root modules: directories right under terraform/ with .tf files (modules/ holds the child modules, lib/ the files they share). */
 const ROOTS = readdirSync(TF, { withFileTypes: true })
-  .filter((e) => e.isDirectory() && e.name !== 'modules' && readdirSync(path.join(TF, e.name)).some((f) => f.endsWith('.tf')))
+  .filter((e) => e.isDirectory() && e.name !== 'modules' && e.name !== 'lib' && readdirSync(path.join(TF, e.name)).some((f) => f.endsWith('.tf')))
   .map((e) => e.name)
   .sort();
 
@@ -72,6 +74,7 @@ interface Module {
   rel: string;
   outputs: Record<string, unknown>;
   variables: Record<string, { type?: string; default?: unknown }>;
+  locals: Record<string, unknown>;
   modules: Record<string, { source?: string }>;
 }
 
@@ -84,12 +87,14 @@ const fromDisk: Loader = (rel) => {
 };
 
 async function readModule(rel: string, load: Loader): Promise<Module> {
-  const m: Module = { rel, outputs: {}, variables: {}, modules: {} };
+  const m: Module = { rel, outputs: {}, variables: {}, locals: {}, modules: {} };
   for (const [file, text] of Object.entries(load(rel))) {
     const j = (await parse(`${rel}/${file}`, text)) as Record<string, Record<string, Record<string, unknown>[]> | undefined>;
     for (const [name, [block]] of Object.entries(j.output ?? {})) m.outputs[name] = block!.value;
     for (const [name, [block]] of Object.entries(j.variable ?? {})) m.variables[name] = block as Module['variables'][string];
     for (const [name, [block]] of Object.entries(j.module ?? {})) m.modules[name] = block as Module['modules'][string];
+    // `locals` blocks are not named: hcl2json lists each as one object of its values.
+    for (const block of (j.locals ?? []) as unknown as Record<string, unknown>[]) Object.assign(m.locals, block);
   }
   return m;
 }
@@ -135,7 +140,7 @@ function jsonShape(value: unknown, via: string): Shape {
 }
 
 /** What a node is known to be; `scope` types a `for` variable. */
-function shapeOf(n: Node, m: Module, scope: Record<string, Shape['type']>): Shape {
+async function shapeOf(n: Node, m: Module, scope: Record<string, Shape['type']>, depth = 0): Promise<Shape> {
   const via = String(n.meta?.value ?? n.type);
   switch (n.type) {
     case 'json':
@@ -153,7 +158,7 @@ function shapeOf(n: Node, m: Module, scope: Record<string, Shape['type']>): Shap
       return literal ? { type: 'string', value: parts.map((c) => c.meta!.value).join(''), via } : { type: 'string', via };
     }
     case 'templateWrap':
-      return shapeOf(n.children![0]!, m, scope);
+      return shapeOf(n.children![0]!, m, scope, depth);
     case 'scopeTraversal': {
       const name = String(n.meta!.fullAccessor);
       const v = /^var\.([\w-]+)$/.exec(name)?.[1];
@@ -161,6 +166,11 @@ function shapeOf(n: Node, m: Module, scope: Record<string, Shape['type']>): Shap
         const decl = m.variables[v];
         if (!decl) return { type: 'unknown', via: `${via} (no such variable in terraform/${m.rel})` };
         return 'default' in decl ? { type: declared(decl.type), value: decl.default, via } : { type: declared(decl.type), via };
+      }
+      const local = /^local\.([\w-]+)$/.exec(name)?.[1];
+      if (local !== undefined && local in m.locals && depth < 8) {
+        const s = await shapeOf(await expression(m.locals[local], m.rel), m, {}, depth + 1);
+        return { ...s, via: `${via} (${s.via})` };
       }
       return { type: scope[name] ?? 'unknown', via };
     }
@@ -171,7 +181,7 @@ function shapeOf(n: Node, m: Module, scope: Record<string, Shape['type']>): Shap
       return { type: fn === 'concat' ? 'list' : 'unknown', via };
     }
     case 'conditional': {
-      const [, yes, no] = (n.children ?? []).map((c) => shapeOf(c, m, scope));
+      const [, yes, no] = await Promise.all((n.children ?? []).map((c) => shapeOf(c, m, scope, depth)));
       return { type: yes && no && yes.type === no.type ? yes.type : 'unknown', via };
     }
     default:
@@ -186,6 +196,36 @@ interface HostObject {
   module: Module;
   items: Record<string, string>;
   scope: Record<string, Shape['type']>;
+}
+
+/**
+ * The fields an expression builds an object of, each with its expression: an object constructor,
+ * `merge(…)` of such (later ones win, as in Terraform), or a local that is one, or a collection of
+ * them (`local.host_extra[h]`, a `for` building them). Null when it cannot be seen before apply.
+ */
+async function objectItems(n: Node, m: Module, depth = 0): Promise<Record<string, string> | null> {
+  if (depth > 8) return null;
+  switch (n.type) {
+    case 'object':
+      return { ...(n.meta!.items as Record<string, string>) };
+    case 'templateWrap':
+      return objectItems(n.children![0]!, m, depth + 1);
+    case 'function': {
+      if (n.meta!.name !== 'merge') return null;
+      const parts = await Promise.all((n.children ?? []).map((c) => objectItems(c, m, depth + 1)));
+      return parts.every((p) => p !== null) ? Object.assign({}, ...parts) : null;
+    }
+    case 'index':
+      return objectItems(n.children![0]!, m, depth + 1);
+    case 'for':
+      return objectItems(n.children!.at(-1)!, m, depth + 1);
+    case 'scopeTraversal': {
+      const local = /^local\.([\w-]+)$/.exec(String(n.meta!.fullAccessor))?.[1];
+      return local !== undefined && local in m.locals ? objectItems(await expression(m.locals[local], m.rel), m, depth + 1) : null;
+    }
+    default:
+      return null;
+  }
 }
 
 /** Follows `hosts` to the objects it lists; anything it cannot follow is a problem. */
@@ -210,20 +250,20 @@ async function hostObjects(n: Node, m: Module, load: Loader, from: string, probl
   }
   if (n.type === 'for') {
     const list = n.meta!.openRangeValue === '[' && !n.meta!.keyExpression;
-    const body = n.children?.at(-1);
+    const items = list ? await objectItems(n.children!.at(-1)!, m) : null;
     if (!list) problems.push(`${where} builds a map ({for …}): the contract's hosts is a list ([for …])`);
-    else if (body?.type !== 'object') problems.push(`${where}: each element must be an object constructor { name = …, … } (got ${n.meta!.valueExpression})`);
+    else if (!items) problems.push(`${where}: each element must be an object constructor { name = …, … }, or a merge of them (got ${n.meta!.valueExpression})`);
     else {
       const collection = n.children![0]!;
       const v = /^var\.([\w-]+)$/.exec(String(collection.meta?.fullAccessor ?? ''))?.[1];
       const element = v !== undefined ? elementOf(m.variables[v]?.type) : 'unknown';
-      return [{ from: where, module: m, items: body.meta!.items as Record<string, string>, scope: { [String(n.meta!.valVar)]: element } }];
+      return [{ from: where, module: m, items, scope: { [String(n.meta!.valVar)]: element } }];
     }
     return [];
   }
   if (n.type === 'tuple') {
-    const objects = (n.children ?? []).filter((c) => c.type === 'object');
-    if (objects.length === (n.children ?? []).length) return objects.map((o) => ({ from: where, module: m, items: o.meta!.items as Record<string, string>, scope: {} }));
+    const objects = await Promise.all((n.children ?? []).map((c) => objectItems(c, m)));
+    if (objects.every((o) => o !== null)) return objects.map((items) => ({ from: where, module: m, items: items!, scope: {} }));
   }
   problems.push(`${where} is ${String(n.meta?.value ?? n.type)}: cannot follow it to the host objects it lists (a list of objects, a [for …], concat(…) or a module's output)`);
   return [];
@@ -278,7 +318,7 @@ async function check(rel: string, load: Loader = fromDisk): Promise<Report> {
             if (fwant.required) problems.push(`${h.from}: field '${field}' is missing`);
             continue;
           }
-          const s = shapeOf(await ast(text, h.module.rel), h.module, h.scope);
+          const s = await shapeOf(await ast(text, h.module.rel), h.module, h.scope);
           const bad = typeProblem(s, fwant);
           if (bad) problems.push(`${h.from}: field '${field}' ${bad}`);
           else if (s.value !== undefined && !(s.value === null && !fwant.required)) {
@@ -290,7 +330,7 @@ async function check(rel: string, load: Loader = fromDisk): Promise<Report> {
       }
       continue;
     }
-    const s = shapeOf(n, m, {});
+    const s = await shapeOf(n, m, {});
     const bad = typeProblem(s, want);
     if (bad) problems.push(`terraform/${rel}: output '${name}' ${bad}`);
     else if (s.value !== undefined) {
@@ -329,7 +369,7 @@ describe('Terraform outputs against the contract, from the HCL (no provider need
       (rel) =>
         files[rel] ?? {};
 
-    it('a missing output, a host field missing or of the wrong type, a literal the reader refuses, a map for a list', async () => {
+    it('a missing output, a host field missing or of the wrong type, a literal the reader refuses (a merged one too), a map for a list', async () => {
       const load = inline({
         bad: {
           'main.tf': `
@@ -340,18 +380,21 @@ variable "port" {
   type    = string
   default = "22"
 }
+locals {
+  extra = { for h in var.hosts : h => { user = "Root" } }
+}
 output "environment" {
   value = ""
 }
 output "hosts" {
-  value = concat(module.site.hosts, [for h in var.hosts : {
+  value = concat(module.site.hosts, [for h in var.hosts : merge({
     name          = h
     address       = "10.0.0.1"
     port          = var.port
     user          = "root"
     host_key_file = "keys/\${h}.pub"
     provider      = "AWS"
-  }])
+  }, local.extra[h])])
 }
 module "site" {
   source = "./site"
@@ -365,6 +408,7 @@ module "site" {
         expect.stringMatching(/^terraform\/bad: output 'environment' = .*'environment' must be a non-empty string/),
         "terraform/bad/site: hosts builds a map ({for …}): the contract's hosts is a list ([for …])",
         "terraform/bad: hosts: field 'port' is var.port, of type string: the contract wants a number",
+        expect.stringMatching(/^terraform\/bad: hosts: field 'user' = "Root": .*'hosts\[0\]\.user' must be a user name/),
         expect.stringMatching(/^terraform\/bad: hosts: field 'provider' = "AWS": .*'hosts\[0\]\.provider' must be a provider's name/),
         "terraform/bad: hosts: field 'cloud' is missing",
       ]);
