@@ -48,8 +48,14 @@ const GLOBAL_OPTIONS: readonly GlobalOption[] = [
   },
 ];
 
+/** One line per global option, for help texts. */
+const OPTION_LINES = GLOBAL_OPTIONS.map((o) => `  ${`${o.flag} ${o.value}`.padEnd(28)}  ${o.help}`);
+
 /** The global options for `--help`: every command that reads the hosts lists them. */
-export const GLOBAL_OPTIONS_HELP = ['Inventory (before or after the command name):', ...GLOBAL_OPTIONS.map((o) => `  ${`${o.flag} ${o.value}`.padEnd(28)}  ${o.help}`)].join('\n');
+export const GLOBAL_OPTIONS_HELP = ['Inventory (before or after the command name):', ...OPTION_LINES].join('\n');
+
+/** The global options in `ferry --help`, from the same list. */
+export const GLOBAL_OPTIONS_USAGE = ['Every command that reads the hosts also takes, before or after its name:', ...OPTION_LINES];
 
 /**
  * Takes the global options out of a command line (pure): `--inventory X` or `--inventory=X`,

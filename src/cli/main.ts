@@ -3,7 +3,7 @@ import path from 'node:path';
 import { REPO_ROOT, loadConfig } from '../config.ts';
 import { ErrorCode, FerryError, errorHint, isFerryError, toFerryError } from '../errors.ts';
 import { helpText, type Command, type Output } from './command.ts';
-import { envWithGlobalFlags, givenGlobalFlags, splitGlobalFlags, type GlobalFlags } from './global-flags.ts';
+import { envWithGlobalFlags, givenGlobalFlags, GLOBAL_OPTIONS_USAGE, splitGlobalFlags, type GlobalFlags } from './global-flags.ts';
 import { benchCommand } from './commands/bench.ts';
 import { hostsCommand, psCommand } from './commands/hosts.ts';
 import { envCommand } from './commands/env.ts';
@@ -27,9 +27,7 @@ export const USAGE = [
   ...COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
   `  ${'help'.padEnd(10)} this text (also --help); --version prints the version`,
   '',
-  'Every command that reads the hosts also takes, before or after its name:',
-  '  --inventory FILE|DIR        an Ansible inventory (instead of FERRY_INVENTORY)',
-  '  --vault-password-file FILE  its vault password file (instead of FERRY_VAULT_PASSWORD_FILE)',
+  ...GLOBAL_OPTIONS_USAGE,
   '',
   'Exit status: 0 done, 1 failed or rolled back, 2 usage error.',
   '',
