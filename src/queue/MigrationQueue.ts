@@ -11,6 +11,11 @@ export type MigrationJob = Job<MigrationJobData, JobResult, string>;
 /** Compare-and-delete: a claim is released only by the job that holds it (a newer job may hold it). */
 const RELEASE_OWN = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+/** Releases the claim `key` if `holder` still holds it; a claim a newer job took is left alone. */
+export async function releaseOwnClaim(redis: Redis, key: string, holder: string): Promise<void> {
+  await redis.eval(RELEASE_OWN, 1, key, holder);
+}
+
 /** How long a claim outlives a worker that died without releasing it. */
 const CLAIM_TTL_S = 6 * 3600;
 
@@ -104,7 +109,7 @@ export class MigrationQueue {
 
   async releaseClaim(data: MigrationJobData): Promise<void> {
     // Only our own claim (a newer job may hold it), compared and deleted in one step.
-    await this.redis.eval(RELEASE_OWN, 1, claimKey(data), data.id);
+    await releaseOwnClaim(this.redis, claimKey(data), data.id);
   }
 
   /**
@@ -129,7 +134,7 @@ export class MigrationQueue {
 
   /** Gives back the members {@link claimMembers} took for job `id` (only those it still holds). */
   async releaseMembers(id: string, members: readonly string[]): Promise<void> {
-    for (const m of members) await this.redis.eval(RELEASE_OWN, 1, keys.active(m), id);
+    for (const m of members) await releaseOwnClaim(this.redis, keys.active(m), id);
   }
 
   async close(): Promise<void> {

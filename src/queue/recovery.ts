@@ -5,6 +5,7 @@ import { errorMessage } from '../errors.ts';
 import { logger } from '../log.ts';
 import type { JournalRecord } from '../migrate/journal/record.ts';
 import { keys } from './jobs.ts';
+import { releaseOwnClaim } from './MigrationQueue.ts';
 import { RedisJournalStore } from './RedisJournalStore.ts';
 
 /** Where a recovery's report waits for the chat (the relay renders it when the dead job is failed). */
@@ -22,6 +23,24 @@ export function recoveredClaims(r: Pick<JournalRecord, 'id' | 'container' | 'gro
 }
 
 /**
+ * What a recoverer holds while it works on a dead migration, in Redis: one recoverer per migration
+ * across workers and `ferry recover` (the source host's own claim covers the rest, recover.ts).
+ */
+export function recoveryClaim(redis: Redis): (id: string) => Promise<boolean> {
+  return async (id) => (await redis.set(`ferry:recovering:${id}`, String(process.pid), 'EX', 600, 'NX')) === 'OK';
+}
+
+/**
+ * Once a dead migration is finished or undone: the queue claims it held released (each only if
+ * its holder still has it), its report left for the chat, the recoverer's own claim dropped.
+ */
+export async function afterRecovery(redis: Redis, r: JournalRecord, rep: RecoveryReport): Promise<void> {
+  for (const [key, holder] of recoveredClaims(r)) await releaseOwnClaim(redis, key, holder);
+  await redis.set(recoveredKey(r.id), JSON.stringify(rep), 'EX', 7 * 24 * 3600);
+  await redis.del(`ferry:recovering:${r.id}`);
+}
+
+/**
  * Recovery as workers do it: at start, then every `everyS`: any migration whose process died (a
  * killed worker, here or on another machine) is finished or undone, its container's queue claim
  * released and its report left for the chat. One worker recovers each (a Redis claim).
@@ -33,11 +52,9 @@ export function startRecovery(redis: Redis, config: FerryConfig, opts: { everyS?
     (running ??= recoverOrphans({
       config,
       stores: [new RedisJournalStore(redis)],
-      claim: async (id) => (await redis.set(`ferry:recovering:${id}`, String(process.pid), 'EX', 600, 'NX')) === 'OK',
+      claim: recoveryClaim(redis),
       onRecovered: async (r, rep) => {
-        for (const [key, holder] of recoveredClaims(r)) await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, holder);
-        await redis.set(recoveredKey(r.id), JSON.stringify(rep), 'EX', 7 * 24 * 3600);
-        await redis.del(`ferry:recovering:${r.id}`);
+        await afterRecovery(redis, r, rep);
         log.warn({ migration: r.id, outcome: rep.outcome, runsOn: rep.runsOn, error: rep.error }, 'recovered a migration');
         opts.onReport?.(rep);
       },

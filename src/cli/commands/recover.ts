@@ -5,7 +5,7 @@ import { loadConfig } from '../../config.ts';
 import { MigrationEvents } from '../../migrate/events.ts';
 import type { JournalStore } from '../../migrate/journal/stores.ts';
 import { RedisJournalStore } from '../../queue/RedisJournalStore.ts';
-import { keys } from '../../queue/jobs.ts';
+import { afterRecovery, recoveryClaim } from '../../queue/recovery.ts';
 import { renderTable } from '../../util/table.ts';
 import { parseFlags, type Command } from '../command.ts';
 
@@ -45,13 +45,9 @@ export const recoverCommand: Command = {
         stores,
         only: values.id,
         events,
-        claim: redis ? async (id) => (await redis.set(`ferry:recovering:${id}`, String(process.pid), 'EX', 600, 'NX')) === 'OK' : undefined,
-        onRecovered: redis
-          ? async (r, rep) => {
-              await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, keys.active(r.container), r.id);
-              await redis.set(`ferry:recovered:${r.id}`, JSON.stringify(rep), 'EX', 7 * 24 * 3600);
-            }
-          : undefined,
+        // As the workers' recovery does it (queue/recovery.ts): the same claims, released the same way.
+        claim: redis ? recoveryClaim(redis) : undefined,
+        onRecovered: redis ? (r, rep) => afterRecovery(redis, r, rep) : undefined,
       });
       if (values.json) io.out(JSON.stringify(reports, null, 2));
       else if (reports.length === 0) io.out('no unfinished migrations');
