@@ -9,15 +9,6 @@ import { address, onHost } from '../helpers/lab.ts';
 
 const pexec = promisify(execFile);
 
-/** The faults of the matrix (issue 11): each a real thing done to a real lab. */
-export const FAULTS = ['page-server-killed', 'link-cut-5s', 'ssh-drop-source', 'ssh-drop-target', 'worker-killed', 'redis-restarted', 'target-disk-full', 'restore-fails'] as const;
-export type Fault = (typeof FAULTS)[number];
-
-/** The phases a fault is injected at: the engine's phase-start events (the switch: the one to the target). */
-export const PHASES = ['pre-copy', 'checkpoint', 'transfer', 'restore', 'health', 'switch', 'cleanup'] as const;
-export type FaultPhase = (typeof PHASES)[number];
-
-/** A worker process of Ferry's own (`ferry worker`), so that kill -9 kills exactly what it would in production. */
 /**
  * The job key this test run's queue and its worker processes share (jobs are signed, and a
  * standalone worker refuses to start without the key its bot uses).
@@ -88,16 +79,17 @@ export class RestartableRedis {
   }
 }
 
-const vethOf = (host: string) => `fv-${host.slice(0, 12)}`;
+/** A lab host's end of its link to the lab bridge: a namespace host's veth, a VM's tap (the lab scripts' names). */
+export const linkOf = (host: string, lab: 'namespace' | 'qemu'): string => `${lab === 'qemu' ? 'fq' : 'fv'}-${host.slice(0, 12)}`;
 
-/** Cuts a host's link to the lab bridge for `seconds`, then restores it (ip link down, up). */
-export async function cutLink(host: string, seconds: number): Promise<void> {
-  await pexec('ip', ['link', 'set', vethOf(host), 'down']);
-  setTimeout(() => void pexec('ip', ['link', 'set', vethOf(host), 'up']).catch(() => undefined), seconds * 1000).unref();
+/** Cuts a link to the lab bridge for `seconds`, then restores it (ip link down, up). */
+export async function cutLink(dev: string, seconds: number): Promise<void> {
+  await pexec('ip', ['link', 'set', dev, 'down']);
+  setTimeout(() => void pexec('ip', ['link', 'set', dev, 'up']).catch(() => undefined), seconds * 1000).unref();
 }
 
-export async function linkUp(host: string): Promise<void> {
-  await pexec('ip', ['link', 'set', vethOf(host), 'up']).catch(() => undefined);
+export async function linkUp(dev: string): Promise<void> {
+  await pexec('ip', ['link', 'set', dev, 'up']).catch(() => undefined);
 }
 
 /** Kills the controller's SSH connections to a host (their TCP sockets destroyed: ss -K), as a reset on the path would. */

@@ -14,7 +14,7 @@ import { MigrationQueue } from '../../src/queue/MigrationQueue.ts';
 import { FULL_SCOPE, labUnavailable, skipNote } from '../helpers/env.ts';
 import { clearLab, deploy, httpText, labUp, provision, runcState } from '../helpers/lab.ts';
 import { RestartableRedis, testJobKey, WorkerProcess } from './inject.ts';
-import { Monitor } from './monitor.ts';
+import { Monitor, seeOnLabHost } from './monitor.ts';
 
 const why = labUnavailable();
 skipNote(why, 'the load test (4 hosts, 2 workers)');
@@ -55,7 +55,7 @@ describe.skipIf(why !== null)(`${TOTAL} migrations, 4 hosts, 4 containers, 2 wor
   });
 
   it('all complete, claims hold, and no container ever runs twice', { timeout: 20 * 60_000 }, async () => {
-    const monitors = CONTAINERS.map((c) => new Monitor(HOSTS, c, 200).start());
+    const monitors = CONTAINERS.map((c) => new Monitor(HOSTS, c, seeOnLabHost, 200).start());
     const where = new Map(CONTAINERS.map((c, i) => [c, HOSTS[i]!]));
     const instances = new Map<string, string>();
     for (const [i, c] of CONTAINERS.entries()) instances.set(c, await httpText(HOSTS[i]!, 8180 + i, '/instance'));

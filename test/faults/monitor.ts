@@ -2,8 +2,10 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
+import { findHost } from '../../src/hosts/inventory.ts';
 import { procState } from '../../src/migrate/host-state.ts';
-import { config } from '../helpers/lab.ts';
+import { config, hostsFile } from '../helpers/lab.ts';
 
 const pexec = promisify(execFile);
 
@@ -37,6 +39,43 @@ export async function seeOnLabHost(host: string, name: string): Promise<Seen> {
   }
 }
 
+/** How the monitor reads a container's state on a host. */
+export type See = (host: string, name: string) => Promise<Seen>;
+
+const viaSsh = new Map<string, RemoteHost>();
+
+/**
+ * A container's state on a VM of the qemu lab, over the monitor's own SSH connection (a VM has no
+ * namespace to enter from here). It reconnects after a dropped connection; while a link is cut it
+ * reads `unreadable` (so, for those 5 s, it cannot see two copies: the checks after the cell can).
+ */
+export async function seeOverSsh(host: string, name: string): Promise<Seen> {
+  let h = viaSsh.get(host);
+  if (!h) {
+    h = new RemoteHost(findHost(await hostsFile(), host), { defaultTimeoutS: 5, reconnectS: 2 });
+    viaSsh.set(host, h);
+  }
+  try {
+    const r = await h.exec(['runc', '--root', '/run/ferry/runc', 'state', name], { idempotent: true });
+    if (r.code !== 0) return /does not exist|no such file/i.test(r.stderr) || r.code === 1 ? 'absent' : 'unreadable';
+    const st = JSON.parse(r.stdout) as { status: string; pid: number };
+    if (st.status === 'paused') return 'paused';
+    if (st.status !== 'running') return 'stopped';
+    const stat = await h.exec(['cat', `/proc/${st.pid}/stat`], { idempotent: true });
+    const s = procState(stat.code === 0 ? stat.stdout : '');
+    if (s === null || s === 'Z' || s === 'X') return 'stopped';
+    return s === 't' || s === 'T' ? 'frozen' : 'running';
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/** Closes the monitor's SSH connections (the end of a suite). */
+export function closeSshMonitors(): void {
+  for (const h of viaSsh.values()) h.dispose();
+  viaSsh.clear();
+}
+
 export interface MonitorReport {
   samples: number;
   /** Instants at which the container ran on two hosts (must be empty). */
@@ -57,6 +96,7 @@ export class Monitor {
   constructor(
     private readonly hosts: string[],
     private readonly name: string,
+    private readonly see: See = seeOnLabHost,
     private readonly everyMs = 100,
   ) {}
 
@@ -69,7 +109,7 @@ export class Monitor {
     if (this.busy) return;
     this.busy = true;
     try {
-      const seen = await Promise.all(this.hosts.map((h) => seeOnLabHost(h, this.name)));
+      const seen = await Promise.all(this.hosts.map((h) => this.see(h, this.name)));
       this.samples++;
       const now = Date.now();
       const running = this.hosts.filter((_, i) => seen[i] === 'running');

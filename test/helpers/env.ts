@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 /**
  * Integration tests need what CI has: root (namespaces, mounts, CRIU) and CRIU >= 4.2 on PATH.
@@ -30,6 +31,14 @@ export function twoCloudsUnavailable(): string | null {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `needs ${tool} (apt-get install ${pkg}; scripts/setup.sh installs it)`;
   }
   if (spawnSync('test', ['-c', '/dev/net/tun']).status !== 0) return 'needs /dev/net/tun (modprobe tun): wireguard-go makes its interface there';
+  return null;
+}
+
+/** Why the qemu lab (VMs booting a stock kernel, each on the lab bridge by a tap) cannot run here, or null. */
+export function qemuUnavailable(): string | null {
+  const base = labUnavailable();
+  if (base) return base;
+  if (!existsSync('/dev/net/tun')) return 'needs /dev/net/tun (modprobe tun): each VM is attached to the lab bridge by a tap device';
   return null;
 }
 
