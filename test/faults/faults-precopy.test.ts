@@ -35,7 +35,7 @@ faultMatrix(
     // pre-copy rounds shrink only when it outruns the dirtying.
     ballastMib: 32,
     dirtyMibPerS: 0.25,
-    diskFullBytes: 96 << 20,
+    roomyDiskBytes: 96 << 20,
     see: seeOverSsh,
   },
   { title: `fault matrix, pc-ps in the qemu lab (${cells.length} cells × ${REPEAT})`, skip: why !== null, cells, repeat: REPEAT },

@@ -24,7 +24,7 @@ const REPEAT = Math.max(1, Number(process.env.FERRY_FAULTS_REPEAT ?? '1') || 1);
 const cells = FULL ? fullMatrix() : [...CI_CELLS];
 
 faultMatrix(
-  { kind: 'namespace', up: async () => void (await labUp(2)), ballastMib: 64, dirtyMibPerS: 1, diskFullBytes: 160 << 20, see: seeOnLabHost, squatPort },
+  { kind: 'namespace', up: async () => void (await labUp(2)), ballastMib: 64, dirtyMibPerS: 1, see: seeOnLabHost, squatPort },
   {
     title: `fault matrix (${FULL ? 'full' : 'CI subset'}: ${cells.length} cells × ${REPEAT})`,
     skip: why !== null,

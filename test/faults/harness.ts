@@ -22,7 +22,7 @@ import { MigrationQueue } from '../../src/queue/MigrationQueue.ts';
 import path from 'node:path';
 import { clearLab, config, debris, deploy, ferry, httpText, onHost, provision } from '../helpers/lab.ts';
 import { armDiskFull, cutLink, disarmDiskFull, dropSsh, fillDisk, killPageServer, linkOf, linkUp, RestartableRedis, testJobKey, WorkerProcess } from './inject.ts';
-import { cellName, firesAt, type Cell, type Fault } from './matrix.ts';
+import { cellName, diskFullBytes, firesAt, type Cell, type Fault } from './matrix.ts';
 import { Monitor, type See } from './monitor.ts';
 
 export const HOSTS = ['lab-1', 'lab-2'];
@@ -39,8 +39,8 @@ export interface FaultLab {
   /** web1's memory and how fast it dirties it (pre-copy converges only when the link outruns it). */
   ballastMib: number;
   dirtyMibPerS: number;
-  /** The tmpfs put on the target's image directory for a full disk: room for preflight, then filled. */
-  diskFullBytes: number;
+  /** The tmpfs on the target's image directory for a disk that must hold the pre-copy rounds, filled at the checkpoint (matrix.ts: diskFullBytes). */
+  roomyDiskBytes?: number;
   /** How the monitor reads web1's state on a host. */
   see: See;
   /** Takes web1's port on the target, so `runc restore` fails there (the restore cells). */
@@ -180,7 +180,7 @@ export function faultMatrix(lab: FaultLab, opts: MatrixOptions): void {
       await noStaleClaim(client, queue);
       const instance = await httpText('lab-1', PORT, '/instance');
       const before = Number(await httpText('lab-1', PORT, '/counter'));
-      if (c.fault === 'target-disk-full') await armDiskFull('lab-2', lab.diskFullBytes);
+      if (c.fault === 'target-disk-full') await armDiskFull('lab-2', diskFullBytes(c, lab.roomyDiskBytes));
       const monitor = new Monitor(HOSTS, NAME, lab.see).start();
       const id = newMigrationId();
       const statusTs = await relayTransportPost(posts, `fault cell ${cellName(c)} (${id})`);

@@ -86,3 +86,20 @@ export function firesAt(c: Cell, e: MigrationEvent): boolean {
   if (c.phase === 'pre-copy') return e.phase === 'pre-dump';
   return e.phase === c.phase && (c.phase !== 'switch' || (e.detail?.startsWith('traffic to') ?? false));
 }
+
+/** Room on the target's image directory when the disk-full fault is armed, where nothing large is written there before the phase. */
+export const SMALL_DISK = 8 << 20;
+
+/**
+ * The size of the tmpfs put on the target's image directory for a full disk (preflight checks
+ * /var/lib/ferry, which it is not). Where nothing large is written there before the cell's phase,
+ * it holds 8 MiB, so the phase's own writes fill it whatever the timing: a fill fired at the
+ * phase raced a 64 MiB dump on a fast link and lost (the cell migrated) in three of the eleven
+ * runs on record. pc-ps's rounds write the memory there before its checkpoint: that tmpfs holds them, and
+ * the fill at the end of the rounds, before the final dump, is what bites.
+ */
+export function diskFullBytes(c: Cell, roomy: number | undefined): number {
+  if (c.method !== 'pc-ps' || c.phase !== 'checkpoint') return SMALL_DISK;
+  if (roomy === undefined) throw new Error(`${cellName(c)}: the lab gives no size for a disk that holds the pre-copy rounds`);
+  return roomy;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MigrationEvent } from '../../../src/migrate/events.ts';
-import { applicable, CI_CELLS, FAULTS, firesAt, fullMatrix, LAB_METHODS, PHASES, QEMU_METHODS, type Cell } from '../../faults/matrix.ts';
+import { applicable, CI_CELLS, diskFullBytes, FAULTS, firesAt, fullMatrix, LAB_METHODS, PHASES, QEMU_METHODS, SMALL_DISK, type Cell } from '../../faults/matrix.ts';
 
 const start = (phase: string, detail?: string) => ({ type: 'phase-start', phase, detail }) as MigrationEvent;
 const end = (phase: string) => ({ type: 'phase-end', phase, seconds: 1 }) as MigrationEvent;
@@ -45,5 +45,15 @@ describe('where a cell fires its fault', () => {
     expect(firesAt(cell('pc-ps', 'pre-copy', 'target-disk-full'), end('prepare'))).toBe(true);
     expect(firesAt(cell('normal', 'transfer', 'target-disk-full'), start('checkpoint'))).toBe(true);
     expect(firesAt(cell('normal', 'transfer', 'target-disk-full'), start('transfer'))).toBe(false);
+  });
+});
+
+describe('the full target disk', () => {
+  it('leaves 8 MiB where nothing large reaches the target before the phase, and room for the pre-copy rounds before pc-ps\'s checkpoint', () => {
+    expect(diskFullBytes({ method: 'normal', phase: 'transfer', fault: 'target-disk-full' }, undefined)).toBe(SMALL_DISK);
+    expect(diskFullBytes({ method: 'page-server', phase: 'checkpoint', fault: 'target-disk-full' }, undefined)).toBe(SMALL_DISK);
+    expect(diskFullBytes({ method: 'pc-ps', phase: 'pre-copy', fault: 'target-disk-full' }, 96 << 20)).toBe(SMALL_DISK);
+    expect(diskFullBytes({ method: 'pc-ps', phase: 'checkpoint', fault: 'target-disk-full' }, 96 << 20)).toBe(96 << 20);
+    expect(() => diskFullBytes({ method: 'pc-ps', phase: 'checkpoint', fault: 'target-disk-full' }, undefined)).toThrow(/no size/);
   });
 });
