@@ -176,6 +176,7 @@ export function faultMatrix(lab: FaultLab, opts: MatrixOptions): void {
 
     /** Runs one migration through the queue and a worker process, firing the fault at the phase. */
     async function runCell(c: Cell): Promise<{ outcome: string; nowhereMs: number }> {
+      if (c.fault === 'restore-fails' && !lab.squatPort) throw new Error(`${cellName(c)}: this lab cannot take a port on the target`);
       await web1OnLab1();
       await noStaleClaim(client, queue);
       const instance = await httpText('lab-1', PORT, '/instance');
@@ -214,10 +215,7 @@ export function faultMatrix(lab: FaultLab, opts: MatrixOptions): void {
         const p = data as JobProgress;
         if (!('event' in p)) return;
         const e = p.event;
-        if (c.fault === 'restore-fails' && e.type === 'frozen') {
-          if (!lab.squatPort) throw new Error(`${cellName(c)}: this lab cannot take a port on the target`);
-          unsquat = lab.squatPort('lab-2', PORT);
-        }
+        if (c.fault === 'restore-fails' && e.type === 'frozen') unsquat = lab.squatPort!('lab-2', PORT);
         if (!fired && firesAt(c, e)) {
           fired = true;
           void inject(c.fault);
