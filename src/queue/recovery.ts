@@ -11,6 +11,9 @@ import { RedisJournalStore } from './RedisJournalStore.ts';
 /** Where a recovery's report waits for the chat (the relay renders it when the dead job is failed). */
 export const recoveredKey = (id: string) => `ferry:recovered:${id}`;
 
+/** Held by the one recoverer working on a dead migration (it expires if that one dies too). */
+const recoveringKey = (id: string) => `ferry:recovering:${id}`;
+
 /**
  * The queue claims a dead migration held (pure): its container's, under its own id or, for a
  * group's member, under the group's job, which also holds the group's claim. Each is released only
@@ -27,7 +30,7 @@ export function recoveredClaims(r: Pick<JournalRecord, 'id' | 'container' | 'gro
  * across workers and `ferry recover` (the source host's own claim covers the rest, recover.ts).
  */
 export function recoveryClaim(redis: Redis): (id: string) => Promise<boolean> {
-  return async (id) => (await redis.set(`ferry:recovering:${id}`, String(process.pid), 'EX', 600, 'NX')) === 'OK';
+  return async (id) => (await redis.set(recoveringKey(id), String(process.pid), 'EX', 600, 'NX')) === 'OK';
 }
 
 /**
@@ -37,7 +40,7 @@ export function recoveryClaim(redis: Redis): (id: string) => Promise<boolean> {
 export async function afterRecovery(redis: Redis, r: JournalRecord, rep: RecoveryReport): Promise<void> {
   for (const [key, holder] of recoveredClaims(r)) await releaseOwnClaim(redis, key, holder);
   await redis.set(recoveredKey(r.id), JSON.stringify(rep), 'EX', 7 * 24 * 3600);
-  await redis.del(`ferry:recovering:${r.id}`);
+  await redis.del(recoveringKey(r.id));
 }
 
 /**

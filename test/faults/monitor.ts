@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { RemoteHost } from '../../src/hosts/RemoteHost.ts';
 import { findHost } from '../../src/hosts/inventory.ts';
-import { procState } from '../../src/migrate/host-state.ts';
+import { containerState, listedState } from '../../src/migrate/host-state.ts';
 import { config, hostsFile } from '../helpers/lab.ts';
 
 const pexec = promisify(execFile);
@@ -27,11 +27,8 @@ export async function seeOnLabHost(host: string, name: string): Promise<Seen> {
   try {
     const { stdout } = await pexec('nsenter', ['-t', pid, '-m', '-n', 'runc', '--root', '/run/ferry/runc', 'state', name], { timeout: 5000 });
     const st = JSON.parse(stdout) as { status: string; pid: number };
-    if (st.status === 'paused') return 'paused';
-    if (st.status !== 'running') return 'stopped';
-    const s = procState(await readFile(`/proc/${st.pid}/stat`, 'utf8').catch(() => ''));
-    if (s === null || s === 'Z' || s === 'X') return 'stopped';
-    return s === 't' || s === 'T' ? 'frozen' : 'running';
+    if (st.status !== 'running') return listedState(st.status, null);
+    return listedState(st.status, await readFile(`/proc/${st.pid}/stat`, 'utf8').catch(() => null));
   } catch (e) {
     const err = e as { stderr?: string; code?: number };
     if (typeof err.stderr === 'string' && /does not exist|no such file/i.test(err.stderr)) return 'absent';
@@ -45,29 +42,19 @@ export type See = (host: string, name: string) => Promise<Seen>;
 const viaSsh = new Map<string, RemoteHost>();
 
 /**
- * A container's state on a VM of the qemu lab, over the monitor's own SSH connection (a VM has no
- * namespace to enter from here). It reconnects after a dropped connection; while a link is cut it
- * reads `unreadable` (so, for those 5 s, it cannot see two copies: the checks after the cell can).
+ * A container's state on a VM of the qemu lab, as the engine reads it (containerState), over the
+ * monitor's own SSH connection (a VM has no namespace to enter from here). It reconnects after a
+ * dropped connection; while a link is cut it reads `unreadable` (so, for those 5 s, it cannot see
+ * two copies: the checks after the cell can).
  */
 export async function seeOverSsh(host: string, name: string): Promise<Seen> {
   let h = viaSsh.get(host);
   if (!h) {
-    h = new RemoteHost(findHost(await hostsFile(), host), { defaultTimeoutS: 5, reconnectS: 2 });
+    h = new RemoteHost(findHost(await hostsFile(), host), { reconnectS: 2 });
     viaSsh.set(host, h);
   }
-  try {
-    const r = await h.exec(['runc', '--root', '/run/ferry/runc', 'state', name], { idempotent: true });
-    if (r.code !== 0) return /does not exist|no such file/i.test(r.stderr) || r.code === 1 ? 'absent' : 'unreadable';
-    const st = JSON.parse(r.stdout) as { status: string; pid: number };
-    if (st.status === 'paused') return 'paused';
-    if (st.status !== 'running') return 'stopped';
-    const stat = await h.exec(['cat', `/proc/${st.pid}/stat`], { idempotent: true });
-    const s = procState(stat.code === 0 ? stat.stdout : '');
-    if (s === null || s === 'Z' || s === 'X') return 'stopped';
-    return s === 't' || s === 'T' ? 'frozen' : 'running';
-  } catch {
-    return 'unreadable';
-  }
+  const state = await containerState(h, name).catch(() => 'unknown' as const);
+  return state === 'unknown' ? 'unreadable' : state;
 }
 
 /** Closes the monitor's SSH connections (the end of a suite). */
@@ -96,7 +83,7 @@ export class Monitor {
   constructor(
     private readonly hosts: string[],
     private readonly name: string,
-    private readonly see: See = seeOnLabHost,
+    private readonly see: See,
     private readonly everyMs = 100,
   ) {}
 

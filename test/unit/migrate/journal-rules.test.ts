@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decide, isOrphaned, type JournalPhase, type JournalRecord, type Observed } from '../../../src/migrate/journal/record.ts';
 import { newest } from '../../../src/migrate/journal/stores.ts';
 import { parseJobState } from '../../../src/hosts/jobs.ts';
-import { procState } from '../../../src/migrate/host-state.ts';
+import { listedState, procState } from '../../../src/migrate/host-state.ts';
 
 const rec = (phase: JournalPhase, over: Partial<JournalRecord> = {}): JournalRecord => ({
   version: 1,
@@ -149,5 +149,15 @@ describe('host readings', () => {
     expect(procState('1234 (ferry-ballast) S 1 1234 1234 0 -1')).toBe('S');
     expect(procState('1234 (a) b) t 1 1234')).toBe('t');
     expect(procState('garbage')).toBeNull();
+  });
+
+  it('calls a listed container frozen when CRIU holds its init stopped, stopped when its init is gone or a zombie', () => {
+    expect(listedState('running', '1234 (ferry-ballast) S 1 1234')).toBe('running');
+    expect(listedState('running', '1234 (ferry-ballast) t 1 1234')).toBe('frozen');
+    expect(listedState('running', '1234 (ferry-ballast) T 1 1234')).toBe('frozen');
+    expect(listedState('running', '1234 (ferry-ballast) Z 1 1234')).toBe('stopped');
+    expect(listedState('running', null)).toBe('stopped');
+    expect(listedState('paused', null)).toBe('paused');
+    expect(listedState('created', null)).toBe('stopped');
   });
 });
